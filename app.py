@@ -1,0 +1,116 @@
+"""PortTwin: a digital twin of a port on one 3D map.
+
+    python app.py                      serve the dashboard on the bundled NY/NJ scenario
+    python app.py --speed 10           ... replaying ten times faster
+    python app.py bench map            layer-update benchmark (binary vs pydeck JSON)
+
+``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import flask
+from dash import Dash
+from flask_caching import Cache
+
+from callbacks import wall as wall_callbacks
+from data_sources import marinecadastre
+from data_sources.health import FeedHealth
+from data_sources.replay import ReplaySource
+from layouts import wall
+from layouts.i18n import normalise_language
+from twin.config import ROOT, Config
+from twin.engine import Engine
+from twin.port import Port
+from twin.state import FleetState
+
+log = logging.getLogger("porttwin")
+LANG_COOKIE = "porttwin_lang"
+
+
+def build_engine(config: Config) -> Engine:
+    """The twin's engine on the configured AIS replay (rejected rows counted in its health)."""
+    health = FeedHealth(config.ais_source_id, label=config.ais_label_key,
+                        stale_after_s=config.stale_after_s)
+    reports = marinecadastre.load_file(config.ais_csv, source=config.ais_source_id,
+                                       on_reject=health.record_reject)
+    source = ReplaySource(reports, source_id=config.ais_source_id, label=config.ais_label_key,
+                          speed=config.speed, loop=config.loop, warmup_s=config.warmup_s,
+                          health=health)
+    state = FleetState(trail_s=config.trail_minutes * 60, expire_s=config.expire_minutes * 60)
+    return Engine([source], state)
+
+
+def create_app(config: Config | None = None) -> Dash:
+    config = config or Config.load()
+    port = Port.load(config.port_dir)
+    engine = build_engine(config)
+
+    app = Dash(
+        __name__,
+        title="PortTwin",
+        assets_folder=str(ROOT / "assets"),
+        update_title=None,
+        serve_locally=True,            # every script from this server: no CDN
+        suppress_callback_exceptions=False,
+    )
+    cache = Cache(app.server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+    app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config}
+
+    def serve_layout():
+        lang = normalise_language(config.language, port.language)
+        if flask.has_request_context():
+            lang = normalise_language(
+                flask.request.args.get("lang") or flask.request.cookies.get(LANG_COOKIE), lang)
+        token, layers = wall_callbacks.live_layers(engine, cache, "type")
+        return wall.layout(port, config, lang, initial_layers=layers.data, layer_token=token)
+
+    app.layout = serve_layout
+
+    @app.server.after_request
+    def remember_language(response):
+        lang = flask.request.args.get("lang")
+        if lang in ("en", "zh"):
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+    wall_callbacks.register(app, engine, port, cache)
+    if config.start_engine:
+        engine.start()
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from bench import run_bench
+        return run_bench(argv[1:])
+
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, help="deployment TOML (see porttwin.toml)")
+    parser.add_argument("--host", help="address to serve on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to serve on (default 8050)")
+    parser.add_argument("--speed", type=float, help="replay speed factor (default 1)")
+    parser.add_argument("--no-loop", dest="loop", action="store_false", default=None,
+                        help="stop at the end of the recording instead of looping")
+    parser.add_argument("--ais-csv", type=Path, help="MarineCadastre AIS CSV to replay")
+    parser.add_argument("--lang", dest="language", choices=["en", "zh"],
+                        help="default language (else the port's)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = Config.load(args.config, host=args.host, port=args.port, speed=args.speed,
+                         loop=args.loop, ais_csv=args.ais_csv, language=args.language)
+    app = create_app(config)
+    log.info("PortTwin serving http://%s:%d/", config.host, config.port)
+    app.run(host=config.host, port=config.port, debug=False,
+            dev_tools_disable_version_check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

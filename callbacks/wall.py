@@ -1,0 +1,93 @@
+"""Callbacks of the wall page: live vessel layers, KPI strip, feed health, vessel card."""
+from __future__ import annotations
+
+from dash import Input, Output, State, ctx, no_update
+
+from layouts import ids, panels
+from layouts.map_layers import VesselLayers, build_vessel_layers
+from layouts.wall import legend
+
+
+def live_layers(engine, cache, mode: str) -> tuple[str, VesselLayers]:
+    """The vessel layers for the current snapshot, built once and shared by every screen.
+
+    The cache key doubles as the token a browser sends back with a click, so the click's index
+    is resolved against exactly the vessel order that browser was drawing.
+    """
+    snap = engine.snapshot()
+    token = f"layers:{snap.version}:{snap.time:.1f}:{mode}"
+    layers = cache.get(token)
+    if layers is None:
+        trails = (snap.trail_lonlat, snap.trail_starts, snap.trail_mmsi)
+        layers = build_vessel_layers(snap.vessels, trails, mode)
+        cache.set(token, layers, timeout=120)
+    return token, layers
+
+
+def clicked_mmsi(cache, click: dict | None, token: str | None) -> int | None:
+    """MMSI of the vessel under a map click, or None when the click hit no vessel."""
+    if not click or not click.get("picked") or token is None:
+        return None
+    layers = cache.get(token)
+    order = layers.order.get(click.get("layerId")) if layers else None
+    index = click.get("index")
+    if order is None or index is None or not 0 <= index < len(order):
+        return None
+    return int(order[index])
+
+
+def register(app, engine, port, cache) -> None:
+    @app.callback(
+        Output(ids.MAP, "layerData"),
+        Output(ids.LAYER_VERSION, "data"),
+        Input(ids.TICK, "n_intervals"),
+        Input(ids.COLOUR_MODE, "value"),
+    )
+    def update_vessel_layers(_n, mode):
+        token, layers = live_layers(engine, cache, mode or "type")
+        return layers.data, token
+
+    @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
+                  State(ids.LANG, "data"))
+    def update_legend(mode, lang):
+        return legend(mode or "type", lang)
+
+    @app.callback(
+        Output(ids.KPI_STRIP, "children"),
+        Output(ids.FEED_HEALTH, "children"),
+        Output(ids.SOURCE_BANNER, "children"),
+        Output(ids.CLOCK, "children"),
+        Input(ids.TICK, "n_intervals"),
+        State(ids.LANG, "data"),
+    )
+    def update_panels(_n, lang):
+        snap = engine.snapshot()
+        return (panels.kpi_strip(snap.counts(), lang),
+                panels.feed_health(engine.feed_health(), lang),
+                panels.source_banner(engine.primary, lang),
+                panels.clock(engine.display_time(), port.timezone, lang))
+
+    @app.callback(
+        Output(ids.SELECTED, "data"),
+        Input(ids.MAP, "clickInfo"),
+        Input(ids.CARD_CLOSE, "n_clicks"),
+        State(ids.LAYER_VERSION, "data"),
+        prevent_initial_call=True,
+    )
+    def select_vessel(click, _close, token):
+        if ctx.triggered_id == ids.CARD_CLOSE:
+            return None
+        return clicked_mmsi(cache, click, token)
+
+    @app.callback(
+        Output(ids.CARD, "hidden"),
+        Output(ids.CARD_BODY, "children"),
+        Input(ids.SELECTED, "data"),
+        Input(ids.TICK, "n_intervals"),
+        State(ids.LANG, "data"),
+    )
+    def update_card(mmsi, _n, lang):
+        if mmsi is None:
+            return True, no_update if ctx.triggered_id == ids.TICK else []
+        snap = engine.snapshot()
+        return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang)

@@ -1,0 +1,45 @@
+"""Typed events that feeds hand to the twin.
+
+Units inside the project: metres, seconds, knots (speed over ground), degrees true.
+Every "not available" value is ``None`` here; raw AIS sentinel numbers never travel inward.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class VesselReport:
+    """One AIS observation of one vessel: dynamic fields plus whatever static data came with it.
+
+    ``ts`` is epoch seconds UTC (the time the position was valid / received).
+    """
+
+    ts: float
+    source: str
+    mmsi: int
+    lon: float
+    lat: float
+    sog: float | None = None          # knots
+    cog: float | None = None          # degrees true, [0, 360)
+    heading: float | None = None      # degrees true, [0, 360)
+    nav_status: int | None = None     # ITU-R M.1371 navigational status 0..14
+    name: str | None = None
+    imo: int | None = None
+    callsign: str | None = None
+    ship_type: int | None = None      # ITU-R M.1371 ship and cargo type 1..99
+    length: float | None = None       # metres overall
+    width: float | None = None        # metres beam
+    draught: float | None = None      # metres
+    destination: str | None = None
+    eta: float | None = None          # epoch seconds UTC
+    ais_class: str | None = None      # 'A' or 'B'
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRestarted:
+    """A replay reached the end of its recording and starts again from the beginning."""
+
+    ts: float
+    source: str
+    loop: int

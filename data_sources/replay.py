@@ -1,0 +1,96 @@
+"""Replay a recording of events against a clock: speed x1 by default, looping at the end.
+
+The replay hands out events whose (shifted) time has come. Each pass through the recording is
+shifted by one recording period so time seen by the twin only moves forward; a
+``ReplayRestarted`` event marks each new pass so the twin can cut trails there.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Callable, Sequence
+
+from .events import ReplayRestarted
+from .health import FeedHealth
+
+
+class ReplaySource:
+    def __init__(
+        self,
+        events: Sequence,
+        *,
+        source_id: str,
+        label: str,
+        speed: float = 1.0,
+        loop: bool = True,
+        warmup_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        health: FeedHealth | None = None,
+    ):
+        if not events:
+            raise ValueError(f"replay {source_id!r} has no events to play")
+        if speed <= 0:
+            raise ValueError(f"replay speed must be positive, got {speed}")
+        self.events = sorted(events, key=lambda e: e.ts)
+        self.source_id = source_id
+        self.label = label
+        self.speed = float(speed)
+        self.loop = loop
+        self.clock = clock
+        self.health = health or FeedHealth(source_id, label=label, clock=clock)
+        self.start_ts = self.events[0].ts
+        self.end_ts = self.events[-1].ts
+        # One second after the last record the next pass begins.
+        self.period = self.end_ts - self.start_ts + 1.0
+        # Warm-up: the first ``warmup_s`` of data are handed out at once on the first poll,
+        # so the picture is populated at start instead of filling in over minutes.
+        self.warmup_s = min(max(0.0, warmup_s), self.period)
+        self._started_at: float | None = None
+        self._next = 0
+        self._pass = 0
+
+    def start(self, now: float | None = None) -> None:
+        self._started_at = self.clock() if now is None else now
+
+    def data_time(self, now: float | None = None) -> float:
+        """Replay time in epoch seconds, increasing across passes (what the twin sees)."""
+        if self._started_at is None:
+            self.start(now)
+        now = self.clock() if now is None else now
+        return self.start_ts + self.warmup_s + (now - self._started_at) * self.speed
+
+    def position(self, now: float | None = None) -> dict:
+        """Where the replay is in its recording: original data time, pass number, speed."""
+        t = self.data_time(now)
+        passes, offset = divmod(t - self.start_ts, self.period)
+        return {
+            "recording_time": self.start_ts + offset,
+            "pass": int(passes) + 1,
+            "speed": self.speed,
+            "loop": self.loop,
+            "finished": not self.loop and t > self.end_ts,
+        }
+
+    def poll(self, now: float | None = None) -> list:
+        """Events due by ``now`` and not yet handed out, in time order."""
+        target = self.data_time(now)
+        out: list = []
+        n = len(self.events)
+        while True:
+            shift = self._pass * self.period
+            i = self._next
+            while i < n and self.events[i].ts + shift <= target:
+                event = self.events[i]
+                out.append(dataclasses.replace(event, ts=event.ts + shift) if shift else event)
+                i += 1
+            self._next = i
+            if i < n or not self.loop:
+                break
+            next_pass_start = self.start_ts + (self._pass + 1) * self.period
+            if target < next_pass_start:
+                break
+            self._pass += 1
+            self._next = 0
+            out.append(ReplayRestarted(ts=next_pass_start, source=self.source_id, loop=self._pass))
+        self.health.record_messages(sum(1 for e in out if not isinstance(e, ReplayRestarted)))
+        return out

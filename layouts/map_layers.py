@@ -1,0 +1,193 @@
+"""The one map's layers, built with pydeck and handed to deckgl-dash as plain dicts.
+
+Static layers (land, terminals, anchorages, docks) are sent once with the page. Live vessel
+layers are sent every refresh as *binary* columns (``deckgl_dash.binary``): positions and colours
+as typed arrays, no per-vessel JSON objects. The vessel identity stays on the server: the
+callback remembers which MMSI is at which index (``VesselLayers.order``), and a click's index is
+mapped back there.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+from deckgl_dash.binary import binary_data
+
+from twin.footprint import VERTICES, footprints
+
+from . import theme
+
+VESSELS = "vessels"              # to-scale footprints (vessels with known dimensions)
+MARKERS = "vessel-markers"       # a dot for every vessel (the marker where dimensions are unknown)
+TRAILS = "trails"
+ANCHORAGE_LABELS = "anchorage-labels"
+
+
+def _spec(layer: pdk.Layer) -> dict:
+    """A pydeck layer as the dict deckgl-dash expects (``@@type`` + camelCase props).
+
+    pydeck turns every string prop into an ``@@=`` expression (meant for accessors such as
+    ``get_position="position"``); for plain props like ``widthUnits="pixels"`` that would be
+    evaluated as a variable name in the browser, so the marker is removed there.
+    """
+    spec = json.loads(layer.to_json())
+    for key, value in spec.items():
+        if isinstance(value, str) and value.startswith("@@=") and not key.startswith("get"):
+            spec[key] = value[3:]
+    return spec
+
+
+def _geojson(gdf, columns=()) -> dict:
+    keep = [c for c in columns if c in gdf.columns]
+    return json.loads(gdf[keep + ["geometry"]].to_json(drop_id=True))
+
+
+def static_layers(port) -> list[dict]:
+    """Land, terminals in 3D, anchorages and docks from the port package."""
+    layers = []
+    land = port.layer("land")
+    if land is not None:
+        # ~5 m tolerance: invisible at harbour zooms, a third of the bytes.
+        land = land.assign(geometry=land.geometry.simplify(0.00005, preserve_topology=True))
+        layers.append(_spec(pdk.Layer(
+            "GeoJsonLayer", _geojson(land), id="land", filled=True, stroked=True,
+            get_fill_color=list(theme.LAND), get_line_color=list(theme.LAND_EDGE),
+            line_width_min_pixels=1, pickable=False)))
+    terminals = port.layer("terminals")
+    if terminals is not None:
+        layers.append(_spec(pdk.Layer(
+            "GeoJsonLayer", _geojson(terminals, ["name", "operator"]), id="terminals",
+            filled=True, extruded=True, get_elevation=45, get_fill_color=list(theme.TERMINAL),
+            get_line_color=list(theme.LAND_EDGE), material={"ambient": 0.6, "diffuse": 0.5},
+            pickable=False)))
+    anchorages = port.layer("anchorages")
+    if anchorages is not None:
+        layers.append(_spec(pdk.Layer(
+            "GeoJsonLayer", _geojson(anchorages, ["anchorage"]), id="anchorages", filled=True,
+            stroked=True, get_fill_color=[*theme.ANCHORAGE, 28],
+            get_line_color=[*theme.ANCHORAGE, 200], line_width_min_pixels=1.5,
+            pickable=False)))
+        centres = anchorages.geometry.representative_point()
+        labels = [{"text": str(a), "position": [p.x, p.y]}
+                  for a, p in zip(anchorages["anchorage"], centres)]
+        layers.append(_spec(pdk.Layer(
+            "TextLayer", labels, id=ANCHORAGE_LABELS, get_position="position", get_text="text",
+            get_size=13, get_color=[*theme.ANCHORAGE, 230], font_family="sans-serif",
+            billboard=True, pickable=False)))
+    docks = port.layer("docks")
+    if docks is not None:
+        pts = [{"position": [g.x, g.y]} for g in docks.geometry if g is not None]
+        layers.append(_spec(pdk.Layer(
+            "ScatterplotLayer", pts, id="docks", get_position="position", get_radius=20,
+            radius_min_pixels=1.2, get_fill_color=[*theme.DOCK, 180], pickable=False)))
+    return layers
+
+
+def vessel_layers() -> list[dict]:
+    """The live layers with no data yet; data arrives through ``layer_data``."""
+    return [
+        _spec(pdk.Layer("PathLayer", [], id=TRAILS, width_units="pixels", get_width=1.5,
+                        joint_rounded=True, cap_rounded=True, _path_type="open",
+                        pickable=False)),
+        _spec(pdk.Layer("ScatterplotLayer", [], id=MARKERS, radius_units="meters",
+                        radius_min_pixels=2.5, radius_max_pixels=7, stroked=True,
+                        line_width_min_pixels=1, get_line_color=[11, 22, 34, 255],
+                        pickable=True)),
+        _spec(pdk.Layer("SolidPolygonLayer", [], id=VESSELS, filled=True, extruded=False,
+                        _normalize=False, pickable=True)),
+    ]
+
+
+def vessel_colours(df: pd.DataFrame, mode: str) -> np.ndarray:
+    """RGBA per vessel: by ship-type group or by activity; stale vessels are dimmed."""
+    palette, column = ((theme.ACTIVITY_COLOURS, "activity") if mode == "status"
+                       else (theme.CATEGORY_COLOURS, "category"))
+    fallback = palette.get("unknown", (200, 200, 200))
+    rgba = np.full((len(df), 4), 255, dtype=np.uint8)
+    rgba[:, :3] = [palette.get(k, fallback) for k in df[column]] if len(df) else fallback
+    rgba[df["age_s"].to_numpy() > 600, 3] = 110  # silent > 10 min: drawn faint
+    return rgba
+
+
+def _hull_offsets(df: pd.DataFrame):
+    half_l, half_w = df["length"].to_numpy() / 2.0, df["width"].to_numpy() / 2.0
+    # A known length with no beam: use a typical 1:6 beam so the hull is still drawn to length.
+    half_w = np.where(np.isnan(half_w), half_l / 6.0, half_w)
+    return half_l, half_l, half_w, half_w
+
+
+@dataclass
+class VesselLayers:
+    """One refresh of the live layers: ``data`` for ``layer_data``, ``order`` the MMSI at each
+    index of each pickable layer (kept server-side to resolve clicks)."""
+
+    data: dict
+    order: dict
+
+
+def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type") -> VesselLayers:
+    """Binary layer data for the vessel footprints, markers and trails."""
+    colours = vessel_colours(df, mode)
+    lon, lat = df["lon"].to_numpy(), df["lat"].to_numpy()
+    mmsi = df["mmsi"].to_numpy()
+
+    sized = (df["length"].to_numpy() > 0) & ~np.isnan(df["course"].to_numpy())
+    fp_df = df.loc[sized]
+    bow, stern, port, stbd = _hull_offsets(fp_df)
+    rings = footprints(fp_df["lon"], fp_df["lat"], fp_df["course"], bow, stern, port, stbd)
+    n = len(fp_df)
+    data = {
+        VESSELS: binary_data(
+            length=n,
+            start_indices=np.arange(n, dtype=np.uint32) * VERTICES,
+            attributes={
+                "getPolygon": rings.reshape(-1, 2).astype(np.float32),
+                "getFillColor": np.repeat(colours[sized], VERTICES, axis=0),
+            }),
+        MARKERS: binary_data(
+            length=len(df),
+            attributes={
+                "getPosition": np.column_stack([lon, lat]).astype(np.float32),
+                "getFillColor": colours,
+                # Footprint vessels get a small dot (visible when zoomed out), others a marker.
+                "getRadius": np.where(sized, 4.0, 30.0).astype(np.float32),
+            }),
+    }
+    if trails is not None:
+        lonlat, starts, trail_mmsi = trails
+        by_mmsi = dict(zip(mmsi, range(len(mmsi))))
+        idx = np.array([by_mmsi.get(m, -1) for m in trail_mmsi], dtype=np.int64)
+        lengths = np.diff(np.append(starts, len(lonlat))).astype(np.int64)
+        trail_rgba = np.where(idx[:, None] >= 0, colours[np.maximum(idx, 0)],
+                              np.array([*theme.TRAIL, 255], np.uint8)).astype(np.uint8)
+        trail_rgba[:, 3] = 150
+        data[TRAILS] = binary_data(
+            length=len(starts), start_indices=starts,
+            attributes={"getPath": lonlat.astype(np.float32),
+                        "getColor": np.repeat(trail_rgba, lengths, axis=0)})
+    return VesselLayers(data=data, order={VESSELS: mmsi[sized].tolist(), MARKERS: mmsi.tolist()})
+
+
+def build_vessel_layer_pydeck_json(df: pd.DataFrame, mode: str = "type") -> str:
+    """The same footprints the plain pydeck way: a DataFrame of polygons serialised to JSON.
+
+    Each row carries its identity (MMSI, name) so a click can be resolved in the browser. Kept
+    as the comparison path for ``python app.py bench map``; the app uses the binary path.
+    """
+    colours = vessel_colours(df, mode)
+    sized = (df["length"].to_numpy() > 0) & ~np.isnan(df["course"].to_numpy())
+    fp_df = df.loc[sized]
+    bow, stern, port, stbd = _hull_offsets(fp_df)
+    rings = footprints(fp_df["lon"], fp_df["lat"], fp_df["course"], bow, stern, port, stbd)
+    records = pd.DataFrame({
+        "mmsi": fp_df["mmsi"].to_numpy(),
+        "name": fp_df["name"].to_numpy(),
+        "polygon": list(rings.tolist()),
+        "color": colours[sized].tolist(),
+    })
+    layer = pdk.Layer("PolygonLayer", records, id=VESSELS, get_polygon="polygon",
+                      get_fill_color="color", pickable=True)
+    return layer.to_json()

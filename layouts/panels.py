@@ -1,0 +1,138 @@
+"""Shaping twin snapshots into small Dash components: KPI tiles, feed health, vessel card.
+
+Pure presentation: numbers come from the twin; this only formats and translates them.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from dash import html
+
+from twin.vessel_types import ACTIVITIES, CATEGORIES, NAV_STATUS
+
+from . import theme
+from .i18n import t
+
+
+def _tile(label: str, value, css: str = "", colour=None) -> html.Div:
+    style = {"borderTopColor": theme.hex_colour(colour)} if colour else None
+    return html.Div(className=f"kpi {css}", style=style, children=[
+        html.Div(str(value), className="kpi-value"), html.Div(label, className="kpi-label")])
+
+
+def kpi_strip(counts: dict, lang: str) -> list:
+    by_act, by_cat = counts["by_activity"], counts["by_category"]
+    tiles = [_tile(t("kpi_vessels", lang), counts["total"], "kpi-main")]
+    tiles += [_tile(t(a, lang), by_act.get(a, 0), f"kpi-{a}", theme.ACTIVITY_COLOURS[a])
+              for a in ACTIVITIES if a != "unknown" or by_act.get(a)]
+    chips = [html.Span([html.I(className="swatch",
+                               style={"background": theme.hex_colour(theme.CATEGORY_COLOURS[c])}),
+                        f"{t(c, lang)} {by_cat[c]}"], className="type-chip")
+             for c in CATEGORIES if by_cat.get(c)]
+    tiles.append(html.Div(className="kpi kpi-types", children=[
+        html.Div(chips, className="type-chips"), html.Div(t("kpi_by_type", lang),
+                                                          className="kpi-label")]))
+    return tiles
+
+
+def age_text(seconds: float | None, lang: str) -> str:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return t("never", lang)
+    if seconds < 120:
+        return t("seconds_ago", lang, s=seconds)
+    return t("minutes_ago", lang, m=seconds / 60)
+
+
+def feed_health(statuses: list[dict], lang: str) -> list:
+    rows = [html.Div(t("feed_health", lang), className="panel-title")]
+    for s in statuses:
+        rows.append(html.Div(className=f"feed feed-{s['state']}", children=[
+            html.Span(className="feed-dot"),
+            html.Span(t(s["label"], lang), className="feed-name"),
+            html.Span(t(f"state_{s['state']}", lang), className="feed-state"),
+            html.Span(f"{s['rate_per_s']:.1f} {t('msg_per_s', lang)}", className="feed-rate"),
+            html.Span(t("last_msg", lang, age=age_text(s["last_message_age_s"], lang)),
+                      className="feed-age"),
+            html.Span(t("rejected", lang, n=s["rejected"]), className="feed-rejects",
+                      title=", ".join(f"{k}: {v}" for k, v in sorted(s["rejects"].items()))),
+        ]))
+    return rows
+
+
+def port_time(epoch: float, tz: str) -> tuple[str, str]:
+    utc = datetime.fromtimestamp(epoch, timezone.utc)
+    local = utc.astimezone(ZoneInfo(tz))
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC"), local.strftime("%H:%M:%S %Z")
+
+
+def _fmt(value, unit: str = "", digits: int = 1, lang: str = "en") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return t("not_available", lang)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def vessel_card(v: dict | None, now: float, tz: str, lang: str) -> list:
+    if v is None:
+        return [html.P(t("vessel_gone", lang), className="card-empty")]
+    ns = v.get("nav_status")
+    ns_key = "ns_none" if ns is None else f"ns_{NAV_STATUS.get(int(ns), 'reserved')}"
+    dims = (f"{_fmt(v['length'], ' m', 0, lang)} × {_fmt(v['width'], ' m', 0, lang)}"
+            if v.get("length") else t("not_available", lang))
+    lat, lon = v["lat"], v["lon"]
+    position = f"{abs(lat):.5f}°{'N' if lat >= 0 else 'S'} {abs(lon):.5f}°{'E' if lon >= 0 else 'W'}"
+    eta = port_time(v["eta"], tz)[0] if v.get("eta") else t("not_available", lang)
+    ship_type = t(v["category"], lang) + (f" ({int(v['ship_type'])})" if v.get("ship_type") else "")
+    rows = [
+        ("mmsi", str(v["mmsi"])),
+        ("imo", _fmt(None if v.get("imo") is None else int(v["imo"]), lang=lang)),
+        ("callsign", _fmt(v.get("callsign"), lang=lang)),
+        ("ship_type", ship_type),
+        ("nav_status", t(ns_key, lang)),
+        ("activity", t(v["activity"], lang)),
+        ("sog", _fmt(v.get("sog"), " kn", 1, lang)),
+        ("cog", _fmt(v.get("cog"), "°", 1, lang)),
+        ("heading", _fmt(v.get("heading"), "°", 0, lang)),
+        ("position", position),
+        ("dimensions", dims),
+        ("draught", _fmt(v.get("draught"), " m", 1, lang)),
+        ("destination", _fmt(v.get("destination"), lang=lang)),
+        ("eta", eta),
+        ("ais_class", _fmt(v.get("ais_class"), lang=lang)),
+        ("last_seen", age_text(now - v["last_seen"], lang)),
+        ("source", v.get("source") or ""),
+    ]
+    colour = theme.CATEGORY_COLOURS.get(v["category"], theme.CATEGORY_COLOURS["unknown"])
+    return [
+        html.Div(t("card_title", lang), className="card-kicker"),
+        html.H2(v.get("name") or t("unnamed", lang), className="card-name",
+                style={"borderLeftColor": theme.hex_colour(colour)}),
+        html.Dl([el for key, value in rows
+                 for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
+                className="card-fields"),
+    ]
+
+
+def source_banner(source, lang: str) -> list:
+    """What the map is showing and from where: the replay's recording time, pass and speed."""
+    label = t(getattr(source, "label", source.source_id), lang)
+    position = getattr(source, "position", None)
+    if position is None:
+        return [html.Span(label, className="source-label")]
+    p = position()
+    utc, _ = port_time(p["recording_time"], "UTC")
+    return [
+        html.Span(label, className="source-label"),
+        html.Span(utc, className="source-time"),
+        html.Span(t("replay_speed", lang, speed=p["speed"]), className="source-speed"),
+        html.Span(t("replay_pass", lang, n=p["pass"]), className="source-pass"),
+    ]
+
+
+def clock(epoch: float, tz: str, lang: str) -> list:
+    utc, local = port_time(epoch, tz)
+    return [html.Span(local, className="clock-local"),
+            html.Span(t("port_time", lang), className="clock-label")]

@@ -1,0 +1,38 @@
+"""Colours of the dark wall theme, shared by the map layers, legend and CSS."""
+
+WATER = (8, 24, 42)
+LAND = (38, 44, 52)
+LAND_EDGE = (72, 86, 102)
+TERMINAL = (78, 98, 126)
+ANCHORAGE = (64, 160, 200)
+DOCK = (120, 138, 156)
+TRAIL = (200, 215, 230)
+
+# Vessel colours by ship-type group (saturated, to stand out on the dark map).
+CATEGORY_COLOURS = {
+    "cargo": (76, 175, 80),
+    "tanker": (229, 57, 53),
+    "passenger": (33, 150, 243),
+    "tug": (0, 188, 212),
+    "service": (255, 193, 7),
+    "fishing": (255, 112, 67),
+    "pleasure": (186, 104, 200),
+    "hsc": (255, 235, 59),
+    "other": (158, 158, 158),
+    "unknown": (207, 216, 220),
+}
+
+# Vessel colours by activity (nav status checked against speed).
+ACTIVITY_COLOURS = {
+    "underway": (102, 187, 106),
+    "at_anchor": (255, 167, 38),
+    "moored": (66, 165, 245),
+    "stopped": (171, 71, 188),
+    "unknown": (144, 164, 174),
+}
+
+SELECTED = (255, 255, 255)
+
+
+def hex_colour(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])

@@ -1,0 +1,68 @@
+"""The wall page: one full-screen 3D map with the KPI strip, feed health and a vessel card."""
+from __future__ import annotations
+
+from dash import dcc, html
+from deckgl_dash import DeckGL
+
+from . import ids, map_layers, theme
+from .i18n import LANGUAGES, t
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+
+
+def legend(mode: str, lang: str) -> list:
+    palette = theme.ACTIVITY_COLOURS if mode == "status" else theme.CATEGORY_COLOURS
+    return [html.Span([html.I(className="swatch", style={"background": theme.hex_colour(rgb)}),
+                       t(key, lang)], className="legend-item")
+            for key, rgb in palette.items()]
+
+
+def layout(port, config, lang: str, initial_layers: dict | None = None,
+           layer_token: str | None = None) -> html.Div:
+    view = {k: port.view[k] for k in ("longitude", "latitude", "zoom", "pitch", "bearing")}
+    deck = DeckGL(
+        id=ids.MAP,
+        layers=map_layers.static_layers(port) + map_layers.vessel_layers(),
+        layer_data=initial_layers or {},
+        initial_view_state={**view, "maxPitch": 75},
+        controller=True,
+        enable_events=["click"],
+        style={"width": "100%", "height": "100%", "background": theme.hex_colour(theme.WATER)},
+    )
+    port_name = port.name_zh if lang == "zh" else port.name
+    return html.Div(className="wall", lang="zh-CN" if lang == "zh" else "en", children=[
+        dcc.Store(id=ids.LANG, data=lang),
+        dcc.Store(id=ids.LAYER_VERSION, data=layer_token),
+        dcc.Store(id=ids.SELECTED),
+        dcc.Interval(id=ids.TICK, interval=config.refresh_ms),
+        html.Div(deck, className="map-wrap"),
+        html.Header(className="topbar", children=[
+            html.Div(className="brand", children=[
+                html.Span(t("app_title", lang), className="brand-name"),
+                html.Span(f"{port_name} · {port.locode}", className="port-name"),
+                html.Span(t("one_map", lang), className="one-map"),
+            ]),
+            html.Div(id=ids.SOURCE_BANNER, className="source-banner"),
+            html.Div(id=ids.CLOCK, className="clock"),
+            html.Nav(className="lang-switch", title=t("language", lang), children=[
+                html.A(LANGUAGE_NAMES[code], href=f"?lang={code}",
+                       className="active" if code == lang else "")
+                for code in LANGUAGES]),
+        ]),
+        html.Section(id=ids.KPI_STRIP, className="kpi-strip"),
+        html.Section(className="map-controls", children=[
+            html.Span(t("colour_by", lang), className="control-label"),
+            dcc.RadioItems(
+                id=ids.COLOUR_MODE, value="type", inline=True,
+                options=[{"label": t("by_type", lang), "value": "type"},
+                         {"label": t("by_status", lang), "value": "status"}]),
+            html.Div(id=ids.LEGEND, className="legend", children=legend("type", lang)),
+            html.Div(t("map_note", lang), className="map-note"),
+        ]),
+        html.Section(id=ids.FEED_HEALTH, className="feed-health"),
+        html.Aside(id=ids.CARD, className="vessel-card", hidden=True, children=[
+            html.Button("×", id=ids.CARD_CLOSE, className="card-close", title=t("close", lang),
+                        n_clicks=0),
+            html.Div(id=ids.CARD_BODY),
+        ]),
+    ])

@@ -1,0 +1,59 @@
+"""Deployment configuration: defaults that run offline, then a TOML file, then environment
+variables ``PORTTWIN_<FIELD>``, then command-line overrides (later wins)."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Config:
+    port_dir: Path = ROOT / "data" / "ports" / "nynj"
+    ais_csv: Path = ROOT / "data" / "ais" / "NYHarbor_2020_06_30_first_hour.csv"
+    ais_source_id: str = "ais-marinecadastre"
+    ais_label_key: str = "replay_marinecadastre"   # translated on screen
+    speed: float = 1.0             # replay speed factor
+    loop: bool = True              # replay loops at the end of the recording
+    warmup_s: float = 120.0        # data applied at once on start so the map is populated
+    host: str = "127.0.0.1"
+    port: int = 8050
+    refresh_ms: int = 1000         # vessel layer / KPI refresh period in the browser
+    trail_minutes: float = 20.0
+    expire_minutes: float = 30.0   # vessels silent this long leave the live picture
+    stale_after_s: float = 60.0    # a feed silent this long is shown stale
+    language: str = ""             # "" = the port's default
+    start_engine: bool = True
+
+    @classmethod
+    def load(cls, toml_path: str | Path | None = None, env: dict | None = None,
+             **overrides) -> "Config":
+        values: dict = {}
+        if toml_path:
+            with open(toml_path, "rb") as fh:
+                values.update(tomllib.load(fh))
+        env = os.environ if env is None else env
+        for f in dataclasses.fields(cls):
+            key = f"PORTTWIN_{f.name.upper()}"
+            if key in env:
+                values[f.name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
+        return cls(**{name: _coerce(cls, name, value) for name, value in values.items()})
+
+
+def _coerce(cls, name: str, value):
+    default = getattr(cls, name)
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, Path):
+        return Path(value)
+    return type(default)(value)

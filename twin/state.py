@@ -1,0 +1,178 @@
+"""Live state of the fleet: the last known state of every vessel and its short trail.
+
+``FleetState`` is written by the engine thread and read by the views through immutable
+``FleetSnapshot`` objects (column arrays in a pandas DataFrame), so a view never sees a
+half-applied update.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data_sources.events import ReplayRestarted, VesselReport
+
+from .vessel_types import activity, ship_category
+
+STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
+                 "destination", "eta", "ais_class")
+DYNAMIC_FIELDS = ("lon", "lat", "sog", "cog", "heading", "nav_status")
+
+
+@dataclass
+class Vessel:
+    mmsi: int
+    first_seen: float
+    last_seen: float
+    source: str
+    lon: float
+    lat: float
+    sog: float | None = None
+    cog: float | None = None
+    heading: float | None = None
+    nav_status: int | None = None
+    name: str | None = None
+    imo: int | None = None
+    callsign: str | None = None
+    ship_type: int | None = None
+    length: float | None = None
+    width: float | None = None
+    draught: float | None = None
+    destination: str | None = None
+    eta: float | None = None
+    ais_class: str | None = None
+    reports: int = 0
+    trail: deque = field(default_factory=deque)  # (ts, lon, lat)
+
+
+SNAPSHOT_COLUMNS = ("mmsi", "lon", "lat", "sog", "cog", "heading", "course", "nav_status",
+                    "name", "imo", "callsign", "ship_type", "category", "activity", "length",
+                    "width", "draught", "destination", "eta", "ais_class", "last_seen", "age_s",
+                    "first_seen", "reports", "source")
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    """The fleet at one moment. ``vessels`` has one row per vessel in ``SNAPSHOT_COLUMNS``.
+
+    Missing values are NaN (numbers) or None (text). ``course`` is the heading, or the course
+    over ground where the heading is not available. Trails are flattened: ``trail_lonlat`` holds
+    every point, ``trail_starts`` where each vessel's trail begins, ``trail_mmsi`` whose it is.
+    """
+
+    version: int
+    time: float                       # epoch seconds UTC: the twin's now
+    vessels: pd.DataFrame
+    trail_lonlat: np.ndarray          # (points, 2)
+    trail_starts: np.ndarray          # (trails,) uint32
+    trail_mmsi: np.ndarray            # (trails,) int64
+
+    def vessel(self, mmsi: int) -> dict | None:
+        rows = self.vessels.loc[self.vessels["mmsi"] == mmsi]
+        if rows.empty:
+            return None
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in rows.iloc[0].to_dict().items()}
+
+    def counts(self) -> dict:
+        """Vessels in the area, by activity and by ship-type group."""
+        v = self.vessels
+        return {
+            "total": len(v),
+            "by_activity": Counter(v["activity"]) if len(v) else Counter(),
+            "by_category": Counter(v["category"]) if len(v) else Counter(),
+        }
+
+
+class FleetState:
+    def __init__(self, trail_s: float = 1200.0, expire_s: float = 1800.0):
+        self.trail_s = trail_s
+        self.expire_s = expire_s
+        self.vessels: dict[int, Vessel] = {}
+        self.version = 0
+        self.out_of_order = 0
+        self._lock = threading.Lock()
+
+    # ---- writing (engine thread) -------------------------------------------------------
+    def apply(self, events) -> None:
+        with self._lock:
+            for event in events:
+                if isinstance(event, VesselReport):
+                    self._apply_report(event)
+                elif isinstance(event, ReplayRestarted):
+                    for v in self.vessels.values():
+                        v.trail.clear()   # a new pass: do not join its tracks to the last one
+            self.version += 1
+
+    def _apply_report(self, r: VesselReport) -> None:
+        v = self.vessels.get(r.mmsi)
+        if v is None:
+            v = self.vessels[r.mmsi] = Vessel(mmsi=r.mmsi, first_seen=r.ts, last_seen=r.ts,
+                                              source=r.source, lon=r.lon, lat=r.lat)
+        for name in STATIC_FIELDS:          # static data: a blank report keeps what we know
+            value = getattr(r, name)
+            if value is not None:
+                setattr(v, name, value)
+        v.reports += 1
+        if r.ts < v.last_seen:              # late report: its static data is fine, its
+            self.out_of_order += 1          # position would move the ship backwards in time
+            return
+        for name in DYNAMIC_FIELDS:         # dynamic data: the latest report says it all
+            setattr(v, name, getattr(r, name))
+        v.last_seen = r.ts
+        v.source = r.source
+        if not v.trail or v.trail[-1][1:] != (r.lon, r.lat):
+            v.trail.append((r.ts, r.lon, r.lat))
+        while v.trail and v.trail[0][0] < r.ts - self.trail_s:
+            v.trail.popleft()
+
+    def expire(self, now: float) -> int:
+        """Forget vessels not heard from for ``expire_s``; returns how many went."""
+        with self._lock:
+            gone = [m for m, v in self.vessels.items() if now - v.last_seen > self.expire_s]
+            for m in gone:
+                del self.vessels[m]
+            if gone:
+                self.version += 1
+            return len(gone)
+
+    # ---- reading (any thread) ----------------------------------------------------------
+    def snapshot(self, now: float) -> FleetSnapshot:
+        with self._lock:
+            live = [v for v in self.vessels.values() if now - v.last_seen <= self.expire_s]
+            rows = [(v.mmsi, v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status, v.name, v.imo,
+                     v.callsign, v.ship_type, v.length, v.width, v.draught, v.destination, v.eta,
+                     v.ais_class, v.last_seen, v.first_seen, v.reports, v.source) for v in live]
+            trails = [(v.mmsi, [(lon, lat) for t, lon, lat in v.trail if t >= now - self.trail_s])
+                      for v in live]
+            version = self.version
+        cols = ("mmsi", "lon", "lat", "sog", "cog", "heading", "nav_status", "name", "imo",
+                "callsign", "ship_type", "length", "width", "draught", "destination", "eta",
+                "ais_class", "last_seen", "first_seen", "reports", "source")
+        df = pd.DataFrame.from_records(rows, columns=cols)
+        for c in ("sog", "cog", "heading", "nav_status", "ship_type", "length", "width",
+                  "draught", "eta", "imo"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        df["mmsi"] = df["mmsi"].astype("int64")
+        df["course"] = df["heading"].fillna(df["cog"])
+        df["age_s"] = now - df["last_seen"]
+        df["category"] = [ship_category(t) for t in df["ship_type"]]
+        df["activity"] = [activity(None if math.isnan(s) else int(s), None if math.isnan(g) else g)
+                          for s, g in zip(df["nav_status"], df["sog"])]
+        df = df.loc[:, list(SNAPSHOT_COLUMNS)].sort_values("mmsi", ignore_index=True)
+
+        paths = [(m, pts) for m, pts in trails if len(pts) >= 2]
+        if paths:
+            lengths = np.array([len(p) for _, p in paths])
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint32)
+            lonlat = np.array([pt for _, p in paths for pt in p], dtype=float)
+            tm = np.array([m for m, _ in paths], dtype=np.int64)
+        else:
+            starts, lonlat, tm = (np.zeros(0, np.uint32), np.zeros((0, 2)),
+                                  np.zeros(0, np.int64))
+        return FleetSnapshot(version=version, time=now, vessels=df, trail_lonlat=lonlat,
+                             trail_starts=starts, trail_mmsi=tm)
