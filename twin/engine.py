@@ -65,20 +65,22 @@ class Engine:
                 self._last_expire = now
         return applied
 
+    def _safe_step(self) -> None:
+        try:
+            self.step()
+            if self._failing:
+                log.info("engine recovered")
+                self._failing = False
+        except Exception as exc:  # keep the twin alive; say so once, not every tick
+            self.errors += 1
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            if not self._failing:
+                log.exception("engine step failed; retrying every %.1f s", self.tick_s)
+                self._failing = True
+
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.step()
-                if self._failing:
-                    log.info("engine recovered")
-                    self._failing = False
-            except Exception as exc:  # keep the twin alive; say so once, not every tick
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                if not self._failing:
-                    log.exception("engine step failed; retrying every %.1f s", self.tick_s)
-                    self._failing = True
-            self._stop.wait(self.tick_s)
+        while not self._stop.wait(self.tick_s):
+            self._safe_step()
 
     def start(self) -> "Engine":
         """Start the clocks, apply the first round here (so the first page has a picture), then
@@ -87,7 +89,7 @@ class Engine:
             for source in self.sources:
                 if hasattr(source, "start"):
                     source.start()
-            self.step()
+            self._safe_step()
             self._thread = threading.Thread(target=self._run, name="porttwin-engine", daemon=True)
             self._thread.start()
         return self

@@ -1,0 +1,96 @@
+"""The binary vessel layers carry what the browser draws; clicks map back to the right MMSI."""
+import base64
+
+import numpy as np
+import pytest
+from flask import Flask
+from flask_caching import Cache
+
+from callbacks.wall import clicked_mmsi, live_layers
+from data_sources.events import VesselReport
+from layouts import map_layers, theme
+from twin.state import FleetState
+
+
+def decode(block):
+    b = block["@@binary"]
+    buf = base64.b64decode(b["buffer"])
+    out = {}
+    for name, a in b["attributes"].items():
+        arr = np.frombuffer(buf, np.dtype(a["dtype"]), a["byteLength"] // np.dtype(a["dtype"]).itemsize,
+                            a["offset"])
+        out[name] = arr.reshape(-1, a["size"]) if a["size"] > 1 else arr
+    if "startIndices" in b:
+        s = b["startIndices"]
+        out["startIndices"] = np.frombuffer(buf, np.uint32, s["byteLength"] // 4, s["offset"])
+    return b["length"], out
+
+
+@pytest.fixture
+def snap():
+    s = FleetState()
+    s.apply([
+        VesselReport(ts=0, source="t", mmsi=111111111, lon=-74.05, lat=40.65, heading=90.0,
+                     length=300.0, width=40.0, ship_type=70, name="BOX SHIP"),
+        VesselReport(ts=0, source="t", mmsi=222222222, lon=-74.06, lat=40.66, cog=10.0,
+                     ship_type=52),                                    # no dimensions
+        VesselReport(ts=0, source="t", mmsi=333333333, lon=-74.07, lat=40.67, heading=None,
+                     cog=None, length=20.0, ship_type=80),             # no course
+    ])
+    return s.snapshot(0)
+
+
+def test_footprints_only_for_vessels_with_size_and_course(snap):
+    layers = map_layers.build_vessel_layers(snap.vessels)
+    n, attrs = decode(layers.data[map_layers.VESSELS])
+    assert n == 1 and layers.order[map_layers.VESSELS] == [111111111]
+    ring = attrs["getPolygon"]
+    assert ring.shape == (6, 2)
+    assert ring[2, 0] > ring[0, 0]                                  # heading 90: bow east
+    assert (attrs["getFillColor"][:, :3] == theme.CATEGORY_COLOURS["cargo"]).all()
+    n, attrs = decode(layers.data[map_layers.MARKERS])
+    assert n == 3 and layers.order[map_layers.MARKERS] == [111111111, 222222222, 333333333]
+    assert (attrs["getFillColor"][1, :3] == theme.CATEGORY_COLOURS["tug"]).all()
+    assert attrs["getRadius"][1] > attrs["getRadius"][0]            # a real marker, not a dot
+
+
+def test_colour_by_status(snap):
+    layers = map_layers.build_vessel_layers(snap.vessels, mode="status")
+    _, attrs = decode(layers.data[map_layers.MARKERS])
+    assert (attrs["getFillColor"][:, :3] == theme.ACTIVITY_COLOURS["unknown"]).all()
+
+
+def test_binary_is_much_smaller_than_pydeck_json(snap):
+    import pandas as pd
+    big = pd.concat([snap.vessels.iloc[[0]]] * 1000, ignore_index=True)
+    binary = map_layers.build_vessel_layers(big).data[map_layers.VESSELS]
+    import json
+    assert len(json.dumps(binary)) * 2 < len(map_layers.build_vessel_layer_pydeck_json(big))
+
+
+def test_plain_props_are_not_turned_into_expressions():
+    for spec in map_layers.vessel_layers():
+        for key, value in spec.items():
+            if isinstance(value, str) and not key.startswith("get"):
+                assert not value.startswith("@@="), (spec["id"], key)
+
+
+class _Engine:
+    def __init__(self, snap):
+        self._snap = snap
+
+    def snapshot(self):
+        return self._snap
+
+
+def test_click_index_resolves_against_the_order_the_browser_drew(snap):
+    cache = Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"})
+    token, _ = live_layers(_Engine(snap), cache, "type")
+    click = {"picked": True, "index": 1, "layerId": map_layers.MARKERS}
+    assert clicked_mmsi(cache, click, token) == 222222222
+    click = {"picked": True, "index": 0, "layerId": map_layers.VESSELS}
+    assert clicked_mmsi(cache, click, token) == 111111111
+    assert clicked_mmsi(cache, {"picked": False}, token) is None        # water: close the card
+    assert clicked_mmsi(cache, {"picked": True, "index": 7, "layerId": map_layers.VESSELS},
+                        token) is None
+    assert clicked_mmsi(cache, click, "layers:unknown") is None
