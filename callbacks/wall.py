@@ -24,16 +24,29 @@ def live_layers(engine, cache, mode: str) -> tuple[str, VesselLayers]:
     return token, layers
 
 
-def clicked_mmsi(cache, click: dict | None, token: str | None) -> int | None:
+# A click resolved by index must land this close to that vessel, else the vessel order changed
+# under the click and the nearest vessel to the clicked point is taken instead.
+CLICK_CHECK_M = 600.0
+CLICK_NEAREST_M = 250.0
+
+
+def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int | None:
     """MMSI of the vessel under a map click, or None when the click hit no vessel."""
-    if not click or not click.get("picked") or token is None:
+    if not click or not click.get("picked"):
         return None
-    layers = cache.get(token)
+    layers = cache.get(token) if token else None
     order = layers.order.get(click.get("layerId")) if layers else None
     index = click.get("index")
-    if order is None or index is None or not 0 <= index < len(order):
-        return None
-    return int(order[index])
+    mmsi = int(order[index]) if order is not None and index is not None and \
+        0 <= index < len(order) else None
+    coordinate = click.get("coordinate")
+    if snap is None or not coordinate:
+        return mmsi
+    lon, lat = coordinate[:2]
+    distance = snap.distance_m(mmsi, lon, lat) if mmsi is not None else None
+    if distance is not None and distance <= CLICK_CHECK_M:
+        return mmsi
+    return snap.nearest(lon, lat, CLICK_NEAREST_M)
 
 
 def register(app, engine, port, cache) -> None:
@@ -77,7 +90,7 @@ def register(app, engine, port, cache) -> None:
     def select_vessel(click, _close, token):
         if ctx.triggered_id == ids.CARD_CLOSE:
             return None
-        return clicked_mmsi(cache, click, token)
+        return clicked_mmsi(cache, click, token, engine.snapshot())
 
     @app.callback(
         Output(ids.CARD, "hidden"),

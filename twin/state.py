@@ -16,6 +16,7 @@ import pandas as pd
 
 from data_sources.events import ReplayRestarted, VesselReport
 
+from .footprint import metres_per_degree
 from .vessel_types import activity, ship_category
 
 STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
@@ -77,6 +78,28 @@ class FleetSnapshot:
             return None
         return {k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in rows.iloc[0].to_dict().items()}
+
+    def distance_m(self, mmsi: int, lon: float, lat: float) -> float | None:
+        """Metres from a vessel's reported position to a point (local plane; fine < 10 km)."""
+        rows = self.vessels.loc[self.vessels["mmsi"] == mmsi]
+        if rows.empty:
+            return None
+        return float(self._distances(lon, lat, rows)[0])
+
+    def nearest(self, lon: float, lat: float, max_m: float) -> int | None:
+        """MMSI of the vessel nearest to a point, if one is within ``max_m`` metres."""
+        if self.vessels.empty:
+            return None
+        d = self._distances(lon, lat, self.vessels)
+        i = int(np.argmin(d))
+        return int(self.vessels["mmsi"].iloc[i]) if d[i] <= max_m else None
+
+    @staticmethod
+    def _distances(lon: float, lat: float, rows: pd.DataFrame) -> np.ndarray:
+        m_lon, m_lat = metres_per_degree(np.array([lat]))
+        dx = (rows["lon"].to_numpy() - lon) * m_lon[0]
+        dy = (rows["lat"].to_numpy() - lat) * m_lat[0]
+        return np.hypot(dx, dy)
 
     def counts(self) -> dict:
         """Vessels in the area, by activity and by ship-type group."""
@@ -163,7 +186,10 @@ class FleetState:
         df["category"] = [ship_category(t) for t in df["ship_type"]]
         df["activity"] = [activity(None if math.isnan(s) else int(s), None if math.isnan(g) else g)
                           for s, g in zip(df["nav_status"], df["sog"])]
-        df = df.loc[:, list(SNAPSHOT_COLUMNS)].sort_values("mmsi", ignore_index=True)
+        # First-seen order: a vessel that appears is appended, so the index of every vessel
+        # already on screen stays the same between refreshes (clicks resolve by index).
+        df = df.loc[:, list(SNAPSHOT_COLUMNS)].sort_values(["first_seen", "mmsi"],
+                                                           ignore_index=True)
 
         paths = [(m, pts) for m, pts in trails if len(pts) >= 2]
         if paths:

@@ -94,3 +94,16 @@ def test_click_index_resolves_against_the_order_the_browser_drew(snap):
     assert clicked_mmsi(cache, {"picked": True, "index": 7, "layerId": map_layers.VESSELS},
                         token) is None
     assert clicked_mmsi(cache, click, "layers:unknown") is None
+
+
+def test_a_click_whose_index_went_stale_falls_back_to_the_vessel_under_it(snap):
+    cache = Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"})
+    token, _ = live_layers(_Engine(snap), cache, "type")
+    # index 0 of the markers is the box ship, but the click was on the tug (-74.06, 40.66)
+    click = {"picked": True, "index": 0, "layerId": map_layers.MARKERS,
+             "coordinate": [-74.0601, 40.6601]}
+    assert clicked_mmsi(cache, click, token, snap) == 222222222
+    click["coordinate"] = [-74.0502, 40.6500]          # on the box ship: index trusted
+    assert clicked_mmsi(cache, click, token, snap) == 111111111
+    click["coordinate"] = [-73.9, 40.5]                # far from everything
+    assert clicked_mmsi(cache, click, "layers:expired", snap) is None
