@@ -1,11 +1,16 @@
 """Callbacks of the wall page: live vessel layers, KPI strip, feed health, vessel card."""
 from __future__ import annotations
 
+import logging
+
 from dash import Input, Output, State, ctx, no_update
 
 from layouts import ids, panels
-from layouts.map_layers import VesselLayers, build_vessel_layers
+from layouts.map_layers import SELECTION, VesselLayers, build_vessel_layers, selection_layer
 from layouts.wall import legend
+
+
+log = logging.getLogger(__name__)
 
 
 def live_layers(engine, cache, mode: str) -> tuple[str, VesselLayers]:
@@ -55,10 +60,12 @@ def register(app, engine, port, cache) -> None:
         Output(ids.LAYER_VERSION, "data"),
         Input(ids.TICK, "n_intervals"),
         Input(ids.COLOUR_MODE, "value"),
+        Input(ids.SELECTED, "data"),
     )
-    def update_vessel_layers(_n, mode):
+    def update_vessel_layers(_n, mode, selected):
         token, layers = live_layers(engine, cache, mode or "type")
-        return layers.data, token
+        ring = selection_layer(engine.snapshot().vessels, selected)
+        return {**layers.data, SELECTION: ring}, token
 
     @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
                   State(ids.LANG, "data"))
@@ -90,7 +97,10 @@ def register(app, engine, port, cache) -> None:
     def select_vessel(click, _close, token):
         if ctx.triggered_id == ids.CARD_CLOSE:
             return None
-        return clicked_mmsi(cache, click, token, engine.snapshot())
+        mmsi = clicked_mmsi(cache, click, token, engine.snapshot())
+        log.info("map click layer=%s index=%s -> MMSI %s", (click or {}).get("layerId"),
+                 (click or {}).get("index"), mmsi)
+        return mmsi
 
     @app.callback(
         Output(ids.CARD, "hidden"),

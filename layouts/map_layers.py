@@ -23,6 +23,7 @@ from . import theme
 VESSELS = "vessels"              # to-scale footprints (vessels with known dimensions)
 MARKERS = "vessel-markers"       # a dot for every vessel (the marker where dimensions are unknown)
 TRAILS = "trails"
+SELECTION = "selection"          # a ring around the vessel whose card is open
 ANCHORAGE_LABELS = "anchorage-labels"
 
 
@@ -98,6 +99,10 @@ def vessel_layers() -> list[dict]:
                         pickable=True)),
         _spec(pdk.Layer("SolidPolygonLayer", [], id=VESSELS, filled=True, extruded=False,
                         _normalize=False, pickable=True)),
+        _spec(pdk.Layer("ScatterplotLayer", [], id=SELECTION, radius_units="pixels",
+                        get_radius=16, filled=False, stroked=True, line_width_units="pixels",
+                        get_line_width=2.5, get_line_color=[*theme.SELECTED, 255],
+                        pickable=False)),
     ]
 
 
@@ -126,6 +131,13 @@ class VesselLayers:
 
     data: dict
     order: dict
+
+
+def selection_layer(df: pd.DataFrame, mmsi: int | None) -> dict:
+    """Binary data for the selection ring: the selected vessel's position, or nothing."""
+    rows = df.loc[df["mmsi"] == mmsi, ["lon", "lat"]] if mmsi is not None else df.iloc[:0]
+    return binary_data(length=len(rows),
+                       attributes={"getPosition": rows.to_numpy().astype(np.float32)})
 
 
 def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type") -> VesselLayers:

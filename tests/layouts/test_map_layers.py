@@ -54,6 +54,13 @@ def test_footprints_only_for_vessels_with_size_and_course(snap):
     assert attrs["getRadius"][1] > attrs["getRadius"][0]            # a real marker, not a dot
 
 
+def test_selection_ring_follows_the_selected_vessel(snap):
+    n, attrs = decode(map_layers.selection_layer(snap.vessels, 222222222))
+    assert n == 1 and attrs["getPosition"][0] == pytest.approx([-74.06, 40.66])
+    assert decode(map_layers.selection_layer(snap.vessels, None))[0] == 0
+    assert decode(map_layers.selection_layer(snap.vessels, 999))[0] == 0      # gone: no ring
+
+
 def test_colour_by_status(snap):
     layers = map_layers.build_vessel_layers(snap.vessels, mode="status")
     _, attrs = decode(layers.data[map_layers.MARKERS])

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian/Ubuntu machine, then run all tests.
+#   bash tests/run_all.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real browser for tests/browser: Debian's Chromium + chromedriver (WebGL via SwiftShader).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "Installing chromium and chromium-driver (apt)..."
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+exec "$PYTHON" -m pytest "$@"
