@@ -7,15 +7,8 @@ import argparse
 import time
 from pathlib import Path
 
-from scipy import ndimage
-from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
-
 from tests.browser import conftest
-from tests.browser.test_wall import (LONGTASK_OBSERVER, OVERLAYS, biggest_ship, card_shown,
-                                     vessel_mask, wait_for_vessels, wait_until_settled)
+from tests.browser.helpers import PAGE_PROBES, click_biggest_ship, set_overlays, wait_for_vessels
 
 
 def main() -> None:
@@ -28,30 +21,13 @@ def main() -> None:
     url = next(server)
     driver = next(conftest.browser.__wrapped__())
     try:
-        w, h = (int(v) for v in args.size.split(","))
-        driver.set_window_size(w, h)
+        driver.set_window_size(*(int(v) for v in args.size.split(",")))
         driver.get(f"{url}?lang={args.lang}")
-        driver.execute_script(LONGTASK_OBSERVER)
+        driver.execute_script(PAGE_PROBES)
         wait_for_vessels(driver)
         time.sleep(4)
-        canvas = driver.find_element(By.CSS_SELECTOR, ".map-wrap canvas")
-        hide = f"document.querySelectorAll('{OVERLAYS}').forEach(e => e.style.visibility = "
-        for _ in range(3):
-            driver.execute_script(hide + "'hidden')")
-            mask, nearest = vessel_mask(driver.get_screenshot_as_png())
-            labels, n = ndimage.label(mask)
-            x, y, _ = biggest_ship(mask, labels, n, nearest)
-            wait_until_settled(driver)
-            rect = canvas.rect
-            ActionChains(driver).move_to_element_with_offset(
-                canvas, x - rect["x"] - rect["width"] / 2, y - rect["y"] - rect["height"] / 2
-            ).click().perform()
-            driver.execute_script(hide + "'visible')")
-            try:
-                WebDriverWait(driver, 8).until(card_shown)
-                break
-            except TimeoutException:
-                continue
+        click_biggest_ship(driver)
+        set_overlays(driver, True)
         time.sleep(2.5)
         args.out.write_bytes(driver.get_screenshot_as_png())
         print(f"saved {args.out}")

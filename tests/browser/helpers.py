@@ -1,0 +1,102 @@
+"""What a person does with the wall, as functions: wait for it, look at it, click a ship."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from layouts import theme
+
+OVERLAYS = ".topbar, .kpi-strip, .map-controls, .feed-health"
+PALETTE = np.array(list(theme.CATEGORY_COLOURS.values()))
+
+# Records long main-thread tasks and the pointer events the page receives (for diagnosis).
+PAGE_PROBES = """
+window.__longTasks = []; window.__pointer = [];
+new PerformanceObserver(list => { for (const e of list.getEntries())
+  window.__longTasks.push(e.startTime + e.duration); }).observe({type: 'longtask', buffered: true});
+for (const type of ['pointerdown', 'pointerup', 'click'])
+  document.addEventListener(type, e => window.__pointer.push(
+    [type, e.clientX, e.clientY, Math.round(performance.now()), e.target.tagName]), true);
+"""
+
+
+def set_overlays(driver, visible: bool) -> None:
+    """Hide the HTML panels over the map (their legend swatches share the vessel colours)."""
+    driver.execute_script(f"document.querySelectorAll('{OVERLAYS}').forEach("
+                          f"e => e.style.visibility = '{'visible' if visible else 'hidden'}')")
+
+
+def vessel_mask(png: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels in the vessel palette (exact to 3 levels), and the nearest palette entry per pixel."""
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    dist = np.abs(img[:, :, None, :] - PALETTE[None, None, :, :]).max(axis=3)
+    return dist.min(axis=2) <= 3, dist.argmin(axis=2)
+
+
+def biggest_ship(mask, nearest):
+    """Screen pixel near the middle of the largest vessel, and its ship-type group by colour."""
+    labels, n_blobs = ndimage.label(mask)
+    sizes = ndimage.sum(mask, labels, range(1, n_blobs + 1))
+    biggest = int(np.argmax(sizes)) + 1
+    ys, xs = np.nonzero(labels == biggest)
+    k = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
+    category = list(theme.CATEGORY_COLOURS)[np.bincount(nearest[labels == biggest]).argmax()]
+    return int(xs[k]), int(ys[k]), category
+
+
+def card_shown(driver):
+    card = driver.find_element(By.ID, "vessel-card")
+    if card.get_attribute("hidden") is None and card.find_elements(By.CSS_SELECTOR, ".field-mmsi"):
+        return card
+    return False
+
+
+def wait_until_settled(driver, quiet_ms=1000, timeout=20) -> None:
+    """Wait until the page's main thread has had no long task (> 50 ms) for ``quiet_ms``."""
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(
+        "const t = window.__longTasks || []; "
+        "return performance.now() - (t.length ? Math.max(...t) : 0) > arguments[0];", quiet_ms))
+
+
+def wait_for_vessels(driver, timeout=30) -> int:
+    """Wait until the KPI strip counts vessels; returns the count."""
+    def count(d):
+        els = d.find_elements(By.CSS_SELECTOR, ".kpi-main .kpi-value")
+        return int(els[0].text) if els and els[0].text.isdigit() and int(els[0].text) > 0 else 0
+    return WebDriverWait(driver, timeout,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(count)
+
+
+def click_biggest_ship(driver, tries: int = 3, on_miss=None):
+    """Click the largest ship on screen until its card opens; returns (card, ship-type group).
+
+    deck.gl picks on pointer-down; the first pick compiles its picking shaders, which under
+    software WebGL (SwiftShader) can hold pointer-up back > 250 ms, so deck.gl reads a drag
+    (measured: 346 ms between down and up). A person would click again, and so does this: a
+    fresh look each time, at most ``tries`` times. Returns (None, None) if no card opened.
+    """
+    canvas = driver.find_element(By.CSS_SELECTOR, ".map-wrap canvas")
+    for attempt in range(tries):
+        set_overlays(driver, False)
+        mask, nearest = vessel_mask(driver.get_screenshot_as_png())
+        x, y, category = biggest_ship(mask, nearest)
+        wait_until_settled(driver)
+        rect = canvas.rect
+        ActionChains(driver).move_to_element_with_offset(
+            canvas, x - rect["x"] - rect["width"] / 2, y - rect["y"] - rect["height"] / 2
+        ).click().perform()
+        try:
+            card = WebDriverWait(driver, 8, ignored_exceptions=(
+                StaleElementReferenceException,)).until(card_shown)
+            return card, category
+        except TimeoutException:
+            if on_miss:
+                on_miss(attempt, x, y, driver.execute_script("return window.__pointer"))
+    return None, None
