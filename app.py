@@ -3,6 +3,7 @@
     python app.py                      serve the dashboard on the bundled NY/NJ scenario
     python app.py --speed 10           ... replaying ten times faster
     python app.py bench map            layer-update benchmark (binary vs pydeck JSON)
+    python app.py decode FILE...       decode NMEA AIS to JSON lines (rejects on stderr)
 
 ``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
 """
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         from bench import run_bench
         return run_bench(argv[1:])
+    if argv[:1] == ["decode"]:
+        from data_sources.decode_cli import main as decode_main
+        return decode_main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

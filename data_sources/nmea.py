@@ -1,0 +1,138 @@
+"""NMEA 0183 framing for AIS: one line of outside text -> one checked ``Sentence``.
+
+Framings read (any talker — AI, AB, BS, WS …; VDM and VDO):
+
+* plain ``!AIVDM,1,1,,A,<payload>,0*hh``, with any junk before the ``!``;
+* IEC 62320-1 tag blocks ``\\c:<epoch>,s:<station>,g:<n>-<m>-<id>*hh\\!AIVDM…``;
+* a leading epoch column ``1452468552.123 !AIVDM…``;
+* the USCG trailer ``…*hh,rSTATION,epoch`` (with the optional d/S/t/T fields before it).
+
+Receive time comes from the framing when it has one (tag block ``c:``, leading epoch, USCG
+trailer), else from the arrival time the caller passes. Problems raise ``FramingError`` with a
+reason the feed counts; they never stop it. A tag block with a wrong checksum is still used
+(``Sentence.tag_checksum_ok`` is False and the decoder counts a warning).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+
+_SENTENCE = re.compile(r"[!$](?P<talker>[A-Z]{2})(?P<fmt>VD[MO]),")
+_TAG_BLOCK = re.compile(r"\\(?P<body>[^\\]*)\\")
+_EPOCH = re.compile(r"^\s*(?P<t>\d{9,10}(?:\.\d+)?)[\s,;]")
+
+
+class FramingError(ValueError):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    talker: str              # AI, AB, BS, …
+    own: bool                # VDO: our own ship
+    frag_count: int
+    frag_num: int
+    seq_id: str              # '' when absent
+    channel: str             # 'A', 'B', '1', '2' or ''
+    payload: str
+    fill_bits: int
+    rx_time: float | None    # epoch seconds from the framing, else None
+    station: str | None      # receiver / source id from the framing
+    group: str | None        # tag-block group id of a multi-sentence message
+    tag_checksum_ok: bool = True  # False: the tag block's own checksum did not match
+
+
+def checksum(body: str) -> int:
+    return reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
+
+
+def _tag_block(body: str) -> tuple[dict, bool]:
+    """``c:1565218798,s:rORBCOMM008,g:1-2-1604*37`` -> (fields, checksum matches).
+
+    A tag block whose checksum does not match is still read: the sentence after it has its own
+    checksum, and real feeds add fields without recomputing the tag-block checksum (the
+    Kystverket sample does, on every grouped sentence). The caller counts the mismatch.
+    """
+    ok = True
+    fields = body
+    if "*" in body:
+        fields, _, cs = body.rpartition("*")
+        try:
+            ok = checksum(fields) == int(cs[:2], 16)
+        except ValueError:
+            ok = False
+    out = {}
+    for item in fields.split(","):
+        key, sep, value = item.partition(":")
+        if sep:
+            out[key] = value
+    return out, ok
+
+
+def _unix_time(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        t = float(text)
+    except ValueError:
+        return None
+    if t > 1e11:          # some feeds write milliseconds
+        t /= 1000.0
+    return t
+
+
+def parse(line: str) -> Sentence:
+    """Frame one line. Raises ``FramingError(reason)`` for lines that carry no usable AIS."""
+    m = _SENTENCE.search(line)
+    if m is None:
+        raise FramingError("not_ais", line[:40])
+    prefix, rest = line[:m.start()], line[m.start():]
+    rx_time, station, group, tag_ok = None, None, None, True
+
+    tag = _TAG_BLOCK.search(prefix)
+    if tag:
+        fields, tag_ok = _tag_block(tag.group("body"))
+        rx_time = _unix_time(fields.get("c"))
+        station = fields.get("s")
+        if "g" in fields:
+            group = fields["g"].split("-")[-1] if fields["g"].count("-") == 2 else fields["g"]
+    elif (epoch := _EPOCH.match(prefix)) is not None:
+        rx_time = _unix_time(epoch.group("t"))
+
+    star = rest.find("*")
+    if star < 0 or len(rest) < star + 3:
+        raise FramingError("no_checksum", rest[:40])
+    body = rest[1:star]
+    try:
+        expected = int(rest[star + 1:star + 3], 16)
+    except ValueError:
+        raise FramingError("no_checksum", rest[:40]) from None
+    if checksum(body) != expected:
+        raise FramingError("bad_checksum", rest[:60])
+
+    trailer = rest[star + 3:]
+    if trailer.startswith(","):                       # USCG: ,d-109,S2105,…,r003669946,1325394060
+        for item in trailer[1:].split(","):
+            if item.startswith("r") and station is None:
+                station = item[1:]
+            elif item.isdigit() and len(item) >= 9 and rx_time is None:
+                rx_time = float(item)
+
+    parts = body.split(",")
+    if len(parts) != 7:
+        raise FramingError("bad_field_count", rest[:60])
+    _, count, num, seq, channel, payload, fill = parts
+    try:
+        frag_count, frag_num, fill_bits = int(count), int(num), int(fill or 0)
+    except ValueError:
+        raise FramingError("bad_fragment_fields", rest[:60]) from None
+    if not 1 <= frag_num <= frag_count <= 9 or not 0 <= fill_bits <= 5:
+        raise FramingError("bad_fragment_fields", rest[:60])
+    return Sentence(talker=m.group("talker"), own=m.group("fmt") == "VDO",
+                    frag_count=frag_count, frag_num=frag_num, seq_id=seq, channel=channel,
+                    payload=payload, fill_bits=fill_bits, rx_time=rx_time, station=station,
+                    group=group, tag_checksum_ok=tag_ok)

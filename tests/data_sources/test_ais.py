@@ -1,0 +1,127 @@
+"""AIS framing, reassembly and cleaning: what reaches the twin is checked and in real units."""
+from collections import Counter
+
+import pytest
+
+from data_sources import nmea
+from data_sources.ais import AisDecoder, decode_payload
+
+TYPE1 = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
+TYPE5_1 = "!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C"
+TYPE5_2 = "!AIVDM,2,2,1,A,88888888880,2*25"
+
+
+def decoder():
+    rejects = Counter()
+    return AisDecoder(on_reject=lambda r, d: rejects.update([r])), rejects
+
+
+@pytest.mark.parametrize("line, rx, station", [
+    (TYPE1, None, None),
+    ("garbage before it " + TYPE1, None, None),
+    ("\\c:1565218798*53\\!BSVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*"
+     f"{nmea.checksum('BSVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0'):02X}", 1565218798.0, None),
+    ("1452468552.123 " + TYPE1, 1452468552.123, None),
+    (TYPE1 + ",rNYC01,1325394060", 1325394060.0, "NYC01"),
+])
+def test_framings(line, rx, station):
+    s = nmea.parse(line)
+    assert s.payload == "15RTgt0PAso;90TKcjM8h6g208CQ" and s.frag_count == 1
+    assert s.rx_time == rx and s.station == station
+
+
+@pytest.mark.parametrize("line, reason", [
+    (TYPE1.replace("*4A", "*4B"), "bad_checksum"),
+    (TYPE1[:-3], "no_checksum"),
+    ("$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47", "not_ais"),
+])
+def test_bad_lines_are_rejected_with_a_reason(line, reason):
+    with pytest.raises(nmea.FramingError) as err:
+        nmea.parse(line)
+    assert err.value.reason == reason
+
+
+def test_a_tag_block_with_a_wrong_checksum_is_used_and_counted():
+    warnings = Counter()
+    dec = AisDecoder(on_warning=lambda r, d: warnings.update([r]))
+    rec = dec.feed("\\g:1-1-9,c:1565218798*53\\" + TYPE1, 0.0)   # *53 is c:'s alone
+    assert rec["mmsi"] == 371798000 and rec["ts"] == 1565218798.0
+    assert warnings == Counter({"bad_tagblock_checksum": 1})
+
+
+def test_fragments_join_in_any_order_and_orphans_are_counted():
+    dec, rejects = decoder()
+    assert dec.feed(TYPE5_2, 0.0) is None                 # second part first
+    rec = dec.feed(TYPE5_1, 0.5)
+    assert rec["type"] == 5 and rec["shipname"] == "EVER DIADEM" and rec["destination"] == "NEW YORK"
+    assert dec.feed(TYPE5_1, 1.0) is None                 # a first part whose second never comes
+    assert dec.feed(TYPE1, 20.0)["type"] == 1             # … times out (10 s)
+    assert rejects == Counter({"orphan_fragment": 1})
+
+
+def test_a_reused_sequence_id_does_not_stitch_two_messages():
+    dec, rejects = decoder()
+    dec.feed(TYPE5_1, 0.0)
+    dec.feed(TYPE5_1, 0.1)                                # part 1 again: the old one is orphaned
+    assert dec.feed(TYPE5_2, 0.2)["shipname"] == "EVER DIADEM"
+    assert rejects == Counter({"orphan_fragment": 1})
+
+
+def test_not_available_codes_become_null_with_raw_codes_kept():
+    rec = decode_payload("15RTgt0PAso;90TKcjM8h6g208CQ")
+    assert rec["heading"] == 215 and rec["speed"] == 12.3 and rec["turn"] is None
+    assert rec["raw"]["turn"] == -127                     # turning left, no turn indicator
+    # heading 511, lon/lat 181/91 in a real type 1 from libais's examples:
+    rec = decode_payload("403Ovl@000Htt<tSF0l4Q@100`Pq")
+    assert rec["type"] == 4 and rec["lon"] is None and rec["lat"] is None
+    assert rec["raw"]["lon"] == 181.0 and rec["timestamp"] is None
+
+
+def test_a_type1_missing_only_its_radio_field_is_used():
+    rec = decode_payload("15RTgt0PAso;90TKcjM8h6g208", 0)          # 156 bits
+    assert rec["mmsi"] == 371798000 and rec["speed"] == 12.3 and rec["radio"] is None
+
+
+@pytest.mark.parametrize("payload, fill, reason", [
+    ("15RTgt0PAso;90TKcjM8h6g2", 0, "bad_length"),        # 144 bits: a torn type 1
+    ("15RTgt0PAso;90TKcjM8h6g208CQ!!", 0, "bad_armour"),
+    ("15RTgt0PAso;90TKcjM8h6g208CQ" + "00", 0, "bad_length"),
+])
+def test_wrong_length_and_illegal_armour_are_rejected(payload, fill, reason):
+    from data_sources.ais import AisError
+    with pytest.raises(AisError) as err:
+        decode_payload(payload, fill)
+    assert err.value.reason == reason
+
+
+def test_every_shared_corpus_decodes_without_stopping():
+    from pathlib import Path
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "ais"
+    files = [p for p in shared.rglob("*") if p.suffix in (".aivdm", ".nmea", ".nm4", ".log")]
+    if not files:
+        pytest.skip("../shared/data/ais not present")
+    for path in files:
+        dec, rejects = decoder()
+        records = [r for line in open(path, encoding="latin-1") if (r := dec.feed(line, 0.0))]
+        dec.finish()
+        assert records, path
+        assert all(r["lat"] is None or -90 <= r["lat"] <= 90 for r in records if "lat" in r)
+        assert all(r["lon"] is None or -180 <= r["lon"] <= 180 for r in records if "lon" in r)
+
+
+def test_decode_cli_prints_json_lines_and_a_reject_summary(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    f = tmp_path / "feed.nmea"
+    f.write_text("\n".join([TYPE1, TYPE1.replace("*4A", "*00"), "1452468552 " + TYPE5_1,
+                            "1452468553 " + TYPE5_2, "junk"]) + "\n")
+    out = subprocess.run([sys.executable, str(root / "app.py"), "decode", str(f),
+                          "--format", "jsonl"], capture_output=True, text=True, check=True)
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(r["type"], r["mmsi"]) for r in records] == [(1, 371798000), (5, 351759000)]
+    assert records[1]["ts"] == 1452468552 and records[1]["shipname"] == "EVER DIADEM"
+    assert "decoded 2 messages" in out.stderr
+    assert "bad_checksum 1" in out.stderr and "not_ais 1" in out.stderr
