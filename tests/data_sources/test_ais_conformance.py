@@ -13,9 +13,9 @@ import pytest
 
 from data_sources.ais import AisDecoder
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "ais"
-GPSD = SHARED / "gpsd"
-pytestmark = pytest.mark.skipif(not GPSD.is_dir(), reason="../shared/data/ais not present")
+from tests.conftest import ROOT
+
+GPSD = ROOT / "data" / "ais" / "conformance" / "gpsd"
 
 COMPARED = ("lat", "lon", "speed", "course", "heading", "status", "second", "accuracy", "raim",
             "shipname", "callsign", "imo", "shiptype", "to_bow", "to_stern", "to_port",
