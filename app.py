@@ -3,7 +3,9 @@
     python app.py                      serve the dashboard on the bundled NY/NJ scenario
     python app.py --speed 10           ... replaying ten times faster
     python app.py bench map            layer-update benchmark (binary vs pydeck JSON)
+    python app.py --ais tcp://127.0.0.1:10110   ... on a live NMEA feed (or udp://:10110, FILE.nmea)
     python app.py decode FILE...       decode NMEA AIS to JSON lines (rejects on stderr)
+    python app.py feed FILE --tcp 10110   serve an NMEA file over TCP at its recorded pace
 
 ``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
 """
@@ -20,6 +22,7 @@ from flask_caching import Cache
 
 from callbacks import wall as wall_callbacks
 from data_sources import marinecadastre
+from data_sources.ais_source import AisSource, load_nmea_file
 from data_sources.health import FeedHealth
 from data_sources.replay import ReplaySource
 from layouts import wall
@@ -33,15 +36,30 @@ log = logging.getLogger("porttwin")
 LANG_COOKIE = "porttwin_lang"
 
 
-def build_engine(config: Config) -> Engine:
-    """The twin's engine on the configured AIS replay (rejected rows counted in its health)."""
+def build_ais_source(config: Config):
+    """The AIS feed: a live NMEA URL (tcp://, udp://), an NMEA file replayed at its recorded
+    pace, or (default) the bundled MarineCadastre CSV replay. Rejects count in its health."""
+    url = config.ais
+    if url.startswith(("tcp://", "udp://")):
+        return AisSource(url, source_id="ais-nmea", label=url, stale_after_s=config.stale_after_s)
+    if url:
+        label = f"NMEA replay: {Path(url).name}"
+        health = FeedHealth("ais-nmea", label=label, stale_after_s=config.stale_after_s)
+        events = load_nmea_file(url, "ais-nmea", on_reject=health.record_reject)
+        return ReplaySource(events, source_id="ais-nmea", label=label, speed=config.speed,
+                            loop=config.loop, warmup_s=config.warmup_s, health=health)
     health = FeedHealth(config.ais_source_id, label=config.ais_label_key,
                         stale_after_s=config.stale_after_s)
     reports = marinecadastre.load_file(config.ais_csv, source=config.ais_source_id,
                                        on_reject=health.record_reject)
-    source = ReplaySource(reports, source_id=config.ais_source_id, label=config.ais_label_key,
-                          speed=config.speed, loop=config.loop, warmup_s=config.warmup_s,
-                          health=health)
+    return ReplaySource(reports, source_id=config.ais_source_id, label=config.ais_label_key,
+                        speed=config.speed, loop=config.loop, warmup_s=config.warmup_s,
+                        health=health)
+
+
+def build_engine(config: Config) -> Engine:
+    """The twin's engine on the configured AIS feed."""
+    source = build_ais_source(config)
     state = FleetState(trail_s=config.trail_minutes * 60, expire_s=config.expire_minutes * 60)
     return Engine([source], state)
 
@@ -93,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["decode"]:
         from data_sources.decode_cli import main as decode_main
         return decode_main(argv[1:])
+    if argv[:1] == ["feed"]:
+        from data_sources.feed_emulator import main as feed_main
+        return feed_main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -103,12 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-loop", dest="loop", action="store_false", default=None,
                         help="stop at the end of the recording instead of looping")
     parser.add_argument("--ais-csv", type=Path, help="MarineCadastre AIS CSV to replay")
+    parser.add_argument("--ais", help="NMEA AIS feed: tcp://host:port, udp://:port or a file")
     parser.add_argument("--lang", dest="language", choices=["en", "zh"],
                         help="default language (else the port's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = Config.load(args.config, host=args.host, port=args.port, speed=args.speed,
-                         loop=args.loop, ais_csv=args.ais_csv, language=args.language)
+                         loop=args.loop, ais_csv=args.ais_csv, ais=args.ais,
+                         language=args.language)
     app = create_app(config)
     log.info("PortTwin serving http://%s:%d/", config.host, config.port)
     app.run(host=config.host, port=config.port, debug=False,

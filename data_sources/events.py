@@ -34,6 +34,37 @@ class VesselReport:
     destination: str | None = None
     eta: float | None = None          # epoch seconds UTC
     ais_class: str | None = None      # 'A' or 'B'
+    to_bow: float | None = None       # metres from the AIS reference point (ITU-R M.1371)
+    to_stern: float | None = None
+    to_port: float | None = None
+    to_starboard: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaticReport:
+    """Static and voyage data of one vessel with no position (AIS types 5 and 24).
+
+    Only the fields the message carries are set; the twin merges them into what it knows
+    (so type 24 part A with the name and part B with type, call sign and size combine).
+    """
+
+    ts: float
+    source: str
+    mmsi: int
+    name: str | None = None
+    imo: int | None = None
+    callsign: str | None = None
+    ship_type: int | None = None
+    length: float | None = None
+    width: float | None = None
+    to_bow: float | None = None
+    to_stern: float | None = None
+    to_port: float | None = None
+    to_starboard: float | None = None
+    draught: float | None = None
+    destination: str | None = None
+    eta: float | None = None
+    ais_class: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

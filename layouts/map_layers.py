@@ -118,10 +118,20 @@ def vessel_colours(df: pd.DataFrame, mode: str) -> np.ndarray:
 
 
 def _hull_offsets(df: pd.DataFrame):
+    """Bow/stern/port/starboard distances from the reported position, in metres.
+
+    AIS gives them (to_bow … from the antenna); a feed with only length and beam (MarineCadastre)
+    places the position at the hull centre. A known length with no beam gets a typical 1:6 beam
+    so the hull is still drawn to length."""
     half_l, half_w = df["length"].to_numpy() / 2.0, df["width"].to_numpy() / 2.0
-    # A known length with no beam: use a typical 1:6 beam so the hull is still drawn to length.
     half_w = np.where(np.isnan(half_w), half_l / 6.0, half_w)
-    return half_l, half_l, half_w, half_w
+    offsets = [df[c].to_numpy(dtype=float) for c in ("to_bow", "to_stern", "to_port",
+                                                      "to_starboard")]
+    known = ~np.isnan(np.column_stack(offsets)).any(axis=1)
+    known &= (offsets[0] + offsets[1]) > 0
+    bow, stern, port, stbd = (np.where(known, o, h)
+                              for o, h in zip(offsets, (half_l, half_l, half_w, half_w)))
+    return bow, stern, port, stbd
 
 
 @dataclass

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Config:
     port_dir: Path = ROOT / "data" / "ports" / "nynj"
     ais_csv: Path = ROOT / "data" / "ais" / "NYHarbor_2020_06_30_first_hour.csv"
+    ais: str = ""                  # NMEA feed: tcp://host:port, udp://:port or a file; "" = CSV
     ais_source_id: str = "ais-marinecadastre"
     ais_label_key: str = "replay_marinecadastre"   # translated on screen
     speed: float = 1.0             # replay speed factor

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_sources.events import ReplayRestarted, VesselReport
+from data_sources.events import ReplayRestarted, StaticReport, VesselReport
 
 from .footprint import metres_per_degree
 from .vessel_types import activity, ship_category
 
 STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
-                 "destination", "eta", "ais_class")
+                 "destination", "eta", "ais_class", "to_bow", "to_stern", "to_port",
+                 "to_starboard")
 DYNAMIC_FIELDS = ("lon", "lat", "sog", "cog", "heading", "nav_status")
 
 
@@ -46,14 +47,19 @@ class Vessel:
     destination: str | None = None
     eta: float | None = None
     ais_class: str | None = None
+    to_bow: float | None = None
+    to_stern: float | None = None
+    to_port: float | None = None
+    to_starboard: float | None = None
     reports: int = 0
     trail: deque = field(default_factory=deque)  # (ts, lon, lat)
 
 
 SNAPSHOT_COLUMNS = ("mmsi", "lon", "lat", "sog", "cog", "heading", "course", "nav_status",
                     "name", "imo", "callsign", "ship_type", "category", "activity", "length",
-                    "width", "draught", "destination", "eta", "ais_class", "last_seen", "age_s",
-                    "first_seen", "reports", "source")
+                    "width", "to_bow", "to_stern", "to_port", "to_starboard", "draught",
+                    "destination", "eta", "ais_class", "last_seen", "age_s", "first_seen",
+                    "reports", "source")
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,7 @@ class FleetState:
         self.trail_s = trail_s
         self.expire_s = expire_s
         self.vessels: dict[int, Vessel] = {}
+        self.static_only: dict[int, dict] = {}   # static data of vessels not yet positioned
         self.version = 0
         self.out_of_order = 0
         self._lock = threading.Lock()
@@ -126,16 +133,30 @@ class FleetState:
             for event in events:
                 if isinstance(event, VesselReport):
                     self._apply_report(event)
+                elif isinstance(event, StaticReport):
+                    self._apply_static(event)
                 elif isinstance(event, ReplayRestarted):
                     for v in self.vessels.values():
                         v.trail.clear()   # a new pass: do not join its tracks to the last one
             self.version += 1
+
+    def _apply_static(self, r: StaticReport) -> None:
+        known = {name: getattr(r, name) for name in STATIC_FIELDS
+                 if getattr(r, name) is not None}
+        v = self.vessels.get(r.mmsi)
+        if v is None:                       # no position yet: keep it for when one comes
+            self.static_only.setdefault(r.mmsi, {}).update(known)
+            return
+        for name, value in known.items():
+            setattr(v, name, value)
 
     def _apply_report(self, r: VesselReport) -> None:
         v = self.vessels.get(r.mmsi)
         if v is None:
             v = self.vessels[r.mmsi] = Vessel(mmsi=r.mmsi, first_seen=r.ts, last_seen=r.ts,
                                               source=r.source, lon=r.lon, lat=r.lat)
+            for name, value in self.static_only.pop(r.mmsi, {}).items():
+                setattr(v, name, value)
         for name in STATIC_FIELDS:          # static data: a blank report keeps what we know
             value = getattr(r, name)
             if value is not None:
@@ -168,17 +189,19 @@ class FleetState:
         with self._lock:
             live = [v for v in self.vessels.values() if now - v.last_seen <= self.expire_s]
             rows = [(v.mmsi, v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status, v.name, v.imo,
-                     v.callsign, v.ship_type, v.length, v.width, v.draught, v.destination, v.eta,
-                     v.ais_class, v.last_seen, v.first_seen, v.reports, v.source) for v in live]
+                     v.callsign, v.ship_type, v.length, v.width, v.to_bow, v.to_stern, v.to_port,
+                     v.to_starboard, v.draught, v.destination, v.eta, v.ais_class, v.last_seen,
+                     v.first_seen, v.reports, v.source) for v in live]
             trails = [(v.mmsi, [(lon, lat) for t, lon, lat in v.trail if t >= now - self.trail_s])
                       for v in live]
             version = self.version
         cols = ("mmsi", "lon", "lat", "sog", "cog", "heading", "nav_status", "name", "imo",
-                "callsign", "ship_type", "length", "width", "draught", "destination", "eta",
-                "ais_class", "last_seen", "first_seen", "reports", "source")
+                "callsign", "ship_type", "length", "width", "to_bow", "to_stern", "to_port",
+                "to_starboard", "draught", "destination", "eta", "ais_class", "last_seen",
+                "first_seen", "reports", "source")
         df = pd.DataFrame.from_records(rows, columns=cols)
         for c in ("sog", "cog", "heading", "nav_status", "ship_type", "length", "width",
-                  "draught", "eta", "imo"):
+                  "to_bow", "to_stern", "to_port", "to_starboard", "draught", "eta", "imo"):
             df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
         df["mmsi"] = df["mmsi"].astype("int64")
         df["course"] = df["heading"].fillna(df["cog"])

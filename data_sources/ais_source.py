@@ -1,0 +1,144 @@
+"""AIS as a feed of the twin: any transport -> NMEA lines -> decoded records -> twin events.
+
+``--ais`` takes ``tcp://host:port`` (client, reconnects by itself), ``udp://[host]:port``
+(listener; NMEA's usual port is 10110) or a file of NMEA (plain or .gz), which is replayed
+at its recorded pace like the bundled CSV.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from datetime import datetime, timezone
+from urllib.parse import urlparse
+
+from .ais import AisDecoder
+from .events import StaticReport, VesselReport
+from .health import FeedHealth
+from .transport import TcpClient, UdpListener, file_lines
+
+POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A"}
+
+
+def resolve_eta(eta: str | None, ts: float) -> float | None:
+    """AIS ETA 'MM-DDTHH:MMZ' has no year: take the occurrence nearest after the message
+    (an ETA up to ~6 months in the past is kept in this year; older rolls to the next)."""
+    if not eta:
+        return None
+    sent = datetime.fromtimestamp(ts, timezone.utc)
+    try:
+        month, rest = eta.split("-", 1)
+        day, hm = rest.rstrip("Z").split("T")
+        hour, minute = hm.split(":")
+        t = datetime(sent.year, int(month), int(day), int(hour), int(minute), tzinfo=timezone.utc)
+    except ValueError:
+        return None          # e.g. 02-30
+    if (sent - t).days > 182:
+        t = t.replace(year=sent.year + 1)
+    return t.timestamp()
+
+
+def _dims(rec: dict) -> dict:
+    b, s, p, sb = (rec.get(k) for k in ("to_bow", "to_stern", "to_port", "to_starboard"))
+    out = {}
+    if b is not None and s is not None and (b + s) > 0:
+        out.update(to_bow=float(b), to_stern=float(s), length=float(b + s))
+    if p is not None and sb is not None and (p + sb) > 0:
+        out.update(to_port=float(p), to_starboard=float(sb), width=float(p + sb))
+    return out
+
+
+def to_events(rec: dict, source: str) -> list:
+    """Twin events for one decoded AIS record (positions, static and voyage data)."""
+    t, ts, mmsi = rec["type"], rec["ts"], rec["mmsi"]
+    if t in POSITION_TYPES:
+        if rec.get("lon") is None or rec.get("lat") is None:
+            return []
+        static = {}
+        if t == 19:
+            static = dict(name=rec.get("shipname"), ship_type=rec.get("shiptype"), **_dims(rec))
+        return [VesselReport(ts=ts, source=source, mmsi=mmsi, lon=rec["lon"], lat=rec["lat"],
+                             sog=rec.get("speed"), cog=rec.get("course"),
+                             heading=rec.get("heading"), nav_status=rec.get("status"),
+                             ais_class=POSITION_TYPES[t], **static)]
+    if t == 5:
+        return [StaticReport(ts=ts, source=source, mmsi=mmsi, name=rec.get("shipname"),
+                             imo=rec.get("imo"), callsign=rec.get("callsign"),
+                             ship_type=rec.get("shiptype"), draught=rec.get("draught"),
+                             destination=rec.get("destination"),
+                             eta=resolve_eta(rec.get("eta"), ts), ais_class="A", **_dims(rec))]
+    if t == 24:              # part A: name; part B: type, call sign, size — merged in the twin
+        if rec.get("partno") == 0:
+            return [StaticReport(ts=ts, source=source, mmsi=mmsi, name=rec.get("shipname"))]
+        return [StaticReport(ts=ts, source=source, mmsi=mmsi, ship_type=rec.get("shiptype"),
+                             callsign=rec.get("callsign"), **_dims(rec))]
+    return []
+
+
+class AisSource:
+    """A live AIS feed for the engine. Lines arrive on the transport's thread; ``poll()`` hands
+    the events gathered since the last poll to the engine."""
+
+    def __init__(self, url: str, source_id: str = "ais", label: str | None = None,
+                 stale_after_s: float = 60.0):
+        self.url = url
+        self.source_id = source_id
+        self.label = label or url
+        self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
+        self.decoder = AisDecoder(on_reject=self.health.record_reject)
+        self._events: deque = deque()
+        self._lock = threading.Lock()
+        self._last_data: tuple[float, float] | None = None   # (data ts, monotonic at arrival)
+        parsed = urlparse(url)
+        if parsed.scheme == "tcp":
+            self.transport = TcpClient(parsed.hostname, parsed.port, self.on_line)
+        elif parsed.scheme == "udp":
+            self.transport = UdpListener(parsed.port or 10110, self.on_line,
+                                         host=parsed.hostname or "0.0.0.0")
+        else:
+            raise ValueError(f"unsupported AIS URL {url!r}: use tcp://host:port or udp://:port")
+
+    def start(self) -> None:
+        self.transport.start()
+
+    def stop(self) -> None:
+        self.transport.stop()
+
+    def on_line(self, line: str, arrival: float) -> None:
+        record = self.decoder.feed(line, arrival)
+        if record is None:
+            return
+        events = to_events(record, self.source_id)
+        with self._lock:
+            self._events.extend(events)
+            self._last_data = (record["ts"], time.monotonic())
+        self.health.record_messages(1)
+
+    def poll(self) -> list:
+        with self._lock:
+            events = list(self._events)
+            self._events.clear()
+        return events
+
+    def data_time(self) -> float:
+        """The twin's now for this feed: the latest message time, run on by the wall clock
+        since it arrived — the wall clock for a live feed, the recording's clock for a feed
+        that replays old messages with their original times."""
+        with self._lock:
+            last = self._last_data
+        if last is None:
+            return time.time()
+        return last[0] + (time.monotonic() - last[1])
+
+
+def load_nmea_file(path, source: str, on_reject=None) -> list:
+    """A whole NMEA file -> time-ordered twin events (for replay at the recorded pace)."""
+    decoder = AisDecoder(on_reject=on_reject)
+    events = []
+    for line in file_lines(path, encoding="latin-1"):
+        record = decoder.feed(line, 0.0)
+        if record is not None and record["ts"]:
+            events.extend(to_events(record, source))
+    decoder.finish()
+    events.sort(key=lambda e: e.ts)
+    return events

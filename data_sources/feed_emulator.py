@@ -1,0 +1,104 @@
+"""``python app.py feed FILE --tcp 10110 [--speed 1] [--no-loop]``: serve any NMEA file over TCP
+at its recorded pace, like a receiver or an aggregator would, to every client that connects.
+
+The pace comes from the times in the framing (tag block ``c:``, epoch column, USCG trailer);
+lines without a time go out with the previous one.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import socketserver
+import threading
+import time
+
+from . import nmea
+from .transport import file_lines
+
+log = logging.getLogger(__name__)
+
+
+def timed_lines(path) -> list[tuple[float, str]]:
+    out, t = [], 0.0
+    for line in file_lines(path, encoding="latin-1"):
+        if not line.strip() or line.startswith("#"):
+            continue
+        try:
+            rx = nmea.parse(line).rx_time
+        except nmea.FramingError:
+            rx = None
+        t = rx if rx is not None else t
+        out.append((t, line))
+    if out and out[0][0] == 0.0:
+        first = next((t for t, _ in out if t), 0.0)
+        out = [(t or first, line) for t, line in out]
+    return out
+
+
+class FeedServer:
+    """A threaded TCP server streaming ``lines`` to each client from the start."""
+
+    def __init__(self, lines: list[tuple[float, str]], port: int = 10110,
+                 host: str = "127.0.0.1", speed: float = 1.0, loop: bool = True):
+        if not lines:
+            raise ValueError("nothing to serve: the file has no NMEA lines")
+        self.lines, self.speed, self.loop = lines, speed, loop
+        self._stop = threading.Event()
+        feed = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                feed._stream(self.request)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    def _stream(self, sock) -> None:
+        t0 = self.lines[0][0]
+        while not self._stop.is_set():
+            start = time.monotonic()
+            for t, line in self.lines:
+                due = start + (t - t0) / self.speed
+                delay = due - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    return
+                try:
+                    sock.sendall((line + "\r\n").encode("latin-1"))
+                except OSError:
+                    return                       # the client went away
+            if not self.loop:
+                return
+
+    def start(self) -> "FeedServer":
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                        name=f"feed:{self.port}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop every client (as a receiver that dies would)."""
+        self._stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="app.py feed", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file")
+    parser.add_argument("--tcp", type=int, default=10110, metavar="PORT")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--no-loop", dest="loop", action="store_false")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    server = FeedServer(timed_lines(args.file), args.tcp, args.host, args.speed, args.loop)
+    log.info("serving %s on tcp://%s:%d at x%g", args.file, args.host, server.port, args.speed)
+    try:
+        server.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
