@@ -54,6 +54,9 @@ NOT_AVAILABLE_BY_TYPE = {
     9: {"speed": {1023}, "alt": {4095}},
     27: {"speed": {63}, "course": {511}},
 }
+# The n/a rules of each message type, merged once.
+_RULES = {t: {**NOT_AVAILABLE, **NOT_AVAILABLE_BY_TYPE.get(t, {}),
+              **({} if t in (17, 22, 23) else _POS_1_4)} for t in range(0, 28)}
 TEXT_FIELDS = ("shipname", "callsign", "destination", "name", "text", "name_ext", "vendorid")
 
 # pyais name -> gpsd / project name
@@ -83,12 +86,8 @@ def _check_payload(payload: str, fill_bits: int) -> int:
     return msg_type
 
 
-def _plain(value):
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
+# Binary application data (pyais gives bytes): printed as hex.
+BYTES_FIELDS = {6: ("data",), 8: ("data",), 17: ("data",), 25: ("data",), 26: ("data",)}
 
 
 def _minutes_pos(bv, lon_at: int, lat_at: int, scale: float = 600.0) -> tuple:
@@ -110,10 +109,15 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     msg_type = _check_payload(payload, fill_bits)
     bv = int_bit_vector(payload.encode("ascii"), fill_bits)
     try:
-        decoded = MSG_CLASS[msg_type].from_vector(bv).asdict()
+        rec = MSG_CLASS[msg_type].from_vector(bv).asdict(enum_as_int=True)
     except Exception as exc:  # pyais raises assorted errors on malformed content
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
-    rec = {RENAME.get(k, k): _plain(v) for k, v in decoded.items()}
+    for old, new in RENAME.items():
+        if old in rec:
+            rec[new] = rec.pop(old)
+    for name in BYTES_FIELDS.get(msg_type, ()):
+        if isinstance(rec.get(name), bytes):
+            rec[name] = rec[name].hex()
     raw: dict = {}
 
     # Fields pyais reads in the wrong units or collapses: read them from the bits.
@@ -140,10 +144,7 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         rec["epfd"] = bv.get_num(epfd_at, 4)
 
     # Not-available codes -> None, raw kept.
-    rules = {**NOT_AVAILABLE, **NOT_AVAILABLE_BY_TYPE.get(msg_type, {})}
-    if msg_type not in (17, 22, 23):
-        rules = {**rules, **_POS_1_4}
-    for name, codes in rules.items():
+    for name, codes in _RULES[msg_type].items():
         value = rec.get(name)
         if value is not None and value in codes:
             raw[name] = value

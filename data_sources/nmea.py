@@ -15,8 +15,9 @@ reason the feed counts; they never stop it. A tag block with a wrong checksum is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import reduce
+from operator import xor
+from typing import NamedTuple
 
 _SENTENCE = re.compile(r"[!$](?P<talker>[A-Z]{2})(?P<fmt>VD[MO]),")
 _TAG_BLOCK = re.compile(r"\\(?P<body>[^\\]*)\\")
@@ -30,8 +31,9 @@ class FramingError(ValueError):
         self.detail = detail
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """One checked sentence (a NamedTuple: immutable, and cheap to build for every line)."""
+
     talker: str              # AI, AB, BS, …
     own: bool                # VDO: our own ship
     frag_count: int
@@ -47,7 +49,8 @@ class Sentence:
 
 
 def checksum(body: str) -> int:
-    return reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
+    """NMEA checksum: XOR of the characters between '!' (or '$') and '*'."""
+    return reduce(xor, body.encode("latin-1"), 0)
 
 
 def _tag_block(body: str) -> tuple[dict, bool]:
@@ -87,20 +90,25 @@ def _unix_time(text: str | None) -> float | None:
 
 def parse(line: str) -> Sentence:
     """Frame one line. Raises ``FramingError(reason)`` for lines that carry no usable AIS."""
-    m = _SENTENCE.search(line)
-    if m is None:
-        raise FramingError("not_ais", line[:40])
-    prefix, rest = line[:m.start()], line[m.start():]
+    start = line.find("!")
+    if start >= 0 and line[start + 3:start + 7] in ("VDM,", "VDO,"):   # the common case
+        talker, fmt = line[start + 1:start + 3], line[start + 3:start + 6]
+    else:
+        m = _SENTENCE.search(line)
+        if m is None:
+            raise FramingError("not_ais", line[:40])
+        start, talker, fmt = m.start(), m.group("talker"), m.group("fmt")
+    prefix, rest = line[:start], line[start:]
     rx_time, station, group, tag_ok = None, None, None, True
 
-    tag = _TAG_BLOCK.search(prefix)
+    tag = _TAG_BLOCK.search(prefix) if "\\" in prefix else None
     if tag:
         fields, tag_ok = _tag_block(tag.group("body"))
         rx_time = _unix_time(fields.get("c"))
         station = fields.get("s")
         if "g" in fields:
             group = fields["g"].split("-")[-1] if fields["g"].count("-") == 2 else fields["g"]
-    elif (epoch := _EPOCH.match(prefix)) is not None:
+    elif prefix and (epoch := _EPOCH.match(prefix)) is not None:
         rx_time = _unix_time(epoch.group("t"))
 
     star = rest.find("*")
@@ -132,7 +140,7 @@ def parse(line: str) -> Sentence:
         raise FramingError("bad_fragment_fields", rest[:60]) from None
     if not 1 <= frag_num <= frag_count <= 9 or not 0 <= fill_bits <= 5:
         raise FramingError("bad_fragment_fields", rest[:60])
-    return Sentence(talker=m.group("talker"), own=m.group("fmt") == "VDO",
+    return Sentence(talker=talker, own=fmt == "VDO",
                     frag_count=frag_count, frag_num=frag_num, seq_id=seq, channel=channel,
                     payload=payload, fill_bits=fill_bits, rx_time=rx_time, station=station,
                     group=group, tag_checksum_ok=tag_ok)
