@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from pyais.bit_vector import int_bit_vector
-from pyais.messages import MSG_CLASS
+from pyais.messages import MSG_CLASS, MessageType8Dac1Fid31
 
 from .nmea import FramingError, Sentence
 
@@ -61,6 +61,42 @@ TEXT_FIELDS = ("shipname", "callsign", "destination", "name", "text", "name_ext"
 
 # pyais name -> gpsd / project name
 RENAME = {"msg_type": "type", "ship_type": "shiptype"}
+
+
+# DAC 1 FI 31 meteorological and hydrological data (IMO SN.1/Circ.289): the valid range of each
+# field in the units pyais gives (°C, hPa, m, kn, degrees, %, s, ‰). Anything outside — the
+# not-available codes (air temp -102.4, pressure 1310, water level 30.01, wind 127 …) and reserved
+# values — becomes None with the raw value kept.
+FI31_VALID = {
+    "lon": (-180, 180), "lat": (-90, 90), "day": (1, 31), "hour": (0, 23), "minute": (0, 59),
+    "wspeed": (0, 126), "wgust": (0, 126), "wdir": (0, 359), "wgustdir": (0, 359),
+    "airtemp": (-60.0, 60.0), "humidity": (0, 100), "dewpoint": (-20.0, 50.0),
+    "pressure": (799, 1201), "pressuretend": (0, 2), "visibility": (0.0, 12.6),
+    "waterlevel": (-10.0, 30.0), "leveltrend": (0, 2),
+    "cspeed": (0.0, 25.1), "cdir": (0, 359), "cspeed2": (0.0, 25.1), "cdir2": (0, 359),
+    "cdepth2": (0, 30), "cspeed3": (0.0, 25.1), "cdir3": (0, 359), "cdepth3": (0, 30),
+    "waveheight": (0.0, 25.1), "waveperiod": (0, 60), "wavedir": (0, 359),
+    "swellheight": (0.0, 25.1), "swellperiod": (0, 60), "swelldir": (0, 359),
+    "seastate": (0, 12), "watertemp": (-10.0, 50.0), "preciptype": (0, 6),
+    "salinity": (0.0, 50.0), "ice": (0, 1),
+}
+
+
+def _decode_fi31(bv) -> dict:
+    """A DAC 1 FI 31 met-hydro report, cleaned; ``timestamp`` 'DDTHH:MMZ' (day of month, UTC)."""
+    rec = MessageType8Dac1Fid31.from_vector(bv).asdict(enum_as_int=True)
+    rec["type"] = rec.pop("msg_type")
+    raw = {}
+    for name, (lo, hi) in FI31_VALID.items():
+        value = rec.get(name)
+        if value is not None and not lo <= value <= hi:
+            raw[name], rec[name] = value, None
+    day, hour, minute = rec.get("day"), rec.get("hour"), rec.get("minute")
+    rec["timestamp"] = (f"{day:02d}T{hour:02d}:{minute:02d}Z"
+                        if None not in (day, hour, minute) else None)
+    if raw:
+        rec["raw"] = raw
+    return rec
 
 
 class AisError(ValueError):
@@ -108,6 +144,13 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     """One complete AIS payload -> a cleaned record. Raises ``AisError`` with a reason."""
     msg_type = _check_payload(payload, fill_bits)
     bv = int_bit_vector(payload.encode("ascii"), fill_bits)
+    if msg_type == 8 and bv.get_num(40, 10) == 1 and bv.get_num(50, 6) == 31:
+        if len(payload) * 6 - fill_bits < 352:
+            raise AisError("bad_length", "type 8 DAC 1 FI 31: shorter than 352 bits")
+        rec = _decode_fi31(bv)
+        if not rec.get("mmsi"):
+            raise AisError("invalid_mmsi", str(rec.get("mmsi")))
+        return rec
     try:
         rec = MSG_CLASS[msg_type].from_vector(bv).asdict(enum_as_int=True)
     except Exception as exc:  # pyais raises assorted errors on malformed content

@@ -116,3 +116,50 @@ def test_sample_aivdm_matches_gpsd_on_every_shared_field():
     assert mismatches == []
     assert compared > 350                   # 387 field comparisons on this corpus
     assert {r for r, _ in rejects} <= {"not_ais", "position_out_of_range"}
+
+
+# gpsd's ais-nmea-type6-fid55.log.chk is unscaled: raw field values. Scale and map them the way
+# IMO SN.1/Circ.289 defines, then compare. (gpsd's *scaled* output has known errors here: a
+# negative water level prints as 42949672.9, and its trend labels are swapped; the raw values
+# are right, so they are the reference.)
+FI31_SCALE = {"lon": 1 / 60000, "lat": 1 / 60000, "airtemp": 0.1, "dewpoint": 0.1,
+              "visibility": 0.1, "cspeed": 0.1, "cspeed2": 0.1, "cspeed3": 0.1,
+              "waveheight": 0.1, "swellheight": 0.1, "watertemp": 0.1, "salinity": 0.1}
+FI31_NA = {"lon": 181, "lat": 91, "wspeed": 127, "wgust": 127, "wdir": 360, "wgustdir": 360,
+           "airtemp": -102.4, "humidity": 101, "dewpoint": 50.1, "pressure": 1310,
+           "pressuretend": 3, "visibility": 12.7, "waterlevel": 30.01, "leveltrend": 3,
+           "cspeed": 25.5, "cdir": 360, "cspeed2": 25.5, "cdir2": 360, "cdepth2": 31,
+           "cspeed3": 25.5, "cdir3": 360, "cdepth3": 31, "waveheight": 25.5, "waveperiod": 63,
+           "wavedir": 360, "swellheight": 25.5, "swellperiod": 63, "swelldir": 360,
+           "seastate": 13, "watertemp": 50.1, "preciptype": 7, "salinity": 51.0, "ice": 3}
+
+
+def gpsd_fi31(rec: dict, name: str):
+    value = rec[name]
+    if name == "pressure":
+        value = value + 799
+    elif name == "waterlevel":
+        value = round(value * 0.01 - 10.0, 2)
+    elif name in FI31_SCALE:
+        value = round(value * FI31_SCALE[name], 6)
+    return None if name in FI31_NA and abs(value - FI31_NA[name]) < 1e-6 else value
+
+
+def test_fi31_met_hydro_matches_gpsd_raw_values_on_real_thames_tide_gauges():
+    records, _ = decode_file(GPSD / "ais-nmea-type6-fid55.log")
+    ours = [r for r in records if r["type"] == 8 and r.get("dac") == 1 and r.get("fid") == 31]
+    expected = [json.loads(line) for line in open(GPSD / "ais-nmea-type6-fid55.log.chk")
+                if line.startswith("{")]
+    expected = [g for g in expected if g.get("type") == 8 and g.get("fid") == 31]
+    assert len(ours) == len(expected) == 17
+    mismatches = []
+    for mine, g in zip(ours, expected):
+        assert mine["mmsi"] == g["mmsi"] and mine["timestamp"] == g["timestamp"]
+        for name in FI31_NA:
+            theirs, value = gpsd_fi31(g, name), mine.get(name)
+            if not agree(value, theirs, 1e-4):
+                mismatches.append((g["mmsi"], name, value, g[name]))
+    assert mismatches == []
+    levels = sorted({r["waterlevel"] for r in ours if r["waterlevel"] is not None})
+    assert levels[0] == -0.05          # a real negative water level (gpsd scaled: 42949672.9)
+    assert all(-10 <= lv <= 30 for lv in levels)
