@@ -45,7 +45,8 @@ def build_ais_source(config: Config):
     if url:
         label = f"NMEA replay: {Path(url).name}"
         health = FeedHealth("ais-nmea", label=label, stale_after_s=config.stale_after_s)
-        events = load_nmea_file(url, "ais-nmea", on_reject=health.record_reject)
+        events = load_nmea_file(url, "ais-nmea", on_reject=health.record_reject,
+                                on_warning=health.record_note)
         return ReplaySource(events, source_id="ais-nmea", label=label, speed=config.speed,
                             loop=config.loop, warmup_s=config.warmup_s, health=health)
     health = FeedHealth(config.ais_source_id, label=config.ais_label_key,

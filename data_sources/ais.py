@@ -299,12 +299,37 @@ class Reassembler:
 
 class AisDecoder:
     """Lines in, cleaned records out. Rejects go to ``on_reject(reason, detail)``; anomalies in
-    messages that are still used (a tag block with a wrong checksum) to ``on_warning``."""
+    messages that are still used (a tag block with a wrong checksum) and merged duplicates go to
+    ``on_warning``.
 
-    def __init__(self, on_reject=None, timeout_s: float = 10.0, on_warning=None):
+    Duplicates: one transmission heard by several receivers arrives as the same payload with
+    (nearly) the same time. Identical payloads within ``dedup_window_s`` of message time are
+    merged: the first is kept, the rest counted. 0 turns merging off (a decoder test corpus).
+    """
+
+    def __init__(self, on_reject=None, timeout_s: float = 10.0, on_warning=None,
+                 dedup_window_s: float = 3.0, dedup_memory: int = 50_000):
         self.on_reject = on_reject or (lambda reason, detail: None)
         self.on_warning = on_warning or (lambda reason, detail: None)
         self.reassembler = Reassembler(timeout_s, self.on_reject)
+        self.dedup_window_s = dedup_window_s
+        self.dedup_memory = dedup_memory
+        self.duplicates = 0
+        self._seen: dict[tuple, float] = {}          # (payload, fill) -> message time
+
+    def _is_duplicate(self, payload: str, fill: int, t: float) -> bool:
+        if self.dedup_window_s <= 0:
+            return False
+        key = (payload, fill)
+        seen = self._seen.get(key)
+        if seen is not None and abs(t - seen) <= self.dedup_window_s:
+            self.duplicates += 1
+            return True
+        self._seen[key] = t
+        if len(self._seen) > self.dedup_memory:       # forget the oldest half (insertion order)
+            for old in list(self._seen)[: self.dedup_memory // 2]:
+                del self._seen[old]
+        return False
 
     def feed(self, line: str, arrival: float) -> dict | None:
         from . import nmea
@@ -321,11 +346,15 @@ class AisDecoder:
             if done is None:
                 return None
             payload, fill, first = done
+            t = first.rx_time if first.rx_time is not None else arrival
+            if self._is_duplicate(payload, fill, t):
+                self.on_warning("duplicate", f"{payload[:20]}… from {first.station or '?'}")
+                return None
             record = decode_payload(payload, fill)
         except (FramingError, AisError) as err:
             self.on_reject(err.reason, err.detail)
             return None
-        record["ts"] = first.rx_time if first.rx_time is not None else arrival
+        record["ts"] = t
         if first.station:
             record["station"] = first.station
         record["channel"] = first.channel or None

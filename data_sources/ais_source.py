@@ -85,7 +85,8 @@ class AisSource:
         self.source_id = source_id
         self.label = label or url
         self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
-        self.decoder = AisDecoder(on_reject=self.health.record_reject)
+        self.decoder = AisDecoder(on_reject=self.health.record_reject,
+                                  on_warning=self.health.record_note)
         self._events: deque = deque()
         self._lock = threading.Lock()
         self._last_data: tuple[float, float] | None = None   # (data ts, monotonic at arrival)
@@ -131,9 +132,9 @@ class AisSource:
         return last[0] + (time.monotonic() - last[1])
 
 
-def load_nmea_file(path, source: str, on_reject=None) -> list:
+def load_nmea_file(path, source: str, on_reject=None, on_warning=None) -> list:
     """A whole NMEA file -> time-ordered twin events (for replay at the recorded pace)."""
-    decoder = AisDecoder(on_reject=on_reject)
+    decoder = AisDecoder(on_reject=on_reject, on_warning=on_warning)
     events = []
     for line in file_lines(path, encoding="latin-1"):
         record = decoder.feed(line, 0.0)

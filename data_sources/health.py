@@ -22,6 +22,7 @@ class FeedHealth:
 
     messages: int = 0
     rejects: Counter = field(default_factory=Counter)
+    notes: Counter = field(default_factory=Counter)   # used with a remark: duplicates merged …
     last_message_at: float | None = None  # clock() of the last accepted message
     last_error: str | None = None
     last_error_at: float | None = None
@@ -45,6 +46,11 @@ class FeedHealth:
             self.rejects[reason] += 1
             self.last_error = f"{reason}: {detail}" if detail else reason
             self.last_error_at = now
+
+    def record_note(self, reason: str, detail: str | None = None) -> None:
+        """Count something worth knowing about input that was still handled (not a reject)."""
+        with self._lock:
+            self.notes[reason] += 1
 
     def _trim(self, now: float) -> None:
         while self._recent and self._recent[0][0] < now - self.rate_window_s:
@@ -75,6 +81,7 @@ class FeedHealth:
                 "rate_per_s": in_window / span if self._recent else 0.0,
                 "last_message_age_s": age,
                 "rejects": dict(self.rejects),
+                "notes": dict(self.notes),
                 "rejected": sum(self.rejects.values()),
                 "last_error": self.last_error,
             }

@@ -124,3 +124,16 @@ def test_decode_cli_prints_json_lines_and_a_reject_summary(tmp_path):
     assert records[1]["ts"] == 1452468552 and records[1]["shipname"] == "EVER DIADEM"
     assert "decoded 2 messages" in out.stderr
     assert "bad_checksum 1" in out.stderr and "not_ais 1" in out.stderr
+
+
+def test_one_transmission_heard_by_two_receivers_is_merged():
+    warnings = Counter()
+    dec = AisDecoder(on_warning=lambda r, d: warnings.update([r]))
+    heard = [f"\\s:{station},c:1565218798\\" + TYPE1 for station in ("r1", "r2", "r3")]
+    assert dec.feed(heard[0], 0.0)["station"] == "r1"              # the earliest is kept
+    assert dec.feed(heard[1], 0.1) is None and dec.feed(heard[2], 0.2) is None
+    assert warnings == Counter({"duplicate": 2}) and dec.duplicates == 2
+    # the same payload a minute later is a new report (a moored ship repeating itself)
+    later = "\\c:1565218858\\" + TYPE1
+    assert dec.feed(later, 60.0)["ts"] == 1565218858.0
+

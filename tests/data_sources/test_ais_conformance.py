@@ -66,7 +66,8 @@ def gpsd_value(rec, name):
 
 def decode_file(path):
     rejects = []
-    dec = AisDecoder(on_reject=lambda r, d: rejects.append((r, d)))
+    # gpsd prints every message of its corpus, repeats included: no duplicate merging here.
+    dec = AisDecoder(on_reject=lambda r, d: rejects.append((r, d)), dedup_window_s=0)
     records = [r for line in open(path, encoding="latin-1") if (r := dec.feed(line, time.time()))]
     dec.finish()
     return records, rejects
