@@ -24,7 +24,7 @@ def live_layers(engine, cache, mode: str) -> tuple[str, VesselLayers]:
     layers = cache.get(token)
     if layers is None:
         trails = (snap.trail_lonlat, snap.trail_starts, snap.trail_mmsi)
-        layers = build_vessel_layers(snap.vessels, trails, mode)
+        layers = build_vessel_layers(snap.vessels, trails, mode, snap.stations)
         cache.set(token, layers, timeout=120)
     return token, layers
 

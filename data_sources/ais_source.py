@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 from urllib.parse import urlparse
 
 from .ais import AisDecoder
-from .events import StaticReport, VesselReport
+from .events import FixedStation, StaticReport, VesselReport
 from .health import FeedHealth
 from .transport import TcpClient, UdpListener, file_lines
 
-POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A"}
+POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A", 9: None}
 
 
 def resolve_eta(eta: str | None, ts: float) -> float | None:
@@ -57,6 +57,8 @@ def to_events(rec: dict, source: str) -> list:
         static = {}
         if t == 19:
             static = dict(name=rec.get("shipname"), ship_type=rec.get("shiptype"), **_dims(rec))
+        elif t == 9:              # SAR aircraft: speed in whole knots, no heading or status
+            static = dict(name="SAR aircraft")
         return [VesselReport(ts=ts, source=source, mmsi=mmsi, lon=rec["lon"], lat=rec["lat"],
                              sog=rec.get("speed"), cog=rec.get("course"),
                              heading=rec.get("heading"), nav_status=rec.get("status"),
@@ -67,6 +69,13 @@ def to_events(rec: dict, source: str) -> list:
                              ship_type=rec.get("shiptype"), draught=rec.get("draught"),
                              destination=rec.get("destination"),
                              eta=resolve_eta(rec.get("eta"), ts), ais_class="A", **_dims(rec))]
+    if t in (21, 4):
+        if rec.get("lon") is None or rec.get("lat") is None:
+            return []
+        return [FixedStation(ts=ts, source=source, mmsi=mmsi, kind="aton" if t == 21 else "base",
+                             lon=rec["lon"], lat=rec["lat"], name=rec.get("name"),
+                             aid_type=rec.get("aid_type"), virtual=bool(rec.get("virtual_aid")),
+                             off_position=rec.get("off_position") if t == 21 else None)]
     if t == 24:              # part A: name; part B: type, call sign, size — merged in the twin
         if rec.get("partno") == 0:
             return [StaticReport(ts=ts, source=source, mmsi=mmsi, name=rec.get("shipname"))]

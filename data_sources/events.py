@@ -68,6 +68,22 @@ class StaticReport:
 
 
 @dataclass(frozen=True, slots=True)
+class FixedStation:
+    """A station that does not sail: an aid to navigation (AIS type 21) or a base station (4)."""
+
+    ts: float
+    source: str
+    mmsi: int
+    kind: str                         # 'aton' or 'base'
+    lon: float
+    lat: float
+    name: str | None = None
+    aid_type: int | None = None       # ITU-R M.1371 Table 74 (AtoN only)
+    virtual: bool = False             # a virtual AtoN: no physical mark at the position
+    off_position: bool | None = None  # a floating AtoN reports it is off its charted position
+
+
+@dataclass(frozen=True, slots=True)
 class ReplayRestarted:
     """A replay reached the end of its recording and starts again from the beginning."""
 

@@ -34,6 +34,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "pleasure": ("Pleasure / sailing", "游艇/帆船"),
     "hsc": ("High-speed craft", "高速船"),
     "other": ("Other", "其他"),
+    "sar": ("SAR aircraft", "搜救航空器"),
     # feed health
     "feed_health": ("Feed health", "数据源状态"),
     "msg_per_s": ("msg/s", "条/秒"),

@@ -24,6 +24,7 @@ VESSELS = "vessels"              # to-scale footprints (vessels with known dimen
 MARKERS = "vessel-markers"       # a dot for every vessel (the marker where dimensions are unknown)
 TRAILS = "trails"
 SELECTION = "selection"          # a ring around the vessel whose card is open
+STATIONS = "stations"            # aids to navigation (AIS type 21) and base stations (type 4)
 ANCHORAGE_LABELS = "anchorage-labels"
 
 
@@ -99,6 +100,9 @@ def vessel_layers() -> list[dict]:
                         pickable=True)),
         _spec(pdk.Layer("SolidPolygonLayer", [], id=VESSELS, filled=True, extruded=False,
                         _normalize=False, pickable=True)),
+        _spec(pdk.Layer("ScatterplotLayer", [], id=STATIONS, radius_units="pixels",
+                        get_radius=5, stroked=True, line_width_units="pixels", get_line_width=1.5,
+                        pickable=False)),
         _spec(pdk.Layer("ScatterplotLayer", [], id=SELECTION, radius_units="pixels",
                         get_radius=16, filled=False, stroked=True, line_width_units="pixels",
                         get_line_width=2.5, get_line_color=[*theme.SELECTED, 255],
@@ -143,6 +147,27 @@ class VesselLayers:
     order: dict
 
 
+def stations_layer(stations: pd.DataFrame) -> dict:
+    """Aids to navigation (yellow; orange when a floating aid reports itself off position;
+    hollow when virtual) and base stations (pale blue)."""
+    n = len(stations)
+    fill = np.zeros((n, 4), dtype=np.uint8)
+    line = np.full((n, 4), 255, dtype=np.uint8)
+    if n:
+        aton = (stations["kind"] == "aton").to_numpy()
+        off = stations["off_position"].fillna(False).astype(bool).to_numpy()
+        virtual = stations["virtual"].fillna(False).astype(bool).to_numpy()
+        colour = np.where(aton[:, None], np.where(off[:, None], theme.ATON_OFF, theme.ATON),
+                          theme.BASE_STATION)
+        fill[:, :3] = colour
+        fill[:, 3] = np.where(virtual, 0, 255)
+        line[:, :3] = colour
+    return binary_data(length=n, attributes={
+        "getPosition": stations[["lon", "lat"]].to_numpy(dtype=float).astype(np.float32)
+        if n else np.zeros((0, 2), np.float32),
+        "getFillColor": fill, "getLineColor": line})
+
+
 def selection_layer(df: pd.DataFrame, mmsi: int | None) -> dict:
     """Binary data for the selection ring: the selected vessel's position, or nothing."""
     rows = df.loc[df["mmsi"] == mmsi, ["lon", "lat"]] if mmsi is not None else df.iloc[:0]
@@ -150,8 +175,9 @@ def selection_layer(df: pd.DataFrame, mmsi: int | None) -> dict:
                        attributes={"getPosition": rows.to_numpy().astype(np.float32)})
 
 
-def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type") -> VesselLayers:
-    """Binary layer data for the vessel footprints, markers and trails."""
+def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type",
+                        stations: pd.DataFrame | None = None) -> VesselLayers:
+    """Binary layer data for the vessel footprints, markers, trails and fixed stations."""
     colours = vessel_colours(df, mode)
     lon, lat = df["lon"].to_numpy(), df["lat"].to_numpy()
     mmsi = df["mmsi"].to_numpy()
@@ -190,6 +216,8 @@ def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type") -> Ve
             length=len(starts), start_indices=starts,
             attributes={"getPath": lonlat.astype(np.float32),
                         "getColor": np.repeat(trail_rgba, lengths, axis=0)})
+    if stations is not None:
+        data[STATIONS] = stations_layer(stations)
     return VesselLayers(data=data, order={VESSELS: mmsi[sized].tolist(), MARKERS: mmsi.tolist()})
 
 

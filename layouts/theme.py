@@ -18,6 +18,7 @@ CATEGORY_COLOURS = {
     "fishing": (255, 112, 67),
     "pleasure": (186, 104, 200),
     "hsc": (255, 235, 59),
+    "sar": (255, 82, 82),
     "other": (158, 158, 158),
     "unknown": (207, 216, 220),
 }
@@ -32,6 +33,9 @@ ACTIVITY_COLOURS = {
 }
 
 SELECTED = (255, 255, 255)
+ATON = (255, 214, 0)          # aids to navigation (IALA yellow)
+ATON_OFF = (255, 61, 0)       # a floating aid that reports itself off position
+BASE_STATION = (200, 200, 255)
 
 
 def hex_colour(rgb) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_sources.events import ReplayRestarted, StaticReport, VesselReport
+from data_sources.events import FixedStation, ReplayRestarted, StaticReport, VesselReport
 
 from .footprint import metres_per_degree
 from .vessel_types import activity, ship_category
@@ -62,6 +62,10 @@ SNAPSHOT_COLUMNS = ("mmsi", "lon", "lat", "sog", "cog", "heading", "course", "na
                     "reports", "source")
 
 
+STATION_COLUMNS = ("mmsi", "kind", "lon", "lat", "name", "aid_type", "virtual", "off_position",
+                   "last_seen")
+
+
 @dataclass(frozen=True)
 class FleetSnapshot:
     """The fleet at one moment. ``vessels`` has one row per vessel in ``SNAPSHOT_COLUMNS``.
@@ -77,6 +81,7 @@ class FleetSnapshot:
     trail_lonlat: np.ndarray          # (points, 2)
     trail_starts: np.ndarray          # (trails,) uint32
     trail_mmsi: np.ndarray            # (trails,) int64
+    stations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATION_COLUMNS))
 
     def vessel(self, mmsi: int) -> dict | None:
         rows = self.vessels.loc[self.vessels["mmsi"] == mmsi]
@@ -123,6 +128,7 @@ class FleetState:
         self.expire_s = expire_s
         self.vessels: dict[int, Vessel] = {}
         self.static_only: dict[int, dict] = {}   # static data of vessels not yet positioned
+        self.stations: dict[int, FixedStation] = {}   # aids to navigation and base stations
         self.version = 0
         self.out_of_order = 0
         self._lock = threading.Lock()
@@ -135,6 +141,8 @@ class FleetState:
                     self._apply_report(event)
                 elif isinstance(event, StaticReport):
                     self._apply_static(event)
+                elif isinstance(event, FixedStation):
+                    self.stations[event.mmsi] = event
                 elif isinstance(event, ReplayRestarted):
                     for v in self.vessels.values():
                         v.trail.clear()   # a new pass: do not join its tracks to the last one
@@ -194,6 +202,7 @@ class FleetState:
                      v.first_seen, v.reports, v.source) for v in live]
             trails = [(v.mmsi, [(lon, lat) for t, lon, lat in v.trail if t >= now - self.trail_s])
                       for v in live]
+            stations = list(self.stations.values())
             version = self.version
         cols = ("mmsi", "lon", "lat", "sog", "cog", "heading", "nav_status", "name", "imo",
                 "callsign", "ship_type", "length", "width", "to_bow", "to_stern", "to_port",
@@ -206,7 +215,7 @@ class FleetState:
         df["mmsi"] = df["mmsi"].astype("int64")
         df["course"] = df["heading"].fillna(df["cog"])
         df["age_s"] = now - df["last_seen"]
-        df["category"] = [ship_category(t) for t in df["ship_type"]]
+        df["category"] = [ship_category(t, m) for t, m in zip(df["ship_type"], df["mmsi"])]
         df["activity"] = [activity(None if math.isnan(s) else int(s), None if math.isnan(g) else g)
                           for s, g in zip(df["nav_status"], df["sog"])]
         # First-seen order: a vessel that appears is appended, so the index of every vessel
@@ -223,5 +232,9 @@ class FleetState:
         else:
             starts, lonlat, tm = (np.zeros(0, np.uint32), np.zeros((0, 2)),
                                   np.zeros(0, np.int64))
+        station_df = pd.DataFrame.from_records(
+            [(st.mmsi, st.kind, st.lon, st.lat, st.name, st.aid_type, st.virtual,
+              st.off_position, st.ts) for st in stations],
+            columns=STATION_COLUMNS)
         return FleetSnapshot(version=version, time=now, vessels=df, trail_lonlat=lonlat,
-                             trail_starts=starts, trail_mmsi=tm)
+                             trail_starts=starts, trail_mmsi=tm, stations=station_df)

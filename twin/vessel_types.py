@@ -8,10 +8,17 @@ import math
 
 # ITU-R M.1371-5 Table 53 "ship and cargo type", first digit / special second digits.
 CATEGORIES = ("cargo", "tanker", "passenger", "tug", "service", "fishing", "pleasure", "hsc",
-              "other", "unknown")
+              "sar", "other", "unknown")
 
 
-def ship_category(code: int | float | None) -> str:
+def ship_category(code: int | float | None, mmsi: int | None = None) -> str:
+    """Ship-type group; SAR aircraft (MMSI 111MIDxxx, ITU-R M.585) are their own group."""
+    if mmsi is not None and 111_000_000 <= mmsi <= 111_999_999:
+        return "sar"
+    return _type_group(code)
+
+
+def _type_group(code: int | float | None) -> str:
     if code is None or (isinstance(code, float) and math.isnan(code)):
         return "unknown"
     code = int(code)

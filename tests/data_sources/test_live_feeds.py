@@ -81,3 +81,35 @@ def test_the_re_encoded_ny_file_replays_like_the_csv():
     # 8,689 CSV rows, of which two are exact duplicates (GENESIS EAGLE and MARJORIE B
     # MCALLISTER at 00:59:59): re-encoded, they are identical transmissions and merged.
     assert len(positions) == 8687 and len({e.mmsi for e in positions}) == 295
+
+
+def test_aids_base_stations_and_sar_aircraft_reach_the_twin_and_the_map():
+    import base64
+
+    import numpy as np
+
+    from data_sources.ais import AisDecoder
+    from data_sources.ais_source import to_events
+    from layouts import map_layers, theme
+    from twin.state import FleetState
+
+    dec, state = AisDecoder(dedup_window_s=0), FleetState()
+    path = ROOT / "data" / "ais" / "conformance" / "gpsd" / "sample.aivdm"
+    events = [e for line in open(path) if (r := dec.feed(line, 1e9)) for e in to_events(r, "t")]
+    state.apply(events)
+    snap = state.snapshot(1e9)
+    aton = snap.stations.set_index("mmsi").loc[123456789]        # gpsd's type 21 example
+    assert aton["kind"] == "aton" and aton["name"] == "CHINA ROSE MURPHY EXPRESS ALERT"
+    assert aton["lat"] == 47.920618 and not aton["virtual"]
+    # 4 type-4 reports: one corrupt (rejected), one without a position (lon 181): two stations
+    assert (snap.stations["kind"] == "base").sum() == 2
+    sar = snap.vessels.set_index("mmsi").loc[111265591]            # gpsd's type 9 example
+    assert sar["category"] == "sar" and sar["sog"] == 0
+    block = map_layers.stations_layer(snap.stations)["@@binary"]
+    assert block["length"] == len(snap.stations)
+    buf = base64.b64decode(block["buffer"])
+    a = block["attributes"]["getFillColor"]
+    fill = np.frombuffer(buf, np.uint8, a["byteLength"], a["offset"]).reshape(-1, 4)
+    kinds = snap.stations["kind"].tolist()
+    assert (fill[kinds.index("aton"), :3] == theme.ATON).all()
+    assert (fill[kinds.index("base"), :3] == theme.BASE_STATION).all()

@@ -30,11 +30,11 @@ def decode(block):
 def snap():
     s = FleetState()
     s.apply([
-        VesselReport(ts=0, source="t", mmsi=111111111, lon=-74.05, lat=40.65, heading=90.0,
+        VesselReport(ts=0, source="t", mmsi=366000001, lon=-74.05, lat=40.65, heading=90.0,
                      length=300.0, width=40.0, ship_type=70, name="BOX SHIP"),
-        VesselReport(ts=0, source="t", mmsi=222222222, lon=-74.06, lat=40.66, cog=10.0,
+        VesselReport(ts=0, source="t", mmsi=366000002, lon=-74.06, lat=40.66, cog=10.0,
                      ship_type=52),                                    # no dimensions
-        VesselReport(ts=0, source="t", mmsi=333333333, lon=-74.07, lat=40.67, heading=None,
+        VesselReport(ts=0, source="t", mmsi=366000003, lon=-74.07, lat=40.67, heading=None,
                      cog=None, length=20.0, ship_type=80),             # no course
     ])
     return s.snapshot(0)
@@ -43,19 +43,19 @@ def snap():
 def test_footprints_only_for_vessels_with_size_and_course(snap):
     layers = map_layers.build_vessel_layers(snap.vessels)
     n, attrs = decode(layers.data[map_layers.VESSELS])
-    assert n == 1 and layers.order[map_layers.VESSELS] == [111111111]
+    assert n == 1 and layers.order[map_layers.VESSELS] == [366000001]
     ring = attrs["getPolygon"]
     assert ring.shape == (6, 2)
     assert ring[2, 0] > ring[0, 0]                                  # heading 90: bow east
     assert (attrs["getFillColor"][:, :3] == theme.CATEGORY_COLOURS["cargo"]).all()
     n, attrs = decode(layers.data[map_layers.MARKERS])
-    assert n == 3 and layers.order[map_layers.MARKERS] == [111111111, 222222222, 333333333]
+    assert n == 3 and layers.order[map_layers.MARKERS] == [366000001, 366000002, 366000003]
     assert (attrs["getFillColor"][1, :3] == theme.CATEGORY_COLOURS["tug"]).all()
     assert attrs["getRadius"][1] > attrs["getRadius"][0]            # a real marker, not a dot
 
 
 def test_selection_ring_follows_the_selected_vessel(snap):
-    n, attrs = decode(map_layers.selection_layer(snap.vessels, 222222222))
+    n, attrs = decode(map_layers.selection_layer(snap.vessels, 366000002))
     assert n == 1 and attrs["getPosition"][0] == pytest.approx([-74.06, 40.66])
     assert decode(map_layers.selection_layer(snap.vessels, None))[0] == 0
     assert decode(map_layers.selection_layer(snap.vessels, 999))[0] == 0      # gone: no ring
@@ -94,9 +94,9 @@ def test_click_index_resolves_against_the_order_the_browser_drew(snap):
     cache = Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"})
     token, _ = live_layers(_Engine(snap), cache, "type")
     click = {"picked": True, "index": 1, "layerId": map_layers.MARKERS}
-    assert clicked_mmsi(cache, click, token) == 222222222
+    assert clicked_mmsi(cache, click, token) == 366000002
     click = {"picked": True, "index": 0, "layerId": map_layers.VESSELS}
-    assert clicked_mmsi(cache, click, token) == 111111111
+    assert clicked_mmsi(cache, click, token) == 366000001
     assert clicked_mmsi(cache, {"picked": False}, token) is None        # water: close the card
     assert clicked_mmsi(cache, {"picked": True, "index": 7, "layerId": map_layers.VESSELS},
                         token) is None
@@ -109,8 +109,8 @@ def test_a_click_whose_index_went_stale_falls_back_to_the_vessel_under_it(snap):
     # index 0 of the markers is the box ship, but the click was on the tug (-74.06, 40.66)
     click = {"picked": True, "index": 0, "layerId": map_layers.MARKERS,
              "coordinate": [-74.0601, 40.6601]}
-    assert clicked_mmsi(cache, click, token, snap) == 222222222
+    assert clicked_mmsi(cache, click, token, snap) == 366000002
     click["coordinate"] = [-74.0502, 40.6500]          # on the box ship: index trusted
-    assert clicked_mmsi(cache, click, token, snap) == 111111111
+    assert clicked_mmsi(cache, click, token, snap) == 366000001
     click["coordinate"] = [-73.9, 40.5]                # far from everything
     assert clicked_mmsi(cache, click, "layers:expired", snap) is None
