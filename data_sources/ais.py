@@ -14,13 +14,13 @@ walks them):
 """
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass, field
 
 from pyais.bit_vector import int_bit_vector
 from pyais.messages import MSG_CLASS, MessageType8Dac1Fid31
 
+from . import nmea
 from .nmea import FramingError, Sentence
 
 # Message length in bits, per type: (minimum, maximum). From ITU-R M.1371-5 Annex 8, widened
@@ -54,6 +54,10 @@ NOT_AVAILABLE_BY_TYPE = {
     9: {"speed": {1023}, "alt": {4095}},
     27: {"speed": {63}, "course": {511}},
 }
+# Bit offsets of fields pyais collapses (reserved codes -> 0): read from the bits ourselves.
+_SHIPTYPE_AT = {5: 232, 19: 263}
+_EPFD_AT = {4: 134, 11: 134, 5: 270, 19: 301, 21: 249}
+
 # The n/a rules of each message type, merged once.
 _RULES = {t: {**NOT_AVAILABLE, **NOT_AVAILABLE_BY_TYPE.get(t, {}),
               **({} if t in (17, 22, 23) else _POS_1_4)} for t in range(0, 28)}
@@ -99,6 +103,36 @@ def _decode_fi31(bv) -> dict:
     return rec
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What to do with one pyais message class, worked out once instead of per message:
+    its non-spare fields under our names (and which are enums), which not-available rules and
+    text fields apply to it."""
+
+    fields: tuple            # (pyais name, our name, is enum)
+    rules: tuple             # (our name, n/a codes)
+    texts: tuple             # our names of 6-bit text fields
+
+
+_PLANS: dict[tuple, _Plan] = {}
+
+
+def _plan(cls, msg_type: int) -> _Plan:
+    plan = _PLANS.get((cls, msg_type))
+    if plan is None:
+        from pyais.messages import ENUM_FIELDS
+        meta = cls.field_dict()
+        fields = tuple((name, RENAME.get(name, name), name in ENUM_FIELDS)
+                       for name in cls.__slots__
+                       if not (name in meta and meta[name].metadata.get("is_spare")))
+        ours = {f[1] for f in fields}
+        plan = _PLANS[(cls, msg_type)] = _Plan(
+            fields=fields,
+            rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
+            texts=tuple(n for n in TEXT_FIELDS if n in ours))
+    return plan
+
+
 class AisError(ValueError):
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}" if detail else reason)
@@ -110,8 +144,8 @@ _ARMOUR_OK = frozenset(chr(c) for c in list(range(48, 88)) + list(range(96, 120)
 
 
 def _check_payload(payload: str, fill_bits: int) -> int:
-    bad = set(payload) - _ARMOUR_OK
-    if bad or not payload:
+    if not payload or not _ARMOUR_OK.issuperset(payload):
+        bad = set(payload) - _ARMOUR_OK
         raise AisError("bad_armour", f"illegal characters {''.join(sorted(bad))!r}")
     msg_type = ord(payload[0]) - 48
     msg_type -= 8 if msg_type > 40 else 0
@@ -152,15 +186,17 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
             raise AisError("invalid_mmsi", str(rec.get("mmsi")))
         return rec
     try:
-        rec = MSG_CLASS[msg_type].from_vector(bv).asdict(enum_as_int=True)
+        msg = MSG_CLASS[msg_type].from_vector(bv)
     except Exception as exc:  # pyais raises assorted errors on malformed content
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
-    for old, new in RENAME.items():
-        if old in rec:
-            rec[new] = rec.pop(old)
-    for name in BYTES_FIELDS.get(msg_type, ()):
-        if isinstance(rec.get(name), bytes):
-            rec[name] = rec[name].hex()
+    plan = _plan(type(msg), msg_type)
+    # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names.
+    rec = {ours: (int(v) if is_enum and v is not None else v)
+           for name, ours, is_enum in plan.fields for v in (getattr(msg, name),)}
+    if msg_type in BYTES_FIELDS:
+        for name in BYTES_FIELDS[msg_type]:
+            if isinstance(rec.get(name), bytes):
+                rec[name] = rec[name].hex()
     raw: dict = {}
 
     # Fields pyais reads in the wrong units or collapses: read them from the bits.
@@ -177,18 +213,18 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     elif msg_type == 23:
         rec["ne_lon"], rec["ne_lat"] = _minutes_pos(bv, 40, 58)
         rec["sw_lon"], rec["sw_lat"] = _minutes_pos(bv, 75, 93)
-    shiptype_at = {5: 232, 19: 263}.get(msg_type)
+    shiptype_at = _SHIPTYPE_AT.get(msg_type)
     if msg_type == 24 and rec.get("partno") == 1:
         shiptype_at = 40
     if shiptype_at is not None:
         rec["shiptype"] = bv.get_num(shiptype_at, 8)      # keeps reserved codes 100-255
-    epfd_at = {4: 134, 11: 134, 5: 270, 19: 301, 21: 249}.get(msg_type)
+    epfd_at = _EPFD_AT.get(msg_type)
     if epfd_at is not None:
         rec["epfd"] = bv.get_num(epfd_at, 4)
 
     # Not-available codes -> None, raw kept.
-    for name, codes in _RULES[msg_type].items():
-        value = rec.get(name)
+    for name, codes in plan.rules:
+        value = rec[name]
         if value is not None and value in codes:
             raw[name] = value
             rec[name] = None
@@ -196,8 +232,8 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         raw["course"], rec["course"] = rec["course"], None
     if rec.get("heading") is not None and not 0 <= rec["heading"] < 360:
         raw["heading"], rec["heading"] = rec["heading"], None
-    for name in TEXT_FIELDS:
-        if isinstance(rec.get(name), str):
+    for name in plan.texts:
+        if isinstance(rec[name], str):
             text = rec[name].split("@", 1)[0].strip()
             rec[name] = text or None
 
@@ -263,6 +299,7 @@ class Reassembler:
         self.timeout_s = timeout_s
         self.on_reject = on_reject or (lambda reason, detail: None)
         self._pending: dict[tuple, _Pending] = {}
+        self._next_expiry = float("-inf")
 
     def _orphan(self, key, pending: _Pending, why: str) -> None:
         self.on_reject("orphan_fragment", f"{why}: {len(pending.parts)} of {pending.count} "
@@ -270,7 +307,9 @@ class Reassembler:
 
     def add(self, s: Sentence, now: float) -> tuple[str, int, Sentence] | None:
         """Feed one sentence; returns (payload, fill bits, first sentence) when complete."""
-        self.expire(now)
+        if self._pending and now >= self._next_expiry:      # look at most once a second
+            self.expire(now)
+            self._next_expiry = now + 1.0
         if s.frag_count == 1:
             return s.payload, s.fill_bits, s
         key = (s.station, s.group) if s.group else (s.station, s.channel, s.seq_id, s.frag_count)
@@ -332,7 +371,6 @@ class AisDecoder:
         return False
 
     def feed(self, line: str, arrival: float) -> dict | None:
-        from . import nmea
         line = line.strip()
         if not line or line.startswith("#"):
             return None

@@ -165,10 +165,13 @@ class FleetState:
                                               source=r.source, lon=r.lon, lat=r.lat)
             for name, value in self.static_only.pop(r.mmsi, {}).items():
                 setattr(v, name, value)
-        for name in STATIC_FIELDS:          # static data: a blank report keeps what we know
-            value = getattr(r, name)
-            if value is not None:
-                setattr(v, name, value)
+        if r.ais_class is not None:
+            v.ais_class = r.ais_class
+        if r.has_static():                  # static data: a blank report keeps what we know
+            for name in STATIC_FIELDS:
+                value = getattr(r, name)
+                if value is not None:
+                    setattr(v, name, value)
         v.reports += 1
         if r.ts < v.last_seen:              # late report: its static data is fine, its
             self.out_of_order += 1          # position would move the ship backwards in time
