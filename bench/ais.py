@@ -6,7 +6,7 @@
 * ours: read -> frame (tag blocks, trailers, checksums) -> reassemble -> check -> decode -> clean
   -> twin events -> ``FleetState.apply`` (in batches, as the engine does each tick).
 
-Default corpora: the gpsd files and the re-encoded NY hour. Best of ``--repeat`` runs.
+Default corpora: the gpsd files and the re-encoded NY hour. Best of ``--repeat`` runs (7).
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="app.py bench ais", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, nargs="+", default=CORPORA)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
     head = (f"{'corpus':<38} {'pyais msgs':>10} {'pyais msg/s':>12} | {'ours msgs':>9} "
             f"{'ours msg/s':>11} | {'ratio':>5}")

@@ -109,25 +109,26 @@ class _Plan:
     its non-spare fields under our names (and which are enums), which not-available rules and
     text fields apply to it."""
 
-    fields: tuple            # (pyais name, our name, is enum)
+    plain: tuple             # (pyais name, our name) of fields taken as they are
+    enums: tuple             # (pyais name, our name) of enum fields, given as their codes
     rules: tuple             # (our name, n/a codes)
     texts: tuple             # our names of 6-bit text fields
 
 
-_PLANS: dict[tuple, _Plan] = {}
+_PLANS: dict[type, _Plan] = {}      # a pyais class belongs to one message type
 
 
 def _plan(cls, msg_type: int) -> _Plan:
-    plan = _PLANS.get((cls, msg_type))
+    plan = _PLANS.get(cls)
     if plan is None:
         from pyais.messages import ENUM_FIELDS
         meta = cls.field_dict()
-        fields = tuple((name, RENAME.get(name, name), name in ENUM_FIELDS)
-                       for name in cls.__slots__
-                       if not (name in meta and meta[name].metadata.get("is_spare")))
+        fields = [(name, RENAME.get(name, name)) for name in cls.__slots__
+                  if not (name in meta and meta[name].metadata.get("is_spare"))]
         ours = {f[1] for f in fields}
-        plan = _PLANS[(cls, msg_type)] = _Plan(
-            fields=fields,
+        plan = _PLANS[cls] = _Plan(
+            plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
+            enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
             rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
             texts=tuple(n for n in TEXT_FIELDS if n in ours))
     return plan
@@ -189,10 +190,12 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         msg = MSG_CLASS[msg_type].from_vector(bv)
     except Exception as exc:  # pyais raises assorted errors on malformed content
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
-    plan = _plan(type(msg), msg_type)
+    plan = _PLANS.get(type(msg)) or _plan(type(msg), msg_type)
     # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names.
-    rec = {ours: (int(v) if is_enum and v is not None else v)
-           for name, ours, is_enum in plan.fields for v in (getattr(msg, name),)}
+    rec = {ours: getattr(msg, name) for name, ours in plan.plain}
+    for name, ours in plan.enums:
+        value = getattr(msg, name)
+        rec[ours] = None if value is None else int(value)
     if msg_type in BYTES_FIELDS:
         for name in BYTES_FIELDS[msg_type]:
             if isinstance(rec.get(name), bytes):
@@ -228,10 +231,11 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         if value is not None and value in codes:
             raw[name] = value
             rec[name] = None
-    if rec.get("course") is not None and not 0 <= rec["course"] < 360:
-        raw["course"], rec["course"] = rec["course"], None
-    if rec.get("heading") is not None and not 0 <= rec["heading"] < 360:
-        raw["heading"], rec["heading"] = rec["heading"], None
+    course, heading = rec.get("course"), rec.get("heading")
+    if course is not None and not 0 <= course < 360:
+        raw["course"], rec["course"] = course, None
+    if heading is not None and not 0 <= heading < 360:
+        raw["heading"], rec["heading"] = heading, None
     for name in plan.texts:
         if isinstance(rec[name], str):
             text = rec[name].split("@", 1)[0].strip()

@@ -52,17 +52,20 @@ def to_events(rec: dict, source: str) -> list:
     """Twin events for one decoded AIS record (positions, static and voyage data)."""
     t, ts, mmsi = rec["type"], rec["ts"], rec["mmsi"]
     if t in POSITION_TYPES:
-        if rec.get("lon") is None or rec.get("lat") is None:
+        lon, lat = rec.get("lon"), rec.get("lat")
+        if lon is None or lat is None:
             return []
-        static = {}
+        report = VesselReport(ts, source, mmsi, lon, lat, rec.get("speed"), rec.get("course"),
+                              rec.get("heading"), rec.get("status"))
+        report.ais_class = POSITION_TYPES[t]
+        report.static = t in (19, 9)          # only these carry static data with the position
         if t == 19:
-            static = dict(name=rec.get("shipname"), ship_type=rec.get("shiptype"), **_dims(rec))
+            report.name, report.ship_type = rec.get("shipname"), rec.get("shiptype")
+            for name, value in _dims(rec).items():
+                setattr(report, name, value)
         elif t == 9:              # SAR aircraft: speed in whole knots, no heading or status
-            static = dict(name="SAR aircraft")
-        return [VesselReport(ts=ts, source=source, mmsi=mmsi, lon=rec["lon"], lat=rec["lat"],
-                             sog=rec.get("speed"), cog=rec.get("course"),
-                             heading=rec.get("heading"), nav_status=rec.get("status"),
-                             ais_class=POSITION_TYPES[t], **static)]
+            report.name = "SAR aircraft"
+        return [report]
     if t == 5:
         return [StaticReport(ts=ts, source=source, mmsi=mmsi, name=rec.get("shipname"),
                              imo=rec.get("imo"), callsign=rec.get("callsign"),

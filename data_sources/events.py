@@ -44,13 +44,9 @@ class VesselReport:
     to_port: float | None = None
     to_starboard: float | None = None
 
-    def has_static(self) -> bool:
-        """Whether this report carries static or voyage data beyond its AIS class (most AIS
-        position reports carry none)."""
-        return not (self.name is None and self.ship_type is None and self.length is None
-                    and self.imo is None and self.callsign is None
-                    and self.width is None and self.draught is None and self.eta is None
-                    and self.destination is None and self.to_bow is None)
+    # Whether the report may carry static or voyage data beyond its AIS class. A feed that
+    # knows it does not (AIS position reports) sets False, and the twin skips the merge.
+    static: bool = True
 
 
 @dataclass(slots=True)

@@ -48,6 +48,9 @@ class Sentence(NamedTuple):
     tag_checksum_ok: bool = True  # False: the tag block's own checksum did not match
 
 
+_DIGITS = {str(d): d for d in range(10)}   # fragment count/number and fill bits: one digit
+
+
 def checksum(body: str) -> int:
     """NMEA checksum: XOR of the characters between '!' (or '$') and '*'."""
     return reduce(xor, body.encode("latin-1"), 0)
@@ -98,7 +101,7 @@ def parse(line: str) -> Sentence:
         if m is None:
             raise FramingError("not_ais", line[:40])
         start, talker, fmt = m.start(), m.group("talker"), m.group("fmt")
-    prefix, rest = line[:start], line[start:]
+    prefix = line[:start]
     rx_time, station, group, tag_ok = None, None, None, True
 
     tag = _TAG_BLOCK.search(prefix) if "\\" in prefix else None
@@ -111,20 +114,19 @@ def parse(line: str) -> Sentence:
     elif prefix and (epoch := _EPOCH.match(prefix)) is not None:
         rx_time = _unix_time(epoch.group("t"))
 
-    star = rest.find("*")
-    if star < 0 or len(rest) < star + 3:
-        raise FramingError("no_checksum", rest[:40])
-    body = rest[1:star]
+    star = line.find("*", start)
+    if star < 0 or len(line) < star + 3:
+        raise FramingError("no_checksum", line[start:start + 40])
+    body = line[start + 1:star]
     try:
-        expected = int(rest[star + 1:star + 3], 16)
+        expected = int(line[star + 1:star + 3], 16)
     except ValueError:
-        raise FramingError("no_checksum", rest[:40]) from None
+        raise FramingError("no_checksum", line[start:start + 40]) from None
     if checksum(body) != expected:
-        raise FramingError("bad_checksum", rest[:60])
+        raise FramingError("bad_checksum", line[start:start + 60])
 
-    trailer = rest[star + 3:]
-    if trailer.startswith(","):                       # USCG: ,d-109,S2105,…,r003669946,1325394060
-        for item in trailer[1:].split(","):
+    if len(line) > star + 3 and line[star + 3] == ",":   # USCG: ,d-109,S2105,…,r003669946,1325394060
+        for item in line[star + 4:].split(","):
             if item.startswith("r") and station is None:
                 station = item[1:]
             elif item.isdigit() and len(item) >= 9 and rx_time is None:
@@ -132,14 +134,13 @@ def parse(line: str) -> Sentence:
 
     parts = body.split(",")
     if len(parts) != 7:
-        raise FramingError("bad_field_count", rest[:60])
+        raise FramingError("bad_field_count", line[start:start + 60])
     _, count, num, seq, channel, payload, fill = parts
-    try:
-        frag_count, frag_num, fill_bits = int(count), int(num), int(fill or 0)
-    except ValueError:
-        raise FramingError("bad_fragment_fields", rest[:60]) from None
-    if not 1 <= frag_num <= frag_count <= 9 or not 0 <= fill_bits <= 5:
-        raise FramingError("bad_fragment_fields", rest[:60])
+    frag_count, frag_num, fill_bits = _DIGITS.get(count), _DIGITS.get(num), _DIGITS.get(fill or "0")
+    if frag_count is None or frag_num is None or fill_bits is None:
+        raise FramingError("bad_fragment_fields", line[start:start + 60])
+    if not 1 <= frag_num <= frag_count or fill_bits > 5:
+        raise FramingError("bad_fragment_fields", line[start:start + 60])
     return Sentence(talker=talker, own=fmt == "VDO",
                     frag_count=frag_count, frag_num=frag_num, seq_id=seq, channel=channel,
                     payload=payload, fill_bits=fill_bits, rx_time=rx_time, station=station,

@@ -167,7 +167,7 @@ class FleetState:
                 setattr(v, name, value)
         if r.ais_class is not None:
             v.ais_class = r.ais_class
-        if r.has_static():                  # static data: a blank report keeps what we know
+        if r.static:                        # static data: a blank report keeps what we know
             for name in STATIC_FIELDS:
                 value = getattr(r, name)
                 if value is not None:
@@ -176,14 +176,17 @@ class FleetState:
         if r.ts < v.last_seen:              # late report: its static data is fine, its
             self.out_of_order += 1          # position would move the ship backwards in time
             return
-        for name in DYNAMIC_FIELDS:         # dynamic data: the latest report says it all
-            setattr(v, name, getattr(r, name))
+        # dynamic data (DYNAMIC_FIELDS): the latest report says it all
+        v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status = (
+            r.lon, r.lat, r.sog, r.cog, r.heading, r.nav_status)
         v.last_seen = r.ts
         v.source = r.source
-        if not v.trail or v.trail[-1][1:] != (r.lon, r.lat):
-            v.trail.append((r.ts, r.lon, r.lat))
-        while v.trail and v.trail[0][0] < r.ts - self.trail_s:
-            v.trail.popleft()
+        trail = v.trail
+        if not trail or trail[-1][1] != r.lon or trail[-1][2] != r.lat:
+            trail.append((r.ts, r.lon, r.lat))
+        oldest = r.ts - self.trail_s
+        while trail and trail[0][0] < oldest:
+            trail.popleft()
 
     def expire(self, now: float) -> int:
         """Forget vessels not heard from for ``expire_s``; returns how many went."""
