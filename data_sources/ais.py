@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from pyais.bit_vector import int_bit_vector
-from pyais.messages import MSG_CLASS, MessageType8Dac1Fid31
+from pyais.messages import MSG_CLASS, MessageType8Dac1Fid11, MessageType8Dac1Fid31
 
 from . import nmea
 from .nmea import FramingError, Sentence
@@ -86,12 +86,33 @@ FI31_VALID = {
 }
 
 
-def _decode_fi31(bv) -> dict:
-    """A DAC 1 FI 31 met-hydro report, cleaned; ``timestamp`` 'DDTHH:MMZ' (day of month, UTC)."""
-    rec = MessageType8Dac1Fid31.from_vector(bv).asdict(enum_as_int=True)
+# DAC 1 FI 11, the met-hydro message FI 31 superseded (IMO SN/Circ.236), still transmitted:
+# same idea, other n/a codes (air temp 144.7, pressure 1311, water level 41.1, directions 511 …).
+FI11_VALID = {
+    "lon": (-180, 180), "lat": (-90, 90), "day": (1, 31), "hour": (0, 23), "minute": (0, 59),
+    "wspeed": (0, 126), "wgust": (0, 126), "wdir": (0, 359), "wgustdir": (0, 359),
+    "airtemp": (-60.0, 60.0), "humidity": (0, 100), "dewpoint": (-20.0, 50.0),
+    "pressure": (800, 1200), "pressuretend": (0, 2), "visibility": (0.0, 25.0),
+    "waterlevel": (-10.0, 30.0), "leveltrend": (0, 2),
+    "cspeed": (0.0, 25.0), "cdir": (0, 359), "cspeed2": (0.0, 25.0), "cdir2": (0, 359),
+    "cdepth2": (0, 30), "cspeed3": (0.0, 25.0), "cdir3": (0, 359), "cdepth3": (0, 30),
+    "waveheight": (0.0, 25.0), "waveperiod": (0, 60), "wavedir": (0, 359),
+    "swellheight": (0.0, 25.0), "swellperiod": (0, 60), "swelldir": (0, 359),
+    "seastate": (0, 12), "watertemp": (-10.0, 50.0), "preciptype": (0, 6),
+    "salinity": (0.0, 50.0), "ice": (0, 1),
+}
+# FI -> (pyais class, valid ranges) for the DAC 1 met-hydro messages; both are 352 bits.
+MET_HYDRO = {31: (MessageType8Dac1Fid31, FI31_VALID), 11: (MessageType8Dac1Fid11, FI11_VALID)}
+
+
+def _decode_met_hydro(bv, fi: int) -> dict:
+    """A DAC 1 FI 31 / FI 11 met-hydro report, cleaned; ``timestamp`` 'DDTHH:MMZ' (day of
+    month, UTC)."""
+    cls, valid = MET_HYDRO[fi]
+    rec = cls.from_vector(bv).asdict(enum_as_int=True)
     rec["type"] = rec.pop("msg_type")
     raw = {}
-    for name, (lo, hi) in FI31_VALID.items():
+    for name, (lo, hi) in valid.items():
         value = rec.get(name)
         if value is not None and not lo <= value <= hi:
             raw[name], rec[name] = value, None
@@ -179,10 +200,10 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     """One complete AIS payload -> a cleaned record. Raises ``AisError`` with a reason."""
     msg_type = _check_payload(payload, fill_bits)
     bv = int_bit_vector(payload.encode("ascii"), fill_bits)
-    if msg_type == 8 and bv.get_num(40, 10) == 1 and bv.get_num(50, 6) == 31:
+    if msg_type == 8 and bv.get_num(40, 10) == 1 and (fi := bv.get_num(50, 6)) in MET_HYDRO:
         if len(payload) * 6 - fill_bits < 352:
-            raise AisError("bad_length", "type 8 DAC 1 FI 31: shorter than 352 bits")
-        rec = _decode_fi31(bv)
+            raise AisError("bad_length", f"type 8 DAC 1 FI {fi}: shorter than 352 bits")
+        rec = _decode_met_hydro(bv, fi)
         if not rec.get("mmsi"):
             raise AisError("invalid_mmsi", str(rec.get("mmsi")))
         return rec

@@ -164,3 +164,36 @@ def test_fi31_met_hydro_matches_gpsd_raw_values_on_real_thames_tide_gauges():
     levels = sorted({r["waterlevel"] for r in ours if r["waterlevel"] is not None})
     assert levels[0] == -0.05          # a real negative water level (gpsd scaled: 42949672.9)
     assert all(-10 <= lv <= 30 for lv in levels)
+
+
+FI11_NA = {"wspeed": 127, "wgust": 127, "wdir": 511, "wgustdir": 511, "airtemp": 144.7,
+           "humidity": 127, "dewpoint": 82.3, "pressure": 1311, "visibility": 25.5,
+           "waterlevel": 41.1, "cspeed": 25.5, "cdir": 511, "cspeed2": 25.5, "cdir2": 511,
+           "cdepth2": 31, "cspeed3": 25.5, "cdir3": 511, "cdepth3": 31, "waveheight": 25.5,
+           "waveperiod": 63, "wavedir": 511, "swellheight": 25.5, "swellperiod": 63,
+           "swelldir": 511, "seastate": 15, "watertemp": 92.3, "preciptype": 7,
+           "salinity": 51.1, "ice": 3}
+
+
+def test_fi11_met_hydro_matches_gpsd_scaled_values():
+    """gpsd's sample.aivdm has 9 DAC 1 FI 11 reports (scaled); matched by MMSI and time, in
+    order."""
+    records, _ = decode_file(GPSD / "sample.aivdm")
+    ours = defaultdict(list)      # one station can send two sites' reports with the same time
+    for r in records:
+        if r["type"] == 8 and r.get("dac") == 1 and r.get("fid") == 11:
+            ours[(r["mmsi"], r["timestamp"])].append(r)
+    expected = [json.loads(line) for line in open(GPSD / "sample.aivdm.js.chk")
+                if line.startswith("{")]
+    expected = [g for g in expected if g.get("type") == 8 and g.get("fid") == 11]
+    assert len(expected) == 9
+    mismatches = []
+    for g in expected:
+        mine = ours[(g["mmsi"], g["timestamp"])].pop(0)
+        for name in ("lat", "lon", *FI11_NA):
+            theirs = g[name]
+            if name in FI11_NA and abs(theirs - FI11_NA[name]) < 1e-6:
+                theirs = None
+            if not agree(mine.get(name), theirs, 1e-4):
+                mismatches.append((g["mmsi"], g["timestamp"], name, mine.get(name), g[name]))
+    assert mismatches == []
