@@ -12,8 +12,8 @@ from collections import deque
 from datetime import datetime, timezone
 from urllib.parse import urlparse
 
-from .ais import AisDecoder
-from .events import FixedStation, StaticReport, VesselReport
+from .ais import MET_HYDRO, AisDecoder
+from .events import FixedStation, MetHydroObservation, StaticReport, VesselReport
 from .health import FeedHealth
 from .transport import TcpClient, UdpListener, file_lines
 
@@ -72,6 +72,11 @@ def to_events(rec: dict, source: str) -> list:
                              ship_type=rec.get("shiptype"), draught=rec.get("draught"),
                              destination=rec.get("destination"),
                              eta=resolve_eta(rec.get("eta"), ts), ais_class="A", **_dims(rec))]
+    if t == 8 and rec.get("dac") == 1 and rec.get("fid") in MET_HYDRO:
+        values = {k: rec[k] for k in MET_HYDRO[rec["fid"]][1]
+                  if k not in ("lon", "lat", "day", "hour", "minute") and rec.get(k) is not None}
+        return [MetHydroObservation(ts=ts, source=source, station=f"ais:{mmsi}",
+                                    lon=rec.get("lon"), lat=rec.get("lat"), values=values)]
     if t in (21, 4):
         if rec.get("lon") is None or rec.get("lat") is None:
             return []

@@ -93,6 +93,23 @@ class FixedStation:
 
 
 @dataclass(slots=True)
+class MetHydroObservation:
+    """Weather and water observed at a station (AIS DAC 1 FI 31 / FI 11, later CO-OPS, MQTT …).
+
+    ``values`` holds what was observed, in SI-ish units with the names of the AIS met-hydro
+    messages (wspeed kn, wdir °, airtemp °C, pressure hPa, visibility NM, waterlevel m,
+    watertemp °C, waveheight m …); anything not observed is absent or None.
+    """
+
+    ts: float
+    source: str
+    station: str
+    lon: float | None
+    lat: float | None
+    values: dict
+
+
+@dataclass(slots=True)
 class ReplayRestarted:
     """A replay reached the end of its recording and starts again from the beginning."""
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_sources.events import FixedStation, ReplayRestarted, StaticReport, VesselReport
+from data_sources.events import (FixedStation, MetHydroObservation, ReplayRestarted,
+                                 StaticReport, VesselReport)
 
 from .footprint import metres_per_degree
 from .vessel_types import activity, ship_category
@@ -129,6 +130,7 @@ class FleetState:
         self.vessels: dict[int, Vessel] = {}
         self.static_only: dict[int, dict] = {}   # static data of vessels not yet positioned
         self.stations: dict[int, FixedStation] = {}   # aids to navigation and base stations
+        self.met_hydro: dict[str, MetHydroObservation] = {}   # latest observation per station
         self.version = 0
         self.out_of_order = 0
         self._lock = threading.Lock()
@@ -143,6 +145,10 @@ class FleetState:
                     self._apply_static(event)
                 elif isinstance(event, FixedStation):
                     self.stations[event.mmsi] = event
+                elif isinstance(event, MetHydroObservation):
+                    last = self.met_hydro.get(event.station)
+                    if last is None or event.ts >= last.ts:
+                        self.met_hydro[event.station] = event
                 elif isinstance(event, ReplayRestarted):
                     for v in self.vessels.values():
                         v.trail.clear()   # a new pass: do not join its tracks to the last one

@@ -113,3 +113,20 @@ def test_aids_base_stations_and_sar_aircraft_reach_the_twin_and_the_map():
     kinds = snap.stations["kind"].tolist()
     assert (fill[kinds.index("aton"), :3] == theme.ATON).all()
     assert (fill[kinds.index("base"), :3] == theme.BASE_STATION).all()
+
+
+def test_met_hydro_messages_become_observations_at_their_stations():
+    from data_sources.ais import AisDecoder
+    from data_sources.ais_source import to_events
+    from twin.state import FleetState
+
+    dec, state = AisDecoder(), FleetState()
+    path = ROOT / "data" / "ais" / "conformance" / "gpsd" / "ais-nmea-type6-fid55.log"
+    state.apply([e for line in open(path) if (r := dec.feed(line, 1e9)) for e in to_events(r, "t")])
+    thames = {k: v for k, v in state.met_hydro.items() if 51 < (v.lat or 0) < 52}
+    assert thames, "the Thames estuary tide gauges"
+    levels = [v.values["waterlevel"] for v in thames.values() if "waterlevel" in v.values]
+    assert levels and all(-10 <= lv <= 30 for lv in levels)
+    # not-available readings are absent, never numbers like 30.01 or -102.4
+    for obs in state.met_hydro.values():
+        assert obs.values.get("airtemp") != -102.4 and obs.values.get("pressure") != 1310
