@@ -23,7 +23,6 @@ from .vessel_types import activity, ship_category
 STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
                  "destination", "eta", "ais_class", "to_bow", "to_stern", "to_port",
                  "to_starboard")
-DYNAMIC_FIELDS = ("lon", "lat", "sog", "cog", "heading", "nav_status")
 
 
 @dataclass
@@ -182,7 +181,7 @@ class FleetState:
         if r.ts < v.last_seen:              # late report: its static data is fine, its
             self.out_of_order += 1          # position would move the ship backwards in time
             return
-        # dynamic data (DYNAMIC_FIELDS): the latest report says it all
+        # dynamic data (position, speed, course, heading, status): the latest report rules
         v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status = (
             r.lon, r.lat, r.sog, r.cog, r.heading, r.nav_status)
         v.last_seen = r.ts

@@ -7,9 +7,7 @@ exceptions, where we differ from gpsd on purpose, are listed in ``GPSD_EXCEPTION
 import json
 import time
 from collections import defaultdict
-from pathlib import Path
 
-import pytest
 
 from data_sources.ais import AisDecoder
 

@@ -7,7 +7,7 @@ import pytest
 
 from data_sources import marinecadastre
 from data_sources.marinecadastre import clean_cog, imo_is_valid, parse_lines
-from tests.conftest import HEADER, NY_HOUR
+from tests.conftest import HEADER
 
 GOOD = ("2020-06-30T00:00:00,-74.02433,40.54291,366999618,19.0,-61.8,349.0,CG SHRIKE@@@,"
         "IMO9074729,NPBG,90.0,0.0,26.0,5.0,,,B,2020-06-30T19:40:00")
