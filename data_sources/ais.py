@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass, field
 
 from pyais.bit_vector import int_bit_vector
-from pyais.messages import MSG_CLASS, MessageType8Dac1Fid11, MessageType8Dac1Fid31
+from pyais.messages import (ENUM_FIELDS, MSG_CLASS, MessageType8Dac1Fid11,
+                            MessageType8Dac1Fid31)
 
 from . import nmea
 from .nmea import FramingError, Sentence
@@ -87,20 +88,11 @@ FI31_VALID = {
 
 
 # DAC 1 FI 11, the met-hydro message FI 31 superseded (IMO SN/Circ.236), still transmitted:
-# same idea, other n/a codes (air temp 144.7, pressure 1311, water level 41.1, directions 511 …).
-FI11_VALID = {
-    "lon": (-180, 180), "lat": (-90, 90), "day": (1, 31), "hour": (0, 23), "minute": (0, 59),
-    "wspeed": (0, 126), "wgust": (0, 126), "wdir": (0, 359), "wgustdir": (0, 359),
-    "airtemp": (-60.0, 60.0), "humidity": (0, 100), "dewpoint": (-20.0, 50.0),
-    "pressure": (800, 1200), "pressuretend": (0, 2), "visibility": (0.0, 25.0),
-    "waterlevel": (-10.0, 30.0), "leveltrend": (0, 2),
-    "cspeed": (0.0, 25.0), "cdir": (0, 359), "cspeed2": (0.0, 25.0), "cdir2": (0, 359),
-    "cdepth2": (0, 30), "cspeed3": (0.0, 25.0), "cdir3": (0, 359), "cdepth3": (0, 30),
-    "waveheight": (0.0, 25.0), "waveperiod": (0, 60), "wavedir": (0, 359),
-    "swellheight": (0.0, 25.0), "swellperiod": (0, 60), "swelldir": (0, 359),
-    "seastate": (0, 12), "watertemp": (-10.0, 50.0), "preciptype": (0, 6),
-    "salinity": (0.0, 50.0), "ice": (0, 1),
-}
+# the same fields and ranges except these (its n/a codes differ too: air temp 144.7, pressure 1311,
+# water level 41.1, directions 511 …, all outside the ranges).
+FI11_VALID = {**FI31_VALID, "pressure": (800, 1200), "visibility": (0.0, 25.0),
+              "cspeed": (0.0, 25.0), "cspeed2": (0.0, 25.0), "cspeed3": (0.0, 25.0),
+              "waveheight": (0.0, 25.0), "swellheight": (0.0, 25.0)}
 # FI -> (pyais class, valid ranges) for the DAC 1 met-hydro messages; both are 352 bits.
 MET_HYDRO = {31: (MessageType8Dac1Fid31, FI31_VALID), 11: (MessageType8Dac1Fid11, FI11_VALID)}
 
@@ -142,7 +134,6 @@ _PLANS: dict[type, _Plan] = {}      # a pyais class belongs to one message type
 def _plan(cls, msg_type: int) -> _Plan:
     plan = _PLANS.get(cls)
     if plan is None:
-        from pyais.messages import ENUM_FIELDS
         meta = cls.field_dict()
         fields = [(name, RENAME.get(name, name)) for name in cls.__slots__
                   if not (name in meta and meta[name].metadata.get("is_spare"))]
@@ -182,10 +173,10 @@ def _check_payload(payload: str, fill_bits: int) -> int:
 BYTES_FIELDS = {6: ("data",), 8: ("data",), 17: ("data",), 25: ("data",), 26: ("data",)}
 
 
-def _minutes_pos(bv, lon_at: int, lat_at: int, scale: float = 600.0) -> tuple:
+def _minutes_pos(bv, lon_at: int, lat_at: int) -> tuple:
     """Signed lon (18 bits) / lat (17 bits) in 1/10 minute, as degrees (type 17, 22, 23)."""
-    lon = bv.get_num(lon_at, 18, signed=True) / scale
-    lat = bv.get_num(lat_at, 17, signed=True) / scale
+    lon = bv.get_num(lon_at, 18, signed=True) / 600.0
+    lat = bv.get_num(lat_at, 17, signed=True) / 600.0
     return round(lon, 6), round(lat, 6)
 
 
@@ -203,10 +194,7 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     if msg_type == 8 and bv.get_num(40, 10) == 1 and (fi := bv.get_num(50, 6)) in MET_HYDRO:
         if len(payload) * 6 - fill_bits < 352:
             raise AisError("bad_length", f"type 8 DAC 1 FI {fi}: shorter than 352 bits")
-        rec = _decode_met_hydro(bv, fi)
-        if not rec.get("mmsi"):
-            raise AisError("invalid_mmsi", str(rec.get("mmsi")))
-        return rec
+        return _check_mmsi(_decode_met_hydro(bv, fi))
     try:
         msg = MSG_CLASS[msg_type].from_vector(bv)
     except Exception as exc:  # pyais raises assorted errors on malformed content
@@ -272,11 +260,15 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     lon, lat = rec.get("lon"), rec.get("lat")
     if (lon is not None and not -180 <= lon <= 180) or (lat is not None and not -90 <= lat <= 90):
         raise AisError("position_out_of_range", f"type {msg_type} lon={lon} lat={lat}")
+    if raw:
+        rec["raw"] = raw
+    return _check_mmsi(rec)
+
+
+def _check_mmsi(rec: dict) -> dict:
     mmsi = rec.get("mmsi")
     if not mmsi or mmsi > 999_999_999:
         raise AisError("invalid_mmsi", str(mmsi))
-    if raw:
-        rec["raw"] = raw
     return rec
 
 
@@ -389,6 +381,7 @@ class AisDecoder:
         if seen is not None and abs(t - seen) <= self.dedup_window_s:
             self.duplicates += 1
             return True
+        self._seen.pop(key, None)                     # re-inserted: it is the newest again
         self._seen[key] = t
         if len(self._seen) > self.dedup_memory:       # forget the oldest half (insertion order)
             for old in list(self._seen)[: self.dedup_memory // 2]:

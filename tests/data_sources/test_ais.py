@@ -137,3 +137,22 @@ def test_one_transmission_heard_by_two_receivers_is_merged():
     later = "\\c:1565218858\\" + TYPE1
     assert dec.feed(later, 60.0)["ts"] == 1565218858.0
 
+
+
+def test_duplicate_memory_forgets_the_oldest_not_a_just_refreshed_payload():
+    dec = AisDecoder(dedup_memory=4)
+    others = ["!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2" + tail + ",0*00" for tail in
+              ("08CR", "08CS", "08CT", "08CU")]
+    others = [nmea_line(o) for o in others]
+    assert dec.feed("\\c:1000\\" + TYPE1, 0.0)                      # A at t=1000
+    assert dec.feed("\\c:1060\\" + TYPE1, 1.0)                      # A again, a minute later
+    for i, line in enumerate(others[:3]):                            # fill the memory past 4
+        assert dec.feed(f"\\c:{1061 + i}\\" + line, 2.0)
+    # A (refreshed at 1060) must still be remembered: 1 s later it is a duplicate
+    assert dec.feed("\\c:1061\\" + TYPE1, 3.0) is None and dec.duplicates == 1
+
+
+def nmea_line(sentence: str) -> str:
+    """The same sentence with its checksum made right."""
+    body = sentence[1:sentence.rindex("*")]
+    return f"!{body}*{nmea.checksum(body):02X}"
