@@ -140,16 +140,17 @@ def test_one_transmission_heard_by_two_receivers_is_merged():
 
 
 def test_duplicate_memory_forgets_the_oldest_not_a_just_refreshed_payload():
-    dec = AisDecoder(dedup_memory=4)
-    others = ["!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2" + tail + ",0*00" for tail in
-              ("08CR", "08CS", "08CT", "08CU")]
-    others = [nmea_line(o) for o in others]
-    assert dec.feed("\\c:1000\\" + TYPE1, 0.0)                      # A at t=1000
-    assert dec.feed("\\c:1060\\" + TYPE1, 1.0)                      # A again, a minute later
-    for i, line in enumerate(others[:3]):                            # fill the memory past 4
-        assert dec.feed(f"\\c:{1061 + i}\\" + line, 2.0)
-    # A (refreshed at 1060) must still be remembered: 1 s later it is a duplicate
-    assert dec.feed("\\c:1061\\" + TYPE1, 3.0) is None and dec.duplicates == 1
+    dec = AisDecoder(dedup_memory=4)                 # past 4 payloads, the oldest 2 go
+    others = [nmea_line("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2" + tail + ",0*00")
+              for tail in ("08CR", "08CS", "08CT", "08CU")]
+    assert dec.feed("\\c:1000\\" + TYPE1, 0.0)                      # A
+    assert dec.feed("\\c:1001\\" + others[0], 0.1)
+    assert dec.feed("\\c:1002\\" + others[1], 0.2)
+    assert dec.feed("\\c:1060\\" + TYPE1, 1.0)                      # A a minute later: new
+    assert dec.feed("\\c:1061\\" + others[2], 1.1)
+    assert dec.feed("\\c:1061\\" + others[3], 1.2)                  # 5 > 4: two oldest go
+    # A was refreshed at 1060, so it is among the newest and still remembered
+    assert dec.feed("\\c:1061\\" + TYPE1, 1.3) is None and dec.duplicates == 1
 
 
 def nmea_line(sentence: str) -> str:
