@@ -129,7 +129,12 @@ class AisSource:
         events = to_events(record, self.source_id)
         with self._lock:
             self._events.extend(events)
-            self._last_data = (record["ts"], time.monotonic())
+            # the clock follows the newest message; a late one (a slower receiver) must not
+            # turn it back
+            now = time.monotonic()
+            last = self._last_data
+            if last is None or record["ts"] > last[0] + (now - last[1]):
+                self._last_data = (record["ts"], now)
         self.health.record_messages(1)
 
     def poll(self) -> list:
@@ -150,13 +155,22 @@ class AisSource:
 
 
 def load_nmea_file(path, source: str, on_reject=None, on_warning=None) -> list:
-    """A whole NMEA file -> time-ordered twin events (for replay at the recorded pace)."""
+    """A whole NMEA file -> time-ordered twin events (for replay at the recorded pace).
+
+    A replay needs each message's time from its framing (tag block, epoch column, USCG
+    trailer); a message without one is rejected as ``no_time`` and counted."""
     decoder = AisDecoder(on_reject=on_reject, on_warning=on_warning)
     events = []
     for line in file_lines(path, encoding="latin-1"):
         record = decoder.feed(line, 0.0)
-        if record is not None and record["ts"]:
-            events.extend(to_events(record, source))
+        if record is None:
+            continue
+        if not record["ts"]:
+            if on_reject:
+                on_reject("no_time", f"type {record['type']} MMSI {record['mmsi']}: no time in "
+                                     "its framing, cannot be replayed")
+            continue
+        events.extend(to_events(record, source))
     decoder.finish()
     events.sort(key=lambda e: e.ts)
     return events

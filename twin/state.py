@@ -127,7 +127,8 @@ class FleetState:
         self.trail_s = trail_s
         self.expire_s = expire_s
         self.vessels: dict[int, Vessel] = {}
-        self.static_only: dict[int, dict] = {}   # static data of vessels not yet positioned
+        # static data of vessels not yet positioned: MMSI -> (time of the last report, fields)
+        self.static_only: dict[int, tuple[float, dict]] = {}
         self.stations: dict[int, FixedStation] = {}   # aids to navigation and base stations
         self.met_hydro: dict[str, MetHydroObservation] = {}   # latest observation per station
         self.version = 0
@@ -158,7 +159,9 @@ class FleetState:
                  if getattr(r, name) is not None}
         v = self.vessels.get(r.mmsi)
         if v is None:                       # no position yet: keep it for when one comes
-            self.static_only.setdefault(r.mmsi, {}).update(known)
+            _, fields = self.static_only.get(r.mmsi, (r.ts, {}))
+            fields.update(known)
+            self.static_only[r.mmsi] = (r.ts, fields)
             return
         for name, value in known.items():
             setattr(v, name, value)
@@ -168,7 +171,7 @@ class FleetState:
         if v is None:
             v = self.vessels[r.mmsi] = Vessel(mmsi=r.mmsi, first_seen=r.ts, last_seen=r.ts,
                                               source=r.source, lon=r.lon, lat=r.lat)
-            for name, value in self.static_only.pop(r.mmsi, {}).items():
+            for name, value in self.static_only.pop(r.mmsi, (0, {}))[1].items():
                 setattr(v, name, value)
         if r.ais_class is not None:
             v.ais_class = r.ais_class
@@ -194,11 +197,14 @@ class FleetState:
             trail.popleft()
 
     def expire(self, now: float) -> int:
-        """Forget vessels not heard from for ``expire_s``; returns how many went."""
+        """Forget vessels not heard from for ``expire_s``; returns how many went. Static data
+        of vessels that never reported a position (out of the area on a wide feed) goes too."""
         with self._lock:
             gone = [m for m, v in self.vessels.items() if now - v.last_seen > self.expire_s]
             for m in gone:
                 del self.vessels[m]
+            for m in [m for m, (ts, _) in self.static_only.items() if now - ts > self.expire_s]:
+                del self.static_only[m]
             if gone:
                 self.version += 1
             return len(gone)

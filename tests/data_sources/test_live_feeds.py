@@ -130,3 +130,26 @@ def test_met_hydro_messages_become_observations_at_their_stations():
     # not-available readings are absent, never numbers like 30.01 or -102.4
     for obs in state.met_hydro.values():
         assert obs.values.get("airtemp") != -102.4 and obs.values.get("pressure") != 1310
+
+
+def test_a_late_report_does_not_turn_the_feeds_clock_back():
+    source = AisSource("udp://127.0.0.1:0")           # not started: lines fed by hand
+    try:
+        new, late = "\\c:1593475260*00\\", "\\c:1593475200*00\\"
+        line = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
+        source.on_line(new + line, 0.0)
+        before = source.data_time()
+        source.on_line(late + line, 0.0)                 # a slower receiver, 60 s old
+        assert source.data_time() >= before >= 1593475260
+    finally:
+        source.transport._sock.close()
+
+
+def test_nmea_file_replay_counts_messages_it_cannot_time(tmp_path):
+    from collections import Counter
+    rejects = Counter()
+    f = tmp_path / "mixed.nmea"
+    f.write_text("\\c:1593475200*00\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n"
+                 "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n")
+    events = load_nmea_file(f, "t", on_reject=lambda r, d: rejects.update([r]))
+    assert len(events) == 1 and rejects == Counter({"no_time": 1})

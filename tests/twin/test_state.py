@@ -96,3 +96,14 @@ def test_snapshot_is_a_consistent_copy():
 def test_activity_rules(status, sog, expected):
     from twin.vessel_types import activity
     assert activity(status, sog) == expected
+
+
+def test_static_data_of_vessels_never_positioned_expires():
+    from data_sources.events import StaticReport
+    s = FleetState(expire_s=1800)
+    s.apply([StaticReport(ts=0, source="t", mmsi=1, name="FAR AWAY"),
+             StaticReport(ts=1500, source="t", mmsi=2, name="COMING IN")])
+    s.expire(2000)
+    assert set(s.static_only) == {2}                  # MMSI 1 silent for 2000 s > 1800 s
+    s.apply([rep(2010, mmsi=2)])
+    assert s.snapshot(2010).vessel(2)["name"] == "COMING IN" and not s.static_only
