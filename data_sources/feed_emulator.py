@@ -2,7 +2,8 @@
 at its recorded pace, like a receiver or an aggregator would, to every client that connects.
 
 The pace comes from the times in the framing (tag block ``c:``, epoch column, USCG trailer);
-lines without a time go out with the previous one.
+lines without a time go out with the previous one. A file with no times at all (plain
+``!AIVDM`` lines) is paced at ``UNTIMED_LINES_PER_S``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from . import nmea
 from .transport import file_lines
 
 log = logging.getLogger(__name__)
+UNTIMED_LINES_PER_S = 20.0
 
 
 def timed_lines(path) -> list[tuple[float, str]]:
@@ -30,9 +32,16 @@ def timed_lines(path) -> list[tuple[float, str]]:
         t = rx if rx is not None else t
         out.append((t, line))
     if out and out[0][0] == 0.0:
-        first = next((t for t, _ in out if t), 0.0)
+        first = next((t for t, _ in out if t), None)
+        if first is None:                       # no times anywhere: a steady pace
+            return [(i / UNTIMED_LINES_PER_S, line) for i, (_, line) in enumerate(out)]
         out = [(t or first, line) for t, line in out]
     return out
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True      # a restarted emulator takes its port straight back
+    daemon_threads = True
 
 
 class FeedServer:
@@ -50,9 +59,7 @@ class FeedServer:
             def handle(self):
                 feed._stream(self.request)
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), Handler)
         self.port = self.server.server_address[1]
         self._thread: threading.Thread | None = None
 

@@ -153,3 +153,10 @@ def test_nmea_file_replay_counts_messages_it_cannot_time(tmp_path):
                  "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n")
     events = load_nmea_file(f, "t", on_reject=lambda r, d: rejects.update([r]))
     assert len(events) == 1 and rejects == Counter({"no_time": 1})
+
+
+def test_emulator_paces_a_file_without_times_steadily(tmp_path):
+    from data_sources.feed_emulator import UNTIMED_LINES_PER_S
+    f = tmp_path / "plain.nmea"
+    f.write_text("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n" * 3)
+    assert [t for t, _ in timed_lines(f)] == [0.0, 1 / UNTIMED_LINES_PER_S, 2 / UNTIMED_LINES_PER_S]
