@@ -67,12 +67,10 @@ def reencode(csv_path, out) -> int:
             last_static[r.mmsi] = r.ts
         for msg in messages:
             seq_id = None
-            sentences = encode_dict(msg, talker_id="AI", sentence_type="VDM")
-            if len(sentences) > 1:
+            if msg["type"] == 5:                 # the one two-sentence message here
                 seq = seq % 9 + 1
                 seq_id = seq
-                sentences = encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=seq_id)
-            for s in sentences:
+            for s in encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=seq_id):
                 out.write(_tag(r.ts) + s + "\n")
                 lines += 1
     return lines
