@@ -86,7 +86,7 @@ def create_app(config: Config | None = None) -> Dash:
         if flask.has_request_context():
             lang = normalise_language(
                 flask.request.args.get("lang") or flask.request.cookies.get(LANG_COOKIE), lang)
-        token, layers = wall_callbacks.live_layers(engine, cache, "type")
+        token, layers = wall_callbacks.live_layers(engine.snapshot(), cache, "type")
         return wall.layout(port, config, lang, initial_layers=layers.data, layer_token=token)
 
     app.layout = serve_layout

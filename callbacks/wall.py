@@ -13,13 +13,12 @@ from layouts.wall import legend
 log = logging.getLogger(__name__)
 
 
-def live_layers(engine, cache, mode: str) -> tuple[str, VesselLayers]:
+def live_layers(snap, cache, mode: str) -> tuple[str, VesselLayers]:
     """The vessel layers for the current snapshot, built once and shared by every screen.
 
     The cache key doubles as the token a browser sends back with a click, so the click's index
     is resolved against exactly the vessel order that browser was drawing.
     """
-    snap = engine.snapshot()
     token = f"layers:{snap.version}:{snap.time:.1f}:{mode}"
     layers = cache.get(token)
     if layers is None:
@@ -63,8 +62,9 @@ def register(app, engine, port, cache) -> None:
         Input(ids.SELECTED, "data"),
     )
     def update_vessel_layers(_n, mode, selected):
-        token, layers = live_layers(engine, cache, mode or "type")
-        ring = selection_layer(engine.snapshot().vessels, selected)
+        snap = engine.snapshot()            # one moment for the layers and the ring
+        token, layers = live_layers(snap, cache, mode or "type")
+        ring = selection_layer(snap.vessels, selected)
         return {**layers.data, SELECTION: ring}, token
 
     @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
@@ -98,7 +98,7 @@ def register(app, engine, port, cache) -> None:
         if ctx.triggered_id == ids.CARD_CLOSE:
             return None
         mmsi = clicked_mmsi(cache, click, token, engine.snapshot())
-        log.info("map click layer=%s index=%s -> MMSI %s", (click or {}).get("layerId"),
+        log.debug("map click layer=%s index=%s -> MMSI %s", (click or {}).get("layerId"),
                  (click or {}).get("index"), mmsi)
         return mmsi
 

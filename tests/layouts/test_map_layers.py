@@ -82,17 +82,9 @@ def test_plain_props_are_not_turned_into_expressions():
                 assert not value.startswith("@@="), (spec["id"], key)
 
 
-class _Engine:
-    def __init__(self, snap):
-        self._snap = snap
-
-    def snapshot(self):
-        return self._snap
-
-
 def test_click_index_resolves_against_the_order_the_browser_drew(snap):
     cache = Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"})
-    token, _ = live_layers(_Engine(snap), cache, "type")
+    token, _ = live_layers(snap, cache, "type")
     click = {"picked": True, "index": 1, "layerId": map_layers.MARKERS}
     assert clicked_mmsi(cache, click, token) == 366000002
     click = {"picked": True, "index": 0, "layerId": map_layers.VESSELS}
@@ -105,7 +97,7 @@ def test_click_index_resolves_against_the_order_the_browser_drew(snap):
 
 def test_a_click_whose_index_went_stale_falls_back_to_the_vessel_under_it(snap):
     cache = Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"})
-    token, _ = live_layers(_Engine(snap), cache, "type")
+    token, _ = live_layers(snap, cache, "type")
     # index 0 of the markers is the box ship, but the click was on the tug (-74.06, 40.66)
     click = {"picked": True, "index": 0, "layerId": map_layers.MARKERS,
              "coordinate": [-74.0601, 40.6601]}
