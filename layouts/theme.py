@@ -18,7 +18,7 @@ CATEGORY_COLOURS = {
     "fishing": (255, 112, 67),
     "pleasure": (186, 104, 200),
     "hsc": (255, 235, 59),
-    "sar": (255, 82, 82),
+    "sar": (255, 64, 129),      # hot pink: apart from tanker red on a wall screen
     "other": (158, 158, 158),
     "unknown": (207, 216, 220),
 }
