@@ -14,6 +14,7 @@ walks them):
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -101,8 +102,8 @@ def _decode_met_hydro(bv, fi: int) -> dict:
     """A DAC 1 FI 31 / FI 11 met-hydro report, cleaned; ``timestamp`` 'DDTHH:MMZ' (day of
     month, UTC)."""
     cls, valid = MET_HYDRO[fi]
-    rec = cls.from_vector(bv).asdict(enum_as_int=True)
-    rec["type"] = rec.pop("msg_type")
+    msg = cls.from_vector(bv)
+    rec = {ours: getattr(msg, name) for name, ours in _fields(cls)}
     raw = {}
     for name, (lo, hi) in valid.items():
         value = rec.get(name)
@@ -114,63 +115,6 @@ def _decode_met_hydro(bv, fi: int) -> dict:
     if raw:
         rec["raw"] = raw
     return rec
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What to do with one pyais message class, worked out once instead of per message:
-    its non-spare fields under our names (and which are enums), which not-available rules and
-    text fields apply to it."""
-
-    plain: tuple             # (pyais name, our name) of fields taken as they are
-    enums: tuple             # (pyais name, our name) of enum fields, given as their codes
-    rules: tuple             # (our name, n/a codes)
-    texts: tuple             # our names of 6-bit text fields
-
-
-_PLANS: dict[type, _Plan] = {}      # a pyais class belongs to one message type
-
-
-def _plan(cls, msg_type: int) -> _Plan:
-    plan = _PLANS.get(cls)
-    if plan is None:
-        meta = cls.field_dict()
-        fields = [(name, RENAME.get(name, name)) for name in cls.__slots__
-                  if not (name in meta and meta[name].metadata.get("is_spare"))]
-        ours = {f[1] for f in fields}
-        plan = _PLANS[cls] = _Plan(
-            plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
-            enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
-            rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
-            texts=tuple(n for n in TEXT_FIELDS if n in ours))
-    return plan
-
-
-class AisError(ValueError):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
-
-
-_ARMOUR_OK = frozenset(chr(c) for c in list(range(48, 88)) + list(range(96, 120)))
-
-
-def _check_payload(payload: str, fill_bits: int) -> int:
-    if not payload or not _ARMOUR_OK.issuperset(payload):
-        bad = set(payload) - _ARMOUR_OK
-        raise AisError("bad_armour", f"illegal characters {''.join(sorted(bad))!r}")
-    msg_type = ord(payload[0]) - 48
-    msg_type -= 8 if msg_type > 40 else 0
-    bits = len(payload) * 6 - fill_bits
-    lo, hi = EXPECTED_BITS.get(msg_type, (0, -1))
-    if not lo <= bits <= hi:
-        raise AisError("bad_length", f"type {msg_type}: {bits} bits, expected {lo}-{hi}")
-    return msg_type
-
-
-# Binary application data (pyais gives bytes): printed as hex.
-BYTES_FIELDS = {6: ("data",), 8: ("data",), 17: ("data",), 25: ("data",), 26: ("data",)}
 
 
 def _minutes_pos(bv, lon_at: int, lat_at: int) -> tuple:
@@ -187,12 +131,152 @@ def _rate_of_turn(raw: int) -> float | None:
     return math.copysign((raw / 4.733) ** 2, raw)
 
 
+# Type-specific repairs, run before the n/a rules: fields pyais reads in the wrong units or
+# collapses, read again from the bits. Each takes (record, raw codes, bit vector, length in bits).
+def _fix_position_report(rec, raw, bv, bits):           # types 1, 2, 3
+    raw["turn"] = bv.get_num(42, 8, signed=True)
+    rec["turn"] = _rate_of_turn(raw["turn"])
+    if bits < 168:
+        rec["radio"] = None                             # truncated communication state
+
+
+def _fix_type17(rec, raw, bv, bits):
+    rec["lon"], rec["lat"] = _minutes_pos(bv, 40, 58)
+
+
+def _fix_type22(rec, raw, bv, bits):
+    if not rec.get("addressed"):
+        rec["ne_lon"], rec["ne_lat"] = _minutes_pos(bv, 69, 87)
+        rec["sw_lon"], rec["sw_lat"] = _minutes_pos(bv, 104, 122)
+
+
+def _fix_type23(rec, raw, bv, bits):
+    rec["ne_lon"], rec["ne_lat"] = _minutes_pos(bv, 40, 58)
+    rec["sw_lon"], rec["sw_lat"] = _minutes_pos(bv, 75, 93)
+
+
+def _fix_type24(rec, raw, bv, bits):
+    if rec.get("partno") == 1:
+        rec["shiptype"] = bv.get_num(40, 8)
+
+
+def _bits_at(field_name: str, at: int, width: int):
+    def fix(rec, raw, bv, bits):
+        # always from the bits: pyais maps codes its enums lack to 0 (ship type 100-255) or
+        # to a neighbour (ship type 66, a reserved passenger code, comes back as 65)
+        rec[field_name] = bv.get_num(at, width)
+    return fix
+
+
+def _hex_data(rec, raw, bv, bits):
+    """Binary application data (``data``, and pyais's DAC/FI-specific ``area_data``,
+    ``target_data``, ``reports_data`` …) as hex text: a record must print as JSON."""
+    for name, value in rec.items():
+        if isinstance(value, bytes):
+            rec[name] = value.hex()
+
+
+_FIXES = {1: [_fix_position_report], 2: [_fix_position_report], 3: [_fix_position_report],
+          17: [_fix_type17, _hex_data], 22: [_fix_type22], 23: [_fix_type23], 24: [_fix_type24],
+          6: [_hex_data], 8: [_hex_data], 25: [_hex_data], 26: [_hex_data]}
+for _t, _at in _SHIPTYPE_AT.items():
+    _FIXES.setdefault(_t, []).append(_bits_at("shiptype", _at, 8))
+for _t, _at in _EPFD_AT.items():
+    _FIXES.setdefault(_t, []).append(_bits_at("epfd", _at, 4))
+
+
+# Repairs after the n/a rules: derived fields.
+def _join_name_ext(rec, raw):                           # type 21, as gpsd: one full name
+    if rec.get("name_ext"):
+        rec["name"] = (rec.get("name") or "") + rec["name_ext"]
+
+
+def _set_eta(rec, raw):
+    rec["eta"] = _eta(rec, raw)
+
+
+def _set_utc_timestamp(rec, raw):
+    rec["timestamp"] = _utc_timestamp(rec)
+
+
+_FINISH = {21: [_join_name_ext], 5: [_set_eta], 4: [_set_utc_timestamp],
+           11: [_set_utc_timestamp]}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to do with one pyais message class, worked out once instead of per message:
+    its non-spare fields under our names (and which are enums), which not-available rules,
+    angle checks, text fields and repairs apply to it."""
+
+    plain: tuple             # (pyais name, our name) of fields taken as they are
+    enums: tuple             # (pyais name, our name) of enum fields, given as their codes
+    fixes: tuple             # repairs from the bits, before the n/a rules
+    rules: tuple             # (our name, n/a codes)
+    angles: tuple            # course / heading: valid only in [0, 360)
+    texts: tuple             # our names of 6-bit text fields
+    finish: tuple            # derived fields, after the n/a rules
+    has_position: bool       # lon / lat to range-check
+
+
+_PLANS: dict[type, _Plan] = {}      # a pyais class belongs to one message type
+
+
+@functools.cache
+def _fields(cls) -> tuple:
+    """(pyais name, our name) of a pyais message class's fields, spare bits left out."""
+    meta = cls.field_dict()
+    return tuple((name, RENAME.get(name, name)) for name in cls.__slots__
+                 if not (name in meta and meta[name].metadata.get("is_spare")))
+
+
+def _plan(cls, msg_type: int) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fields = _fields(cls)
+        ours = {f[1] for f in fields}
+        plan = _PLANS[cls] = _Plan(
+            plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
+            enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
+            fixes=tuple(_FIXES.get(msg_type, ())),
+            rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
+            angles=tuple(n for n in ("course", "heading") if n in ours),
+            texts=tuple(n for n in TEXT_FIELDS if n in ours),
+            finish=tuple(_FINISH.get(msg_type, ())),
+            has_position="lon" in ours or "lat" in ours)
+    return plan
+
+
+class AisError(ValueError):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+_ARMOUR_OK = frozenset(chr(c) for c in list(range(48, 88)) + list(range(96, 120)))
+
+
+def _check_payload(payload: str, fill_bits: int) -> tuple[int, int]:
+    """Armour and length checks -> (message type, length in bits)."""
+    if not payload or not _ARMOUR_OK.issuperset(payload):
+        bad = set(payload) - _ARMOUR_OK
+        raise AisError("bad_armour", f"illegal characters {''.join(sorted(bad))!r}")
+    msg_type = ord(payload[0]) - 48
+    msg_type -= 8 if msg_type > 40 else 0
+    bits = len(payload) * 6 - fill_bits
+    lo, hi = EXPECTED_BITS.get(msg_type, (0, -1))
+    if not lo <= bits <= hi:
+        raise AisError("bad_length", f"type {msg_type}: {bits} bits, expected {lo}-{hi}")
+    return msg_type, bits
+
+
 def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     """One complete AIS payload -> a cleaned record. Raises ``AisError`` with a reason."""
-    msg_type = _check_payload(payload, fill_bits)
+    msg_type, bits = _check_payload(payload, fill_bits)
     bv = int_bit_vector(payload.encode("ascii"), fill_bits)
     if msg_type == 8 and bv.get_num(40, 10) == 1 and (fi := bv.get_num(50, 6)) in MET_HYDRO:
-        if len(payload) * 6 - fill_bits < 352:
+        if bits < 352:
             raise AisError("bad_length", f"type 8 DAC 1 FI {fi}: shorter than 352 bits")
         return _check_mmsi(_decode_met_hydro(bv, fi))
     try:
@@ -205,34 +289,9 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
     for name, ours in plan.enums:
         value = getattr(msg, name)
         rec[ours] = None if value is None else int(value)
-    if msg_type in BYTES_FIELDS:
-        for name in BYTES_FIELDS[msg_type]:
-            if isinstance(rec.get(name), bytes):
-                rec[name] = rec[name].hex()
     raw: dict = {}
-
-    # Fields pyais reads in the wrong units or collapses: read them from the bits.
-    if msg_type in (1, 2, 3):
-        raw["turn"] = bv.get_num(42, 8, signed=True)
-        rec["turn"] = _rate_of_turn(raw["turn"])
-        if len(payload) * 6 - fill_bits < 168:
-            rec["radio"] = None                        # truncated communication state
-    elif msg_type == 17:
-        rec["lon"], rec["lat"] = _minutes_pos(bv, 40, 58)
-    elif msg_type == 22 and not rec.get("addressed"):
-        rec["ne_lon"], rec["ne_lat"] = _minutes_pos(bv, 69, 87)
-        rec["sw_lon"], rec["sw_lat"] = _minutes_pos(bv, 104, 122)
-    elif msg_type == 23:
-        rec["ne_lon"], rec["ne_lat"] = _minutes_pos(bv, 40, 58)
-        rec["sw_lon"], rec["sw_lat"] = _minutes_pos(bv, 75, 93)
-    shiptype_at = _SHIPTYPE_AT.get(msg_type)
-    if msg_type == 24 and rec.get("partno") == 1:
-        shiptype_at = 40
-    if shiptype_at is not None:
-        rec["shiptype"] = bv.get_num(shiptype_at, 8)      # keeps reserved codes 100-255
-    epfd_at = _EPFD_AT.get(msg_type)
-    if epfd_at is not None:
-        rec["epfd"] = bv.get_num(epfd_at, 4)
+    for fix in plan.fixes:
+        fix(rec, raw, bv, bits)
 
     # Not-available codes -> None, raw kept.
     for name, codes in plan.rules:
@@ -240,26 +299,22 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         if value is not None and value in codes:
             raw[name] = value
             rec[name] = None
-    course, heading = rec.get("course"), rec.get("heading")
-    if course is not None and not 0 <= course < 360:
-        raw["course"], rec["course"] = course, None
-    if heading is not None and not 0 <= heading < 360:
-        raw["heading"], rec["heading"] = heading, None
+    for name in plan.angles:                    # course 360.1-409.5, heading 360-510: invalid
+        value = rec[name]
+        if value is not None and not 0 <= value < 360:
+            raw[name], rec[name] = value, None
     for name in plan.texts:
         if isinstance(rec[name], str):
             text = rec[name].split("@", 1)[0].strip()
             rec[name] = text or None
+    for finish in plan.finish:
+        finish(rec, raw)
 
-    if msg_type == 21 and rec.get("name_ext"):
-        rec["name"] = (rec.get("name") or "") + rec["name_ext"]   # as gpsd: one full name
-    if msg_type == 5:
-        rec["eta"] = _eta(rec, raw)
-    if msg_type in (4, 11):
-        rec["timestamp"] = _utc_timestamp(rec)
-
-    lon, lat = rec.get("lon"), rec.get("lat")
-    if (lon is not None and not -180 <= lon <= 180) or (lat is not None and not -90 <= lat <= 90):
-        raise AisError("position_out_of_range", f"type {msg_type} lon={lon} lat={lat}")
+    if plan.has_position:
+        lon, lat = rec.get("lon"), rec.get("lat")
+        if ((lon is not None and not -180 <= lon <= 180)
+                or (lat is not None and not -90 <= lat <= 90)):
+            raise AisError("position_out_of_range", f"type {msg_type} lon={lon} lat={lat}")
     if raw:
         rec["raw"] = raw
     return _check_mmsi(rec)
@@ -272,17 +327,17 @@ def _check_mmsi(rec: dict) -> dict:
     return rec
 
 
+_ETA_VALID = (("month", 1, 12), ("day", 1, 31), ("hour", 0, 23), ("minute", 0, 59))
+
+
 def _eta(rec: dict, raw: dict) -> str | None:
     """ETA 'MM-DDTHH:MMZ' (no year in AIS); n/a parts (month 0, day 0, hour 24, minute 60)."""
-    month, day, hour, minute = (rec.get(k) for k in ("month", "day", "hour", "minute"))
-    for key, value, bad in (("month", month, lambda v: not 1 <= v <= 12),
-                            ("day", day, lambda v: not 1 <= v <= 31),
-                            ("hour", hour, lambda v: not 0 <= v <= 23),
-                            ("minute", minute, lambda v: not 0 <= v <= 59)):
-        if value is None or bad(value):
+    for key, lo, hi in _ETA_VALID:
+        value = rec.get(key)
+        if value is None or not lo <= value <= hi:
             raw[key] = value
             rec[key] = None
-    if None in (rec["month"], rec["day"]):
+    if rec["month"] is None or rec["day"] is None:
         return None
     h = rec["hour"] if rec["hour"] is not None else 0
     m = rec["minute"] if rec["minute"] is not None else 0
@@ -296,6 +351,11 @@ def _utc_timestamp(rec: dict) -> str | None:
             and mi is not None and mi < 60 and s is not None and s < 60):
         return None
     return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
+
+
+# First armour character of the message types that repeat unchanged (5, 6, 7, 8, 20, 21, 24):
+# their records are worth remembering; position reports change every time (time stamp, radio).
+_REPEATING = frozenset(chr(t + 48 if t < 40 else t + 56) for t in (5, 6, 7, 8, 20, 21, 24))
 
 
 @dataclass
@@ -361,10 +421,16 @@ class AisDecoder:
     Duplicates: one transmission heard by several receivers arrives as the same payload with
     (nearly) the same time. Identical payloads within ``dedup_window_s`` of message time are
     merged: the first is kept, the rest counted. 0 turns merging off (a decoder test corpus).
+
+    Repeats: static and voyage data (types 5, 24), aids to navigation (21) and binary messages
+    are sent again unchanged every few minutes; their decoded records are remembered by payload
+    (``cache_size`` of them) and a repeat gets a copy instead of a second decode. In the
+    re-encoded NY hour 86 % of type 24 are such repeats.
     """
 
     def __init__(self, on_reject=None, timeout_s: float = 10.0, on_warning=None,
-                 dedup_window_s: float = 3.0, dedup_memory: int = 50_000):
+                 dedup_window_s: float = 3.0, dedup_memory: int = 50_000,
+                 cache_size: int = 20_000):
         self.on_reject = on_reject or (lambda reason, detail: None)
         self.on_warning = on_warning or (lambda reason, detail: None)
         self.reassembler = Reassembler(timeout_s, self.on_reject)
@@ -372,10 +438,30 @@ class AisDecoder:
         self.dedup_memory = dedup_memory
         self.duplicates = 0
         self._seen: dict[tuple, float] = {}          # (payload, fill) -> message time
+        self.cache_size = cache_size
+        self.cache_hits = 0
+        self._decoded: dict[tuple, dict] = {}        # (payload, fill) -> record (repeat types)
+
+    def _decode(self, payload: str, fill: int) -> dict:
+        if payload[:1] not in _REPEATING or self.cache_size <= 0:
+            return decode_payload(payload, fill)
+        key = (payload, fill)
+        cached = self._decoded.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            record = dict(cached)
+            if "raw" in record:
+                record["raw"] = dict(record["raw"])
+            return record
+        record = decode_payload(payload, fill)       # rejects raise: never cached
+        if len(self._decoded) >= self.cache_size:    # forget the oldest half
+            for old in list(self._decoded)[: self.cache_size // 2]:
+                del self._decoded[old]
+        self._decoded[key] = dict(record, raw=dict(record["raw"])) if "raw" in record \
+            else dict(record)
+        return record
 
     def _is_duplicate(self, payload: str, fill: int, t: float) -> bool:
-        if self.dedup_window_s <= 0:
-            return False
         key = (payload, fill)
         seen = self._seen.get(key)
         if seen is not None and abs(t - seen) <= self.dedup_window_s:
@@ -403,10 +489,10 @@ class AisDecoder:
                 return None
             payload, fill, first = done
             t = first.rx_time if first.rx_time is not None else arrival
-            if self._is_duplicate(payload, fill, t):
+            if self.dedup_window_s > 0 and self._is_duplicate(payload, fill, t):
                 self.on_warning("duplicate", f"{payload[:20]}… from {first.station or '?'}")
                 return None
-            record = decode_payload(payload, fill)
+            record = self._decode(payload, fill)
         except (FramingError, AisError) as err:
             self.on_reject(err.reason, err.detail)
             return None

@@ -55,10 +55,10 @@ def to_events(rec: dict, source: str) -> list:
         lon, lat = rec.get("lon"), rec.get("lat")
         if lon is None or lat is None:
             return []
+        # only types 19 and 9 carry static data with the position (``static``)
         report = VesselReport(ts, source, mmsi, lon, lat, rec.get("speed"), rec.get("course"),
-                              rec.get("heading"), rec.get("status"))
-        report.ais_class = POSITION_TYPES[t]
-        report.static = t in (19, 9)          # only these carry static data with the position
+                              rec.get("heading"), rec.get("status"),
+                              ais_class=POSITION_TYPES[t], static=t in (19, 9))
         if t == 19:
             report.name, report.ship_type = rec.get("shipname"), rec.get("shiptype")
             for name, value in _dims(rec).items():

@@ -141,7 +141,6 @@ def parse(line: str) -> Sentence:
         raise FramingError("bad_fragment_fields", line[start:start + 60])
     if not 1 <= frag_num <= frag_count or fill_bits > 5:
         raise FramingError("bad_fragment_fields", line[start:start + 60])
-    return Sentence(talker=talker, own=fmt == "VDO",
-                    frag_count=frag_count, frag_num=frag_num, seq_id=seq, channel=channel,
-                    payload=payload, fill_bits=fill_bits, rx_time=rx_time, station=station,
-                    group=group, tag_checksum_ok=tag_ok)
+    # positional: a third cheaper than keywords, and this runs for every line
+    return Sentence(talker, fmt == "VDO", frag_count, frag_num, seq, channel, payload,
+                    fill_bits, rx_time, station, group, tag_ok)

@@ -1,4 +1,5 @@
 """AIS framing, reassembly and cleaning: what reaches the twin is checked and in real units."""
+import json
 from collections import Counter
 
 import pytest
@@ -77,6 +78,14 @@ def test_not_available_codes_become_null_with_raw_codes_kept():
     assert rec["raw"]["lon"] == 181.0 and rec["timestamp"] is None
 
 
+def test_ship_type_codes_pyais_collapses_are_kept():
+    # A real type 5 from gpsd's capture (WENDING, 244660839): ship type 66, a reserved passenger
+    # code, which pyais's enum turns into 65.
+    payload = "53aDrIl000010GK3?T1LDp@TpL000000000000122`433ug0034m0ESlQCP000000000000"
+    rec = decode_payload(payload, 2)
+    assert rec["shipname"] == "WENDING" and rec["shiptype"] == 66
+
+
 def test_a_type1_missing_only_its_radio_field_is_used():
     rec = decode_payload("15RTgt0PAso;90TKcjM8h6g208", 0)          # 156 bits
     assert rec["mmsi"] == 371798000 and rec["speed"] == 12.3 and rec["radio"] is None
@@ -104,6 +113,8 @@ def test_every_shared_corpus_decodes_without_stopping():
         records = [r for line in open(path, encoding="latin-1") if (r := dec.feed(line, 0.0))]
         dec.finish()
         assert records, path
+        for r in records:                    # what `decode --format jsonl` prints
+            json.loads(json.dumps(r))
         assert all(r["lat"] is None or -90 <= r["lat"] <= 90 for r in records if "lat" in r)
         assert all(r["lon"] is None or -180 <= r["lon"] <= 180 for r in records if "lon" in r)
 
@@ -157,3 +168,20 @@ def nmea_line(sentence: str) -> str:
     """The same sentence with its checksum made right."""
     body = sentence[1:sentence.rindex("*")]
     return f"!{body}*{nmea.checksum(body):02X}"
+
+
+def test_a_repeated_static_message_decodes_to_an_equal_independent_record():
+    dec = AisDecoder(cache_size=2)
+    first = dec.feed("1452468552 " + TYPE5_1, 0.0) or dec.feed("1452468552 " + TYPE5_2, 0.0)
+    again = (dec.feed("1452469000 " + TYPE5_1, 10.0)
+             or dec.feed("1452469000 " + TYPE5_2, 10.0))          # 6 min later, unchanged
+    assert dec.cache_hits == 1
+    assert again["ts"] == 1452469000 and first["ts"] == 1452468552
+    assert {k: v for k, v in again.items() if k != "ts"} == \
+        {k: v for k, v in first.items() if k != "ts"}
+    again["shipname"] = "changed downstream"
+    third = dec.feed("1452469400 " + TYPE5_1, 20.0) or dec.feed("1452469400 " + TYPE5_2, 20.0)
+    assert third["shipname"] == "EVER DIADEM" and dec.cache_hits == 2
+    for tail in ("08CR", "08CS", "08CT"):          # position reports are never remembered
+        dec.feed(nmea_line("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2" + tail + ",0*00"), 20.0)
+    assert len(dec._decoded) == 1
