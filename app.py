@@ -6,6 +6,7 @@
     python app.py --ais tcp://127.0.0.1:10110   ... on a live NMEA feed (or udp://:10110, FILE.nmea)
     python app.py decode FILE...       decode NMEA AIS to JSON lines (rejects on stderr)
     python app.py feed FILE --tcp 10110   serve an NMEA file over TCP at its recorded pace
+    python app.py port check DIR       validate a port package; `port init …` makes one
 
 ``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
 """
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["decode"]:
         from data_sources.decode_cli import main as decode_main
         return decode_main(argv[1:])
+    if argv[:1] == ["port"]:
+        from twin.port_cli import main as port_main
+        return port_main(argv[1:])
     if argv[:1] == ["feed"]:
         from data_sources.feed_emulator import main as feed_main
         return feed_main(argv[1:])

@@ -68,13 +68,13 @@ def static_layers(port) -> list[dict]:
     anchorages = port.layer("anchorages")
     if anchorages is not None:
         layers.append(_spec(pdk.Layer(
-            "GeoJsonLayer", _geojson(anchorages, ["anchorage"]), id="anchorages", filled=True,
+            "GeoJsonLayer", _geojson(anchorages, ["id", "name"]), id="anchorages", filled=True,
             stroked=True, get_fill_color=[*theme.ANCHORAGE, 28],
             get_line_color=[*theme.ANCHORAGE, 200], line_width_min_pixels=1.5,
             pickable=False)))
         centres = anchorages.geometry.representative_point()
         labels = [{"text": str(a), "position": [p.x, p.y]}
-                  for a, p in zip(anchorages["anchorage"], centres)]
+                  for a, p in zip(anchorages["id"], centres)]
         layers.append(_spec(pdk.Layer(
             "TextLayer", labels, id=ANCHORAGE_LABELS, get_position="position", get_text="text",
             get_size=13, get_color=[*theme.ANCHORAGE, 230], font_family="sans-serif",

@@ -1,7 +1,10 @@
-"""A port package: ``port.toml`` plus GeoJSON layers (land, terminals, anchorages, docks).
+"""A port package: ``port.toml`` plus GeoJSON layers (land, port limits, terminals, berths,
+anchorages, fairways, zones). See ``port_check`` for the schema, ``port_build`` for how one is
+made from public sources.
 
 The NY/NJ package is bundled in ``data/ports/nynj``. Layers are read with geopandas and kept
-in WGS84 lon/lat; layer files are optional except where a view needs them.
+in WGS84 lon/lat; "where is this ship" questions are answered in the local UTM zone with shapely
+STRtrees (``PortGeometry``).
 """
 from __future__ import annotations
 
@@ -10,8 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry import box
 
-LAYERS = ("land", "terminals", "anchorages", "docks")
+from .port_check import check_package
+
+WGS84 = "EPSG:4326"
+
+LAYERS = ("land", "port_limits", "terminals", "berths", "anchorages", "fairways", "zones",
+          "docks")
 
 
 class PortPackageError(ValueError):
@@ -28,11 +40,17 @@ class Port:
     bounds: tuple[float, float, float, float]        # west, south, east, north
     view: dict
     language: str = "en"
+    tide_stations: tuple = ()
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    _geometry: "PortGeometry | None" = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: str | Path) -> "Port":
         path = Path(path)
+        errors = [p for p in check_package(path) if p.level == "error"]
+        if errors:
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            raise PortPackageError("; ".join(str(p) for p in errors[:5]) + more)
         toml_path = path / "port.toml"
         if not toml_path.is_file():
             raise PortPackageError(f"{toml_path}: missing (every port package needs port.toml)")
@@ -50,6 +68,7 @@ class Port:
                 bounds=tuple(meta["bounds"]),
                 view=dict(meta["view"]),
                 language=meta.get("language", "en"),
+                tide_stations=tuple(meta.get("tide_stations", ())),
             )
         except KeyError as exc:
             raise PortPackageError(f"{toml_path}: missing key {exc}") from None
@@ -66,3 +85,75 @@ class Port:
 
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         return self.layers.get(name)
+
+    @property
+    def geometry(self) -> "PortGeometry":
+        """Berths, anchorages and port limits in metres, indexed (built on first use)."""
+        if self._geometry is None:
+            self._geometry = PortGeometry(self)
+        return self._geometry
+
+
+# Distances that decide "where is this ship" (documented in docs/definitions.md).
+BERTH_DISTANCE_M = 150.0       # a ship stopped this close to a quay line is at that berth
+PORT_EXIT_BUFFER_M = 500.0     # leaving the port area takes this much beyond its limits
+
+
+class PortGeometry:
+    """The port's places in the local UTM zone, for many points at once.
+
+    ``locate(lons, lats)`` -> for each point: the berth id within ``BERTH_DISTANCE_M`` (nearest
+    quay), the anchorage id it is inside, whether it is inside the port limits and whether it is
+    inside the limits grown by ``PORT_EXIT_BUFFER_M`` (the exit line: entering and leaving use
+    different lines, so a ship on the boundary does not flicker in and out).
+    """
+
+    def __init__(self, port: Port):
+        berths = port.layer("berths")
+        self.crs = (berths if berths is not None and len(berths) else
+                    gpd.GeoDataFrame(geometry=[box(*port.bounds)], crs=WGS84)).estimate_utm_crs()
+        self._to_utm = Transformer.from_crs(WGS84, self.crs, always_xy=True)
+        self.berths = self._project(berths)
+        self.anchorages = self._project(port.layer("anchorages"))
+        limits = port.layer("port_limits")
+        if limits is None or not len(limits):       # no limits layer: the package bounds
+            limits = gpd.GeoDataFrame(geometry=[box(*port.bounds)], crs=WGS84)
+        limit = self._project(limits).geometry.union_all()
+        self._limit, self._exit = limit, limit.buffer(PORT_EXIT_BUFFER_M)
+        shapely.prepare(self._limit)
+        shapely.prepare(self._exit)
+        self.berth_ids = (np.asarray(self.berths["id"].astype(str)) if len(self.berths)
+                          else np.array([], dtype=object))
+        self.anchorage_ids = (np.asarray(self.anchorages["id"].astype(str))
+                              if len(self.anchorages) else np.array([], dtype=object))
+        self._berth_tree = shapely.STRtree(list(self.berths.geometry))
+        self._anchorage_tree = shapely.STRtree(list(self.anchorages.geometry))
+        self.berth_info = ({} if not len(self.berths) else {
+            str(r["id"]): {"name": r.get("name"), "terminal": r.get("terminal"),
+                           "length_m": r.get("length_m")}
+            for r in self.berths.drop(columns="geometry").to_dict("records")})
+
+    def _project(self, gdf) -> gpd.GeoDataFrame:
+        if gdf is None:
+            return gpd.GeoDataFrame({"id": []}, geometry=[], crs=self.crs)
+        return gdf.to_crs(self.crs).reset_index(drop=True)
+
+    def to_metres(self, lons, lats) -> tuple[np.ndarray, np.ndarray]:
+        return self._to_utm.transform(np.asarray(lons, float), np.asarray(lats, float))
+
+    def locate(self, lons, lats) -> dict[str, np.ndarray]:
+        x, y = self.to_metres(lons, lats)
+        pts = shapely.points(x, y)
+        n = len(pts)
+        berth = np.full(n, None, dtype=object)
+        if len(self.berth_ids):
+            idx_pt, idx_b = self._berth_tree.query_nearest(pts, max_distance=BERTH_DISTANCE_M,
+                                                           all_matches=False)
+            berth[idx_pt] = self.berth_ids[idx_b]
+        anchorage = np.full(n, None, dtype=object)
+        if len(self.anchorage_ids):
+            idx_pt, idx_a = self._anchorage_tree.query(pts, predicate="within")
+            anchorage[idx_pt] = self.anchorage_ids[idx_a]
+        return {"berth": berth, "anchorage": anchorage,
+                "in_port": shapely.contains_xy(self._limit, x, y),
+                "near_port": shapely.contains_xy(self._exit, x, y)}
