@@ -7,6 +7,8 @@
     python app.py decode FILE...       decode NMEA AIS to JSON lines (rejects on stderr)
     python app.py feed FILE --tcp 10110   serve an NMEA file over TCP at its recorded pace
     python app.py port check DIR       validate a port package; `port init …` makes one
+    python app.py portcalls --positions FILE --out calls.csv   port calls over a position file
+    python app.py history load FILE    load a position file into the history store
 
 ``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
 """
@@ -29,7 +31,10 @@ from data_sources.replay import ReplaySource
 from layouts import wall
 from layouts.i18n import normalise_language
 from twin.config import ROOT, Config
+from twin.activity import PortActivity
 from twin.engine import Engine
+from twin.history import HistoryStore
+from twin.history_cli import history_source, load_history, open_store
 from twin.port import Port
 from twin.state import FleetState
 
@@ -59,17 +64,41 @@ def build_ais_source(config: Config):
                         health=health)
 
 
-def build_engine(config: Config) -> Engine:
-    """The twin's engine on the configured AIS feed."""
+def build_store(config: Config) -> HistoryStore | None:
+    """The history store, with the bundled week of real port calls loaded on first start."""
+    if config.history_url.lower() == "none":
+        return None
+    store = open_store(config.history_url or None, config.history_retention_days)
+    if config.history_autoload and config.history_file and Path(config.history_file).is_file() \
+            and history_source(config.history_file) not in store.sources():
+        log.info("first start: loading %s into the history store", config.history_file.name)
+        result = load_history(store, config.history_file, Port.load(config.port_dir))
+        log.info("loaded %d port calls in %.1f s", result["calls"], result["seconds"])
+    return store
+
+
+def build_engine(config: Config, port: Port | None = None,
+                 store: HistoryStore | None = None) -> Engine:
+    """The twin's engine on the configured AIS feed, with port calls when a port is given;
+    with a store they are written as they happen and resumed after a restart."""
     source = build_ais_source(config)
     state = FleetState(trail_s=config.trail_minutes * 60, expire_s=config.expire_minutes * 60)
-    return Engine([source], state)
+    activity = None
+    if port is not None:
+        activity = PortActivity(port.geometry, store=store, source=f"live:{source.source_id}")
+        restored = activity.restore()
+        if restored and activity.watermark and hasattr(source, "resume"):
+            source.resume(activity.watermark)          # a replay continues where it was
+            log.info("resumed %d vessels' port-call state at %s", restored,
+                     activity.watermark)
+    return Engine([source], state, activity=activity)
 
 
 def create_app(config: Config | None = None) -> Dash:
     config = config or Config.load()
     port = Port.load(config.port_dir)
-    engine = build_engine(config)
+    store = build_store(config)
+    engine = build_engine(config, port, store)
 
     app = Dash(
         __name__,
@@ -80,7 +109,8 @@ def create_app(config: Config | None = None) -> Dash:
         suppress_callback_exceptions=False,
     )
     cache = Cache(app.server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
-    app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config}
+    app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
+                                      "store": store}
 
     def serve_layout():
         lang = normalise_language(config.language, port.language)
@@ -113,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["decode"]:
         from data_sources.decode_cli import main as decode_main
         return decode_main(argv[1:])
+    if argv[:1] == ["history"]:
+        from twin.history_cli import history_main
+        return history_main(argv[1:])
+    if argv[:1] == ["portcalls"]:
+        from twin.history_cli import portcalls_main
+        return portcalls_main(argv[1:])
     if argv[:1] == ["port"]:
         from twin.port_cli import main as port_main
         return port_main(argv[1:])

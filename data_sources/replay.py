@@ -6,6 +6,7 @@ shifted by one recording period so time seen by the twin only moves forward; a
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import time
 from typing import Callable, Sequence
@@ -46,8 +47,19 @@ class ReplaySource:
         # so the picture is populated at start instead of filling in over minutes.
         self.warmup_s = min(max(0.0, warmup_s), self.period)
         self._started_at: float | None = None
+        self._origin = self.start_ts + self.warmup_s     # data time at start()
         self._next = 0
         self._pass = 0
+
+    def resume(self, ts: float) -> None:
+        """Continue at twin time ``ts`` instead of the beginning (after a restart, from the
+        history store's watermark). The warm-up window before ``ts`` is handed out again on the
+        first poll so the picture is populated; the twin ignores what it already has."""
+        self._origin = ts
+        replay_from = ts - self.warmup_s
+        self._pass = max(0, int((replay_from - self.start_ts) // self.period))
+        shift = self._pass * self.period
+        self._next = bisect.bisect_right([e.ts + shift for e in self.events], replay_from)
 
     def start(self, now: float | None = None) -> None:
         self._started_at = self.clock() if now is None else now
@@ -57,7 +69,7 @@ class ReplaySource:
         if self._started_at is None:
             self.start(now)
         now = self.clock() if now is None else now
-        return self.start_ts + self.warmup_s + (now - self._started_at) * self.speed
+        return self._origin + (now - self._started_at) * self.speed
 
     def position(self, now: float | None = None) -> dict:
         """Where the replay is in its recording: original data time, pass number, speed."""

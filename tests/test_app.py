@@ -8,8 +8,10 @@ from twin.config import Config
 
 
 @pytest.fixture(scope="module")
-def client():
-    app = create_app(Config.load(start_engine=False, env={}))
+def client(tmp_path_factory):
+    db = tmp_path_factory.mktemp("history") / "h.sqlite"
+    app = create_app(Config.load(start_engine=False, env={}, history_url=f"sqlite:///{db}",
+                                 history_autoload=False))
     return app.server.test_client()
 
 

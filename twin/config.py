@@ -29,6 +29,12 @@ class Config:
     stale_after_s: float = 60.0    # a feed silent this long is shown stale
     language: str = ""             # "" = the port's default
     start_engine: bool = True
+    # history store: SQLAlchemy URL; "" = SQLite file var/porttwin.sqlite; "none" = no store
+    history_url: str = ""
+    history_retention_days: float = 400.0
+    # loaded into the store on first start so the KPI views have real port calls
+    history_file: Path = ROOT / "data" / "ais" / "NYHarbor_2020_12_first_week.traj.gz"
+    history_autoload: bool = True
 
     @classmethod
     def load(cls, toml_path: str | Path | None = None, env: dict | None = None,

@@ -2,7 +2,9 @@
 
 ``step()`` does one round synchronously (tests and the CLI use it); ``start()`` runs it every
 ``tick_s`` in a daemon thread of the Dash process. A failing round is logged once, counted and
-retried; the engine never stops on bad data.
+retried; the engine never stops on bad data. With a ``PortActivity`` the round's positions also
+go through the port-call tracker and are committed to the history store at the end of the
+round.
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ log = logging.getLogger(__name__)
 
 class Engine:
     def __init__(self, sources: list, state: FleetState | None = None, tick_s: float = 0.5,
-                 snapshot_max_age_s: float = 0.5, wall_clock=time.monotonic):
+                 snapshot_max_age_s: float = 0.5, wall_clock=time.monotonic,
+                 activity=None):
         if not sources:
             raise ValueError("the engine needs at least one source")
         self.sources = sources
         self.state = state or FleetState()
+        self.activity = activity        # port calls + history store (twin.activity), optional
         self.tick_s = tick_s
         self.snapshot_max_age_s = snapshot_max_age_s
         self.wall_clock = wall_clock
@@ -58,8 +62,12 @@ class Engine:
                 events = source.poll()
                 if events:
                     self.state.apply(events)
+                    if self.activity is not None:
+                        self.activity.apply(events)
                     applied += len(events)
             now = self.now()
+            if self.activity is not None:
+                self.activity.flush(now)      # one transaction per round
             if now - self._last_expire > 60:
                 self.state.expire(now)
                 self._last_expire = now

@@ -22,13 +22,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server():
+def server(tmp_path_factory):
     port = _free_port()
+    # a fresh history store: the server loads the bundled NY week on its first start
+    db = tmp_path_factory.mktemp("history") / "porttwin.sqlite"
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "server.log", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                 "PORTTWIN_HISTORY_URL": f"sqlite:///{db}"})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 60
     while True:

@@ -1,0 +1,179 @@
+"""Port activity in the live twin: the port-call tracker fed by the engine, written to the
+history store as it goes, restored from it after a restart.
+
+The engine hands each round's events to ``apply``; positions are located (berth, anchorage,
+port limits — vectorised, the same ``PortGeometry.locate`` the batch tools use) and go through
+the same ``PortCallTracker`` as ``run_batch``, so live and batch give the same calls. ``flush``
+writes the round — thinned positions, changed calls and tracker state, watermark — in one
+transaction.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from data_sources.events import StaticReport, VesselReport
+
+from .history import HistoryStore, Thinning
+from .kpis import anchorage_queue
+from .portcalls import PortCall, PortCallRules, PortCallTracker
+
+log = logging.getLogger(__name__)
+STATIC = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination")
+
+
+class PortActivity:
+    def __init__(self, geometry, rules: PortCallRules | None = None,
+                 store: HistoryStore | None = None, source: str = "live",
+                 thinning: Thinning | None = None):
+        self.geometry = geometry
+        self.store = store
+        self.source = source
+        self.thinning = thinning or Thinning()
+        self._changed: dict[str, PortCall] = {}
+        self.tracker = PortCallTracker(rules, on_change=self._on_change, source=source)
+        self._lock = threading.RLock()
+        self._fixes: list[dict] = []
+        self._kept: dict[int, tuple] = {}        # mmsi -> (ts, lon, lat, status) last stored
+        self._static: dict[int, dict] = {}
+        self._ship_type: dict[int, int] = {}
+        self.watermark: float | None = None
+        self.watermark_restored: float | None = None
+        self.write_errors = 0
+
+    def _on_change(self, call: PortCall) -> None:
+        self._changed[call.call_id] = call
+
+    def restore(self) -> int:
+        """Resume from the store: the tracker's state of every vessel (open calls included)
+        and the watermark. Returns the number of vessels restored."""
+        if self.store is None:
+            return 0
+        states = self.store.tracker_states(self.source)
+        with self._lock:
+            self.tracker.restore(states)
+            self.watermark = self.watermark_restored = self.store.watermark(self.source)
+            for _, row in self.store.static().iterrows():
+                if row["ship_type"] == row["ship_type"] and row["ship_type"] is not None:
+                    self._ship_type[int(row["mmsi"])] = int(row["ship_type"])
+        return len(states)
+
+    # ---- live ---------------------------------------------------------------------------
+    def apply(self, events) -> int:
+        """Feed one round of events; returns the number of positions tracked."""
+        reports = [e for e in events if isinstance(e, VesselReport)]
+        with self._lock:
+            for e in events:
+                if isinstance(e, (VesselReport, StaticReport)):
+                    self._remember_static(e)
+            if not reports:
+                return 0
+            reports.sort(key=lambda r: r.ts)
+            where = self.geometry.locate([r.lon for r in reports], [r.lat for r in reports])
+            update = self.tracker.update
+            for r, berth, anch, in_port, near in zip(reports, where["berth"], where["anchorage"],
+                                                     where["in_port"], where["near_port"]):
+                update(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.nav_status, berth, anch,
+                       bool(in_port), bool(near), self._ship_type.get(r.mmsi))
+                self._thin(r)
+            self.watermark = max(self.watermark or reports[-1].ts, reports[-1].ts)
+        return len(reports)
+
+    def _remember_static(self, e) -> None:
+        fields = {k: getattr(e, k, None) for k in STATIC}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if not fields or (isinstance(e, VesselReport) and not e.static):
+            return
+        self._static.setdefault(e.mmsi, {}).update(fields)
+        if fields.get("ship_type") is not None:
+            self._ship_type[e.mmsi] = fields["ship_type"]
+
+    def _thin(self, r: VesselReport) -> None:
+        if self.watermark_restored is not None and r.ts <= self.watermark_restored:
+            return                                   # stored before the restart
+        if self.thinning.keep(self._kept.get(r.mmsi), r.ts, r.lon, r.lat, r.nav_status):
+            self._kept[r.mmsi] = (r.ts, r.lon, r.lat, r.nav_status)
+            self._fixes.append({"mmsi": r.mmsi, "ts": r.ts, "lon": r.lon, "lat": r.lat,
+                                "sog": r.sog, "cog": r.cog, "heading": r.heading,
+                                "nav_status": r.nav_status})
+
+    def flush(self, now: float | None = None) -> bool:
+        """Write what changed since the last flush, in one transaction. A failure keeps it
+        all for the next try (and is counted); nothing already committed is touched."""
+        if self.store is None:
+            return True
+        with self._lock:
+            fixes, calls = list(self._fixes), list(self._changed.values())
+            dirty = set(self.tracker.dirty)
+            states = {m: self.tracker.state_of(m) for m in dirty if m in self.tracker.tracks}
+            static = dict(self._static)
+            watermark = self.watermark
+        if not (fixes or calls or states or static):
+            return True
+        try:
+            self.store.write_round(self.source, fixes=fixes, calls=calls, states=states,
+                                   static=static, watermark=watermark, now=now)
+        except Exception:
+            self.write_errors += 1
+            log.exception("history write failed; keeping the round for the next try")
+            return False
+        with self._lock:
+            del self._fixes[:len(fixes)]
+            for c in calls:
+                if self._changed.get(c.call_id) is c:
+                    del self._changed[c.call_id]
+            self.tracker.dirty -= dirty
+            for m in static:
+                self._static.pop(m, None)
+        return True
+
+    # ---- reading (views) -----------------------------------------------------------------
+    def status(self, mmsi: int, now: float) -> dict | None:
+        """The vessel's port-call stage and durations so far (vessel card)."""
+        with self._lock:
+            call = self.tracker.call_of(mmsi)
+            if call is None:
+                return None
+            row = call.to_row(now)
+            current = call.visits[-1] if call.visits and call.visits[-1].open else None
+        row["place_kind"] = current.kind if current else None
+        row["place"] = current.place if current else None
+        row["place_since"] = current.arrival if current else None
+        row["in_port_s"] = now - call.arrival_port_area
+        return row
+
+    def berth_status(self, now: float) -> dict:
+        """berth id -> (mmsi, since) of the ship at it now."""
+        with self._lock:
+            out = {}
+            for call in self.tracker.open_calls():
+                if call.visits and call.visits[-1].open and call.visits[-1].kind == "berth":
+                    v = call.visits[-1]
+                    out[v.place] = (call.mmsi, v.arrival)
+            return out
+
+    def queue(self, now: float):
+        with self._lock:
+            return anchorage_queue(self.tracker.open_calls(), now)
+
+    def open_call_rows(self, now: float) -> list[dict]:
+        with self._lock:
+            return [c.to_row(now) for c in self.tracker.open_calls()]
+
+    def calls(self):
+        with self._lock:
+            return list(self.tracker.all_calls())
+
+
+def fixes_to_reports(df, source: str = "history") -> list[VesselReport]:
+    """Rows of a fixes table as VesselReports (for feeding the live path in tests/tools)."""
+    out = []
+    sog = df["sog"].to_numpy() if "sog" in df else np.full(len(df), np.nan)
+    st = df["nav_status"].to_numpy() if "nav_status" in df else np.full(len(df), np.nan)
+    for m, t, x, y, s, n in zip(df["mmsi"], df["ts"], df["lon"], df["lat"], sog, st):
+        out.append(VesselReport(float(t), source, int(m), float(x), float(y),
+                                None if s != s else float(s), None, None,
+                                None if n != n else int(n)))
+    return out

@@ -1,0 +1,315 @@
+"""The history store (SQLAlchemy): SQLite file by default, PostgreSQL by URL.
+
+Tables: ``positions`` (thinned), ``vessels`` (static data), ``port_calls`` (stage timestamps),
+``visits`` (berth and anchorage stays = occupancy intervals), ``tracker_state`` (what the
+port-call tracker knows of each vessel, so a restarted engine resumes open calls),
+``kpi_snapshots`` and ``meta`` (per source: the time up to which everything is committed).
+
+Everything one engine round produced is written in **one transaction**: positions, changed
+calls with their visits, tracker state and the watermark commit together or not at all, so a
+crash loses at most the round in progress — never half of one.
+
+Each row carries a ``source``: the live feed ("live") and loaded history
+("history:<file>") live side by side; the engine restores only its own source.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
+                        create_engine, delete, func, select)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .portcalls import GEOD as _GEOD
+from .portcalls import PortCall
+
+metadata = MetaData()
+
+positions = Table(
+    "positions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(80), nullable=False),
+    Column("mmsi", Integer, nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("sog", Float), Column("cog", Float), Column("heading", Float),
+    Column("nav_status", Integer),
+    Index("ix_positions_mmsi_ts", "mmsi", "ts"),
+    Index("ix_positions_source_ts", "source", "ts"),
+)
+
+vessels = Table(
+    "vessels", metadata,
+    Column("mmsi", Integer, primary_key=True),
+    Column("name", String(40)), Column("imo", Integer), Column("callsign", String(16)),
+    Column("ship_type", Integer), Column("length", Float), Column("width", Float),
+    Column("draught", Float), Column("destination", String(40)), Column("updated", Float),
+)
+
+CALL_COLUMNS = ("call_id", "mmsi", "category", "kind", "open", "stage", "arrival_port_area",
+                "arrival_observed", "anchorage_arrival", "anchorage_departure",
+                "berth_arrival", "berth_departure", "port_area_departure", "waiting_s",
+                "berth_s", "port_time_s", "shifts", "anchorages", "berths", "ended_by",
+                "last_seen")
+port_calls = Table(
+    "port_calls", metadata,
+    Column("call_id", String(120), primary_key=True),
+    Column("source", String(80), nullable=False),
+    Column("mmsi", Integer, nullable=False),
+    Column("category", String(20)), Column("kind", String(20)), Column("open", Boolean),
+    Column("stage", String(20)),
+    Column("arrival_port_area", Float), Column("arrival_observed", Boolean),
+    Column("anchorage_arrival", Float), Column("anchorage_departure", Float),
+    Column("berth_arrival", Float), Column("berth_departure", Float),
+    Column("port_area_departure", Float),
+    Column("waiting_s", Float), Column("berth_s", Float), Column("port_time_s", Float),
+    Column("shifts", Integer), Column("anchorages", String(400)), Column("berths", String(400)),
+    Column("ended_by", String(20)), Column("last_seen", Float),
+    Index("ix_port_calls_source_arrival", "source", "arrival_port_area"),
+    Index("ix_port_calls_mmsi", "mmsi"),
+)
+
+visits = Table(
+    "visits", metadata,
+    Column("call_id", String(120), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("source", String(80), nullable=False),
+    Column("mmsi", Integer, nullable=False),
+    Column("kind", String(12), nullable=False),      # berth / anchorage
+    Column("place", String(80), nullable=False),
+    Column("arrival", Float, nullable=False),
+    Column("departure", Float),
+    Index("ix_visits_place_arrival", "place", "arrival"),
+)
+
+tracker_state = Table(
+    "tracker_state", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("mmsi", Integer, primary_key=True),
+    Column("state", JSON, nullable=False),
+)
+
+kpi_snapshots = Table(
+    "kpi_snapshots", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("ts", Float, primary_key=True),
+    Column("kpis", JSON, nullable=False),
+)
+
+meta = Table(
+    "meta", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("key", String(40), primary_key=True),
+    Column("value", String(200)),
+)
+
+
+@dataclass
+class Thinning:
+    """Which fixes the store keeps: the first of a vessel, then one when ``min_interval_s`` has
+    passed, or it moved ``min_move_m``, or its nav status changed — a moored ship's
+    3-minute reports all stay, a ship under way is kept about twice a minute."""
+
+    min_interval_s: float = 30.0
+    min_move_m: float = 200.0
+
+    def keep(self, last: tuple | None, ts: float, lon: float, lat: float, status) -> bool:
+        """``last`` = (ts, lon, lat, status) of the vessel's last kept fix, or None."""
+        if last is None:
+            return True
+        if ts <= last[0]:
+            return False
+        return (ts - last[0] >= self.min_interval_s or status != last[3]
+                or _GEOD.inv(last[1], last[2], lon, lat)[2] >= self.min_move_m)
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):          # numpy scalars
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+class HistoryStore:
+    def __init__(self, url: str, retention_days: float = 400.0):
+        self.url = url
+        self.retention_days = retention_days
+        kwargs = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine = create_engine(url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            @event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _):     # safe after a crash, readers don't block
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+        metadata.create_all(self.engine)
+        self._insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
+                        else sqlite.insert)
+
+    # ---- writing -------------------------------------------------------------------------
+    def _upsert(self, conn, table, rows: list[dict], keys: tuple) -> None:
+        if not rows:
+            return
+        stmt = self._insert(table)
+        cols = {c.name: getattr(stmt.excluded, c.name) for c in table.columns
+                if c.name not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=cols), rows)
+
+    def write_round(self, source: str, *, fixes: list[dict] = (), calls: list[PortCall] = (),
+                    states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
+                    watermark: float | None = None, now: float | None = None) -> None:
+        """Everything of one engine round, in one transaction."""
+        with self.engine.begin() as conn:
+            if fixes:
+                conn.execute(positions.insert(), [
+                    {"source": source, **{k: _clean(v) for k, v in f.items()}} for f in fixes])
+            self._write_calls(conn, source, calls, now)
+            if states:
+                self._upsert(conn, tracker_state, [
+                    {"source": source, "mmsi": int(m), "state": _jsonable(s)}
+                    for m, s in states.items()], ("source", "mmsi"))
+            if static:
+                self._upsert(conn, vessels, [
+                    {"mmsi": int(m), "updated": now, **{k: _clean(s.get(k)) for k in
+                     ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
+                      "destination")}} for m, s in static.items()], ("mmsi",))
+            if watermark is not None:
+                self._upsert(conn, meta, [{"source": source, "key": "watermark",
+                                           "value": repr(float(watermark))}], ("source", "key"))
+
+    def _write_calls(self, conn, source: str, calls, now) -> None:
+        calls = list(calls)
+        if not calls:
+            return
+        rows = []
+        for c in calls:
+            row = {k: _clean(v) for k, v in c.to_row(now).items()}
+            row["source"] = source
+            rows.append(row)
+        self._upsert(conn, port_calls, rows, ("call_id",))
+        ids = [c.call_id for c in calls]
+        for chunk in range(0, len(ids), 500):
+            conn.execute(delete(visits).where(visits.c.call_id.in_(ids[chunk:chunk + 500])))
+        vrows = [{"call_id": c.call_id, "seq": i, "source": source, "mmsi": c.mmsi,
+                  "kind": v.kind, "place": v.place, "arrival": v.arrival,
+                  "departure": v.departure} for c in calls for i, v in enumerate(c.visits)]
+        if vrows:
+            conn.execute(visits.insert(), vrows)
+
+    def replace_source(self, source: str) -> None:
+        """Forget everything of one source (before loading a file again)."""
+        with self.engine.begin() as conn:
+            for table in (positions, port_calls, visits, tracker_state, kpi_snapshots, meta):
+                conn.execute(delete(table).where(table.c.source == source))
+
+    def write_kpis(self, source: str, ts: float, kpis: dict) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, kpi_snapshots, [{"source": source, "ts": ts,
+                                                "kpis": _jsonable(kpis)}], ("source", "ts"))
+
+    def prune(self, now: float) -> int:
+        """Retention: positions older than ``retention_days`` go (calls and visits stay:
+        they are the statistics)."""
+        cutoff = now - self.retention_days * 86400
+        with self.engine.begin() as conn:
+            return conn.execute(delete(positions).where(positions.c.ts < cutoff)).rowcount
+
+    # ---- reading -------------------------------------------------------------------------
+    def watermark(self, source: str) -> float | None:
+        with self.engine.connect() as conn:
+            v = conn.execute(select(meta.c.value).where(meta.c.source == source,
+                                                        meta.c.key == "watermark")).scalar()
+        return float(v) if v is not None else None
+
+    def tracker_states(self, source: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tracker_state.c.state)
+                                .where(tracker_state.c.source == source)).scalars().all()
+        return [s if isinstance(s, dict) else json.loads(s) for s in rows]
+
+    def calls(self, source: str | None = None, start: float | None = None,
+              end: float | None = None) -> pd.DataFrame:
+        q = select(port_calls)
+        if source is not None:
+            q = q.where(port_calls.c.source == source)
+        if start is not None:
+            q = q.where((port_calls.c.last_seen >= start) | port_calls.c.open)
+        if end is not None:
+            q = q.where(port_calls.c.arrival_port_area < end)
+        with self.engine.connect() as conn:
+            df = pd.DataFrame(conn.execute(q.order_by(port_calls.c.arrival_port_area)).mappings()
+                              .all(), columns=[c.name for c in port_calls.columns])
+        return df
+
+    def visits(self, source: str | None = None) -> pd.DataFrame:
+        q = select(visits)
+        if source is not None:
+            q = q.where(visits.c.source == source)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).mappings().all(),
+                                columns=[c.name for c in visits.columns])
+
+    def positions(self, mmsi: int | None = None, source: str | None = None,
+                  start: float | None = None, end: float | None = None) -> pd.DataFrame:
+        q = select(positions)
+        if mmsi is not None:
+            q = q.where(positions.c.mmsi == int(mmsi))
+        if source is not None:
+            q = q.where(positions.c.source == source)
+        if start is not None:
+            q = q.where(positions.c.ts >= start)
+        if end is not None:
+            q = q.where(positions.c.ts < end)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q.order_by(positions.c.ts)).mappings().all(),
+                                columns=[c.name for c in positions.columns])
+
+    def static(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(select(vessels)).mappings().all(),
+                                columns=[c.name for c in vessels.columns])
+
+    def counts(self) -> dict:
+        with self.engine.connect() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar()
+                    for t in (positions, port_calls, visits, tracker_state, vessels)}
+
+    def sources(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(port_calls.c.source).distinct()).scalars())
+
+    def latest_kpis(self, source: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(kpi_snapshots.c.kpis).where(
+                kpi_snapshots.c.source == source).order_by(kpi_snapshots.c.ts.desc())
+                .limit(1)).scalar()
+        return row if row is None or isinstance(row, dict) else json.loads(row)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return _clean(obj)
+
+
+def default_url(root) -> str:
+    return f"sqlite:///{root / 'var' / 'porttwin.sqlite'}"

@@ -1,0 +1,151 @@
+"""``python app.py history load FILE`` and ``python app.py portcalls …``: the port-call tracker
+over a file of positions (MarineCadastre CSV, tracktable .traj or NMEA), the same tracker the
+engine runs live."""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from data_sources.positions import load_positions
+
+from .config import ROOT, Config
+from .history import HistoryStore, Thinning, default_url
+from .kpis import berth_occupancy, port_kpis, visits_table
+from .port import Port
+from .portcalls import PortCallRules, run_batch
+
+TIME_COLUMNS = ("arrival_port_area", "anchorage_arrival", "anchorage_departure", "berth_arrival",
+                "berth_departure", "port_area_departure", "last_seen")
+
+
+def store_url(url: str | None) -> str:
+    return url or default_url(ROOT)
+
+
+def open_store(url: str | None, retention_days: float = 400.0) -> HistoryStore:
+    url = store_url(url)
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return HistoryStore(url, retention_days=retention_days)
+
+
+def history_source(path) -> str:
+    return f"history:{Path(path).name}"
+
+
+def load_history(store: HistoryStore, path, port: Port, rules: PortCallRules | None = None,
+                 rejects: Counter | None = None) -> dict:
+    """Load a position file into the store as source ``history:<file name>`` (replacing an
+    earlier load of it): thinned positions, port calls, visits, tracker state, a KPI snapshot."""
+    t0 = time.perf_counter()
+    rejects = rejects if rejects is not None else Counter()
+    df, static = load_positions(path, rejects)
+    ship_types = {m: s["ship_type"] for m, s in static.items() if s.get("ship_type")}
+    source = history_source(path)
+    tracker = run_batch(df, port.geometry, rules, ship_types, source=source)
+    thinning, kept, fixes = Thinning(), {}, []
+    for m, t, x, y, sog, st in df.sort_values(["ts"], kind="stable")[
+            ["mmsi", "ts", "lon", "lat", "sog", "nav_status"]].itertuples(index=False):
+        status = None if st != st else int(st)
+        if thinning.keep(kept.get(m), t, x, y, status):
+            kept[m] = (t, x, y, status)
+            fixes.append({"mmsi": int(m), "ts": float(t), "lon": float(x), "lat": float(y),
+                          "sog": None if sog != sog else float(sog), "nav_status": status})
+    calls = tracker.all_calls()
+    now = float(df["ts"].max()) if len(df) else time.time()
+    start = float(df["ts"].min()) if len(df) else now
+    store.replace_source(source)
+    for i in range(0, len(fixes), 20_000):           # big loads in a few transactions
+        store.write_round(source, fixes=fixes[i:i + 20_000])
+    store.write_round(source, calls=calls,
+                      states={m: tracker.state_of(m) for m in tracker.tracks},
+                      static=static, watermark=now, now=now)
+    rows = [c.to_row(now) for c in calls]
+    import pandas as pd
+    kpis = port_kpis(pd.DataFrame(rows), start, now + 1, now, rules)
+    store.write_kpis(source, now, kpis)
+    return {"source": source, "fixes": len(df), "stored_fixes": len(fixes),
+            "vessels": int(df["mmsi"].nunique()) if len(df) else 0, "calls": len(calls),
+            "rejects": dict(rejects), "seconds": time.perf_counter() - t0, "kpis": kpis,
+            "start": start, "end": now}
+
+
+def _iso(ts) -> str:
+    if ts is None or ts != ts:
+        return ""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def history_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="app.py history", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    load = sub.add_parser("load", help="load a position file into the history store")
+    load.add_argument("file", type=Path)
+    load.add_argument("--db", help="SQLAlchemy URL (default: the SQLite file var/porttwin.sqlite)")
+    load.add_argument("--port", type=Path, default=Config.port_dir, help="port package")
+    args = parser.parse_args(argv)
+    store = open_store(args.db)
+    port = Port.load(args.port)
+    result = load_history(store, args.file, port)
+    k = result["kpis"]
+    print(f"{args.file.name}: {result['fixes']:,} fixes of {result['vessels']} vessels "
+          f"({result['stored_fixes']:,} stored after thinning), {result['calls']} calls "
+          f"in {result['seconds']:.1f} s -> {store.url}")
+    print(f"  calls in period {k['calls']}, arrivals/day {k['arrivals_per_day']:.1f}, "
+          f"median waiting {_fmt_h(k['waiting_median_h'])}, median at berth "
+          f"{_fmt_h(k['berth_time_median_h'])}")
+    if result["rejects"]:
+        print("  rejected: " + ", ".join(f"{r} {n}" for r, n in result["rejects"].items()),
+              file=sys.stderr)
+    return 0
+
+
+def _fmt_h(h) -> str:
+    return "-" if h is None else f"{h:.1f} h"
+
+
+def portcalls_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="app.py portcalls", description=__doc__)
+    parser.add_argument("--port", type=Path, default=Config.port_dir, help="port package")
+    parser.add_argument("--positions", type=Path, required=True,
+                        help="MarineCadastre CSV, tracktable .traj or NMEA file")
+    parser.add_argument("--out", type=Path, required=True, help="calls CSV to write")
+    parser.add_argument("--occupancy", type=Path, help="also write berth occupancy CSV here")
+    parser.add_argument("--all", action="store_true",
+                        help="include transits (no berth or anchorage stay)")
+    args = parser.parse_args(argv)
+    rejects: Counter = Counter()
+    df, static = load_positions(args.positions, rejects)
+    port = Port.load(args.port)
+    ship_types = {m: s["ship_type"] for m, s in static.items() if s.get("ship_type")}
+    tracker = run_batch(df, port.geometry, None, ship_types)
+    now = float(df["ts"].max()) if len(df) else 0.0
+    rows = [c.to_row(now) for c in tracker.all_calls()]
+    if not args.all:
+        rows = [r for r in rows if r["kind"] != "transit"]
+    rows.sort(key=lambda r: r["arrival_port_area"])
+    fields = list(rows[0]) if rows else ["call_id"]
+    with open(args.out, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (_iso(v) if k in TIME_COLUMNS else
+                            ("" if v is None else (round(v, 1) if isinstance(v, float) else v)))
+                        for k, v in r.items()})
+    if args.occupancy:
+        start = float(df["ts"].min()) if len(df) else 0.0
+        occ = berth_occupancy(visits_table(tracker.all_calls()), port.geometry.berth_info,
+                              start, now, now,
+                              {m: s.get("length") for m, s in static.items() if s.get("length")})
+        occ.to_csv(args.occupancy, index=False, float_format="%.3f")
+    print(f"{args.positions.name}: {len(df):,} fixes, {df['mmsi'].nunique() if len(df) else 0} "
+          f"vessels -> {len(rows)} calls in {args.out}", file=sys.stderr)
+    if rejects:
+        print("rejected: " + ", ".join(f"{r} {n}" for r, n in rejects.most_common()),
+              file=sys.stderr)
+    return 0

@@ -1,0 +1,160 @@
+"""Berth occupancy, anchorage queue and port KPIs from port calls.
+
+Definitions (with sources) are in docs/definitions.md, "Berth occupancy" and "Port KPIs".
+Durations are summarised by medians (and p90), never means — one ship laid up for a month must
+not move the figure for everyone — except "average ship-days in port per call", which is an
+average by definition (Chinese port statistics: 平均每艘次在港停时).
+
+Input is the calls table (``PortCall.to_row`` rows, or the history store's) and, for
+occupancy, the berth visits: columns call_id, mmsi, kind, place, arrival, departure.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .portcalls import PortCallRules, counted
+
+DAY = 86400.0
+CLEARANCE_SHARE = 0.10     # quay a ship needs: LOA + 10 % (PIANC / UNCTAD rule of thumb)
+
+
+def visits_table(calls) -> pd.DataFrame:
+    """One row per visit of PortCall objects."""
+    rows = [(c.call_id, c.mmsi, v.kind, v.place, v.arrival, v.departure)
+            for c in calls for v in c.visits]
+    return pd.DataFrame(rows, columns=["call_id", "mmsi", "kind", "place", "arrival",
+                                       "departure"])
+
+
+def _clip(arrival, departure, start, end, now):
+    dep = np.where(pd.isna(departure), now, departure).astype(float)
+    a = np.clip(arrival.astype(float), start, end)
+    d = np.clip(dep, start, end)
+    return a, np.maximum(d, a)
+
+
+def _union_hours(intervals: list[tuple[float, float]]) -> float:
+    total, cur_a, cur_b = 0.0, None, None
+    for a, b in sorted(intervals):
+        if cur_b is None or a > cur_b:
+            if cur_b is not None:
+                total += cur_b - cur_a
+            cur_a, cur_b = a, b
+        else:
+            cur_b = max(cur_b, b)
+    if cur_b is not None:
+        total += cur_b - cur_a
+    return total / 3600.0
+
+
+def berth_occupancy(visits: pd.DataFrame, berth_info: dict, start: float, end: float,
+                    now: float, loa: dict | None = None) -> pd.DataFrame:
+    """Per berth over [start, end): visits, occupied hours (union of stays: two ships at one
+    long quay count once), occupancy = occupied h / calendar h, and quay utilisation =
+    Σ (LOA + 10 %) × h / (quay length × calendar h) over visits whose LOA is known."""
+    loa = loa or {}
+    calendar_h = max(0.0, (min(end, now) - start)) / 3600.0
+    v = visits[visits["kind"] == "berth"]
+    rows = []
+    if len(v):
+        a, d = _clip(v["arrival"].to_numpy(), v["departure"].to_numpy(), start, end, now)
+        v = v.assign(a=a, d=d)
+        v = v[v["d"] > v["a"]]
+    for berth, grp in (v.groupby("place") if len(v) else []):
+        info = berth_info.get(berth, {})
+        hours = (grp["d"] - grp["a"]) / 3600.0
+        quay = info.get("length_m")
+        lengths = grp["mmsi"].map(lambda m: loa.get(int(m)))
+        known = lengths.notna()
+        util = None
+        if quay and calendar_h and known.any():
+            need = (lengths[known].astype(float) * (1 + CLEARANCE_SHARE) * hours[known]).sum()
+            util = need / (quay * calendar_h)
+        occupied = _union_hours(list(zip(grp["a"], grp["d"])))
+        rows.append({"berth": berth, "name": info.get("name"), "terminal": info.get("terminal"),
+                     "length_m": quay, "visits": len(grp), "occupied_h": occupied,
+                     "occupancy": occupied / calendar_h if calendar_h else None,
+                     "utilisation": util, "visits_loa_unknown": int((~known).sum())})
+    cols = ["berth", "name", "terminal", "length_m", "visits", "occupied_h", "occupancy",
+            "utilisation", "visits_loa_unknown"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values("occupancy", ascending=False, ignore_index=True)
+
+
+def terminal_occupancy(per_berth: pd.DataFrame, berth_info: dict, calendar_h: float
+                       ) -> pd.DataFrame:
+    """Per terminal: occupied berth-hours / (berths × calendar hours), all its berths counted
+    (a berth with no visit is an idle berth, not a missing one)."""
+    info = pd.DataFrame([{"berth": b, "terminal": i.get("terminal")}
+                         for b, i in berth_info.items()])
+    if info.empty or not calendar_h:
+        return pd.DataFrame(columns=["terminal", "berths", "occupied_h", "occupancy"])
+    info = info[info["terminal"].notna()]
+    merged = info.merge(per_berth[["berth", "occupied_h"]], on="berth", how="left").fillna(
+        {"occupied_h": 0.0})
+    g = merged.groupby("terminal").agg(berths=("berth", "count"),
+                                       occupied_h=("occupied_h", "sum")).reset_index()
+    g["occupancy"] = g["occupied_h"] / (g["berths"] * calendar_h)
+    return g.sort_values("occupancy", ascending=False, ignore_index=True)
+
+
+def anchorage_queue(calls, now: float) -> pd.DataFrame:
+    """Who is waiting at anchor now and for how long (open anchorage stays of open calls)."""
+    rows = []
+    for c in calls:
+        if c.is_open and c.visits and c.visits[-1].open and c.visits[-1].kind == "anchorage":
+            v = c.visits[-1]
+            rows.append({"mmsi": c.mmsi, "anchorage": v.place, "since": v.arrival,
+                         "waiting_s": now - v.arrival, "call_id": c.call_id})
+    return pd.DataFrame(rows, columns=["mmsi", "anchorage", "since", "waiting_s", "call_id"]
+                        ).sort_values("since", ignore_index=True)
+
+
+def _q(values: pd.Series, q: float):
+    values = values.dropna()
+    return float(values.quantile(q)) if len(values) else None
+
+
+def port_kpis(calls: pd.DataFrame, start: float, end: float, now: float,
+              rules: PortCallRules | None = None) -> dict:
+    """The port's KPIs over [start, end) (see docs/definitions.md). ``calls`` has the columns
+    of ``PortCall.to_row``; only counted calls (not transits; not service craft unless the
+    rules say) enter."""
+    rules = rules or PortCallRules()
+    if calls.empty:
+        c = calls
+    else:
+        c = calls[[counted(r, rules) for r in calls[["kind", "category"]].to_dict("records")]]
+    days = max(0.0, min(end, now) - start) / DAY
+
+    def within(col):
+        return c[(c[col] >= start) & (c[col] < end)] if len(c) else c
+
+    arrivals = within("arrival_port_area")
+    departures = within("port_area_departure")
+    waited = within("berth_arrival") if len(c) else c       # waits that ended in the period
+    at_berth_done = within("berth_departure") if len(c) else c
+    open_now = c[c["open"].astype(bool)] if len(c) else c
+    port_time = at_berth_done["port_time_s"] if len(at_berth_done) else pd.Series(dtype=float)
+    return {
+        "period_start": start, "period_end": end, "days": days,
+        "calls": int(len(arrivals)),
+        "arrivals_per_day": len(arrivals) / days if days else None,
+        "departures_per_day": len(departures) / days if days else None,
+        "in_port_now": int(len(open_now)),
+        "at_anchor_now": int((open_now["stage"] == "at_anchorage").sum()) if len(open_now) else 0,
+        "at_berth_now": int((open_now["stage"] == "at_berth").sum()) if len(open_now) else 0,
+        "waiting_median_h": _h(_q(waited["waiting_s"], 0.5)) if len(waited) else None,
+        "waiting_p90_h": _h(_q(waited["waiting_s"], 0.9)) if len(waited) else None,
+        "waits": int(waited["waiting_s"].notna().sum()) if len(waited) else 0,
+        "berth_time_median_h": _h(_q(at_berth_done["berth_s"], 0.5)) if len(at_berth_done)
+        else None,
+        "port_time_median_h": _h(_q(port_time, 0.5)),
+        "ship_days_per_call": (float(port_time.dropna().mean()) / DAY
+                               if port_time.notna().any() else None),
+    }
+
+
+def _h(seconds):
+    return None if seconds is None else seconds / 3600.0
