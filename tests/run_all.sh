@@ -5,12 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real browser for tests/browser: Debian's Chromium + chromedriver (WebGL via SwiftShader).
+# A real PostgreSQL server for the history-store test (the test starts its own, on a socket).
+APT=()
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  APT+=(chromium chromium-driver)
+fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  APT+=(postgresql)
+fi
+if [ ${#APT[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "Installing chromium and chromium-driver (apt)..."
+  echo "Installing ${APT[*]} (apt)..."
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT[@]}" >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"

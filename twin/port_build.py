@@ -191,7 +191,7 @@ def _anchorages(gdf) -> gpd.GeoDataFrame:
     gdf["id"] = [str(v) if v is not None and not pd.isna(v) else f"A{i + 1}"
                  for i, v in enumerate(ident)]
     if "name" not in gdf.columns:
-        gdf["name"] = "Anchorage " + gdf["id"]
+        gdf["name"] = [f"Anchorage {i}" for i in gdf["id"]]
     return gdf
 
 

@@ -1,0 +1,140 @@
+"""The history store: a crash loses nothing committed and open calls resume; the same store
+code on a real PostgreSQL server; the NY week loads with its port calls."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import NY_HOUR, ROOT, FakeClock
+from twin.history import HistoryStore
+from twin.port import Port
+from twin.portcalls import run_batch
+
+STAGE_COLUMNS = ["call_id", "mmsi", "kind", "open", "stage", "arrival_port_area",
+                 "anchorage_arrival", "anchorage_departure", "berth_arrival",
+                 "berth_departure", "port_area_departure", "anchorages", "berths", "ended_by",
+                 "last_seen"]
+
+
+@pytest.fixture(scope="module")
+def port():
+    return Port.load(ROOT / "data" / "ports" / "nynj")
+
+
+def _stages(rows) -> pd.DataFrame:
+    df = pd.DataFrame(rows)[STAGE_COLUMNS].sort_values("call_id", ignore_index=True)
+    return df.astype(object).where(df.notna(), None)
+
+
+def test_a_killed_engine_loses_nothing_committed_and_open_calls_resume(tmp_path, port):
+    from data_sources import marinecadastre
+    from data_sources.replay import ReplaySource
+    from twin.activity import PortActivity
+    from twin.engine import Engine
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    proc = subprocess.run([sys.executable, "-m", "tests.twin.crash_run", url, "1500"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    store = HistoryStore(url)
+    source = "live:test"
+    watermark = store.watermark(source)
+    reports = marinecadastre.load_file(NY_HOUR)
+    t0 = min(r.ts for r in reports)
+    assert t0 + 1000 < watermark < t0 + 1600           # died mid-replay, ~25 min in
+    committed_calls = store.calls(source)
+    committed_positions = store.positions(source=source)
+    assert len(committed_positions) > 1000 and committed_calls["open"].sum() > 50
+    assert committed_positions["ts"].max() <= watermark
+
+    # restart: restore, and the replay continues at the watermark
+    clock = FakeClock()
+    replay = ReplaySource(reports, source_id="mc", label="x", loop=False, clock=clock,
+                          warmup_s=120)
+    activity = PortActivity(port.geometry, store=store, source=source)
+    assert activity.restore() > 100
+    replay.resume(activity.watermark)
+    engine = Engine([replay], activity=activity, wall_clock=clock)
+    replay.start()
+    while clock.t < 1000 + 3700:
+        clock.advance(30)
+        engine.step()
+
+    # nothing committed was lost or duplicated ...
+    after = store.positions(source=source)
+    before_part = after[after["ts"] <= watermark]
+    pd.testing.assert_frame_equal(before_part.reset_index(drop=True),
+                                  committed_positions.reset_index(drop=True))
+    closed_before = committed_calls[~committed_calls["open"].astype(bool)]
+    final = store.calls(source).set_index("call_id")
+    for _, row in closed_before.iterrows():
+        assert final.loc[row["call_id"], "berth_departure"] == row["berth_departure"] or \
+            pd.isna(row["berth_departure"])
+    # ... and the calls are those of one uninterrupted run
+    fixes = pd.DataFrame([(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.nav_status) for r in reports],
+                         columns=["mmsi", "ts", "lon", "lat", "sog", "nav_status"])
+    types = {r.mmsi: r.ship_type for r in reports if r.ship_type is not None}
+    batch = run_batch(fixes.astype({"nav_status": float}), port.geometry, ship_types=types,
+                      source=source)
+    expected = _stages([c.to_row() for c in batch.all_calls()])
+    got = _stages(store.calls(source).to_dict("records"))
+    got["open"] = got["open"].astype(bool)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def _start_postgres(tmp: Path):
+    """A throwaway PostgreSQL server (the Debian postgresql package) on a Unix socket."""
+    bindir = None
+    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (cand / "initdb").exists():
+            bindir = cand
+            break
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (tests/run_all.sh installs it)")
+    data, sock = tmp / "pgdata", tmp / "sock"
+    sock.mkdir()
+    user = []
+    if os.geteuid() == 0:         # initdb refuses root: run the server as 'postgres'
+        shutil.chown(tmp, "postgres")
+        shutil.chown(sock, "postgres")
+        user = ["runuser", "-u", "postgres", "--"]
+    for cmd in ([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "porttwin"],
+                [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
+                 f"-k {sock} -c listen_addresses=''", "start"]):
+        res = subprocess.run(user + cmd, capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+    return bindir, data, sock, user
+
+
+def test_the_store_on_a_real_postgresql_server(port):
+    # not under pytest's tmp_path: its parents are private to root and the server runs as
+    # 'postgres'
+    tmp = Path(tempfile.mkdtemp(prefix="porttwin-pg-"))
+    bindir, data, sock, user = _start_postgres(tmp)
+    try:
+        url = f"postgresql+psycopg://porttwin@/postgres?host={sock}"
+        store = HistoryStore(url)
+        from twin.history_cli import load_history
+        result = load_history(store, NY_HOUR, port)
+        assert result["calls"] > 100
+        calls = store.calls(result["source"])
+        assert len(calls) == result["calls"]
+        assert (calls["kind"] == "berth").sum() > 30
+        visits = store.visits(result["source"])
+        assert set(visits["kind"]) == {"berth", "anchorage"} or set(visits["kind"]) == {"berth"}
+        # loading again replaces the source instead of doubling it
+        load_history(store, NY_HOUR, port)
+        assert len(store.calls(result["source"])) == result["calls"]
+        assert store.latest_kpis(result["source"])["calls"] >= 0
+        store.close()
+    finally:
+        subprocess.run(user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                               "stop"], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)

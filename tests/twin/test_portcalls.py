@@ -1,0 +1,191 @@
+"""Port calls on the real NY/NJ geometry: stages and S-211 timestamps, the published rules
+(speed hysteresis, nav status as a hint, gaps), service craft, live == batch."""
+import geopandas as gpd
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point
+
+from tests.conftest import NY_HOUR, ROOT, FakeClock
+from twin.port import Port
+from twin.portcalls import PortCallRules, counted, run_batch
+
+GEOD = Geod(ellps="WGS84")
+T0 = 1_606_800_000.0                      # 2020-12-01 05:20 UTC
+OUTSIDE = (-73.80, 40.38)                 # off Sandy Hook, outside the port limits
+ANCHORAGE_21B = (-74.0389, 40.6640)
+BERTH_0Y9W = (-74.1398, 40.6859)          # Newark, Calcutta Street dock (derived quay)
+
+
+@pytest.fixture(scope="module")
+def port():
+    return Port.load(ROOT / "data" / "ports" / "nynj")
+
+
+class Track:
+    """A vessel's fixes built leg by leg: sail at a speed, or stay put."""
+
+    def __init__(self, mmsi=366000001, start=OUTSIDE, t=T0, step=60.0):
+        self.mmsi, self.pos, self.t, self.step, self.rows = mmsi, start, t, step, []
+
+    def fix(self, sog, status=None, pos=None):
+        self.rows.append({"mmsi": self.mmsi, "ts": self.t, "lon": (pos or self.pos)[0],
+                          "lat": (pos or self.pos)[1], "sog": sog,
+                          "nav_status": float("nan") if status is None else status})
+
+    def sail(self, to, kn=10.0):
+        az, _, dist = GEOD.inv(*self.pos, *to)
+        steps = max(1, int(dist / (kn * 1852 / 3600 * self.step)))
+        for i in range(1, steps + 1):
+            self.t += self.step
+            lon, lat, _ = GEOD.fwd(*self.pos, az, dist * i / steps)
+            self.fix(kn, 0, (lon, lat))
+        self.pos = to
+        return self
+
+    def stay(self, hours, sog=0.1, status=1, step=180.0):
+        for _ in range(int(hours * 3600 / step)):
+            self.t += step
+            self.fix(sog, status)
+        return self
+
+    def frame(self):
+        return pd.DataFrame(self.rows)
+
+
+def full_call():
+    tr = Track()
+    tr.fix(12, 0)
+    tr.sail((-73.95, 40.50)).sail((-74.00, 40.60)).sail(ANCHORAGE_21B)
+    tr.stay(2.0, sog=0.1, status=1)
+    tr.sail((-74.07, 40.646), kn=6).sail((-74.14, 40.646), kn=6).sail(BERTH_0Y9W, kn=4)
+    tr.stay(5.0, sog=0.0, status=5)
+    tr.sail((-74.14, 40.646), kn=6).sail((-74.00, 40.60)).sail(OUTSIDE, kn=12)
+    return tr.frame()
+
+
+def test_a_full_call_has_every_stage_at_the_right_time(port):
+    df = full_call()
+    tracker = run_batch(df, port.geometry)
+    (call,) = tracker.all_calls()
+    row = call.to_row()
+
+    stopped = df[df["sog"] < 0.2]
+    at_anchor = stopped[stopped["nav_status"] == 1]
+    at_berth = stopped[stopped["nav_status"] == 5]
+    after = lambda t: df[(df["ts"] > t) & (df["sog"] > 0.5)]["ts"].iloc[0]   # noqa: E731
+    assert row["anchorage_arrival"] == at_anchor["ts"].iloc[0]
+    assert row["anchorage_departure"] == after(at_anchor["ts"].iloc[-1])
+    assert row["berth_arrival"] == at_berth["ts"].iloc[0]
+    assert row["berth_departure"] == after(at_berth["ts"].iloc[-1])
+    assert row["anchorages"] == "21-B" and row["berths"] == "0Y9W" and row["shifts"] == 0
+    assert row["waiting_s"] == row["anchorage_departure"] - row["anchorage_arrival"]
+    assert row["port_time_s"] == row["berth_departure"] - row["arrival_port_area"]
+    assert row["kind"] == "berth" and row["ended_by"] == "departure"
+
+    # arrival / departure checked against the limits polygon directly (not the tracker's index)
+    limits = port.layer("port_limits")
+    inside = [limits.contains(Point(x, y)).any() for x, y in zip(df["lon"], df["lat"])]
+    assert row["arrival_port_area"] == df["ts"][inside.index(True)]
+    assert row["arrival_observed"]
+    utm = limits.estimate_utm_crs()
+    exit_line = limits.to_crs(utm).buffer(500).iloc[0]
+    pts = gpd.GeoSeries(gpd.points_from_xy(df["lon"], df["lat"]), crs=4326).to_crs(utm)
+    outbound = df["ts"] > row["berth_departure"]
+    beyond = df[outbound & ~pts.within(exit_line).to_numpy()]
+    assert row["port_area_departure"] == beyond["ts"].iloc[0]
+
+
+def test_speed_hysteresis_keeps_one_stop_and_status_is_only_a_hint(port):
+    tr = Track(start=BERTH_0Y9W)
+    tr.fix(8.0, 5)                         # "moored" at 8 kn: not believed
+    for sog in (8.0, 7.0, 0.3, 0.4):       # 0.3-0.4 kn: not yet below 0.2 -> no stop
+        tr.t += 60
+        tr.fix(sog, 0)
+    for sog in [0.1, 0.3, 0.45, 0.35, 0.1, 0.4] * 10:   # wobbling below 0.5: still one stop
+        tr.t += 120
+        tr.fix(sog, 0)
+    tr.t += 60
+    tr.fix(3.0, 0)
+    df = tr.frame()
+    tracker = run_batch(df, port.geometry)
+    (call,) = tracker.all_calls()
+    assert len(call.visits) == 1
+    visit = call.visits[0]
+    assert visit.arrival == df[df["sog"] == 0.1]["ts"].iloc[0]
+    assert visit.departure == df["ts"].iloc[-1]
+    # the same wobble with status "moored" starts the stop at 0.3 kn already (the hint)
+    df2 = df.copy()
+    df2.loc[df2["sog"] < 0.5, "nav_status"] = 5
+    (call2,) = run_batch(df2, port.geometry).all_calls()
+    assert call2.visits[0].arrival == df2[df2["sog"] == 0.3]["ts"].iloc[0]
+
+
+def test_gap_rules(port):
+    def at_berth_with_gap(gap_h, moved_to=None):
+        tr = Track(start=BERTH_0Y9W)
+        tr.fix(0.0, 5)
+        tr.stay(1.0, sog=0.0, status=5)
+        tr.t += gap_h * 3600
+        if moved_to:
+            tr.pos = moved_to
+        tr.stay(1.0, sog=0.0, status=5)
+        return run_batch(tr.frame(), port.geometry).all_calls()
+
+    (one,) = at_berth_with_gap(3.0)                      # <= 4 h: the same call
+    assert one.is_open and len(one.visits) == 1
+    (one,) = at_berth_with_gap(10.0)                     # 4-24 h, same place: continues
+    assert len(one.visits) == 1
+    first, second = at_berth_with_gap(10.0, moved_to=ANCHORAGE_21B)   # moved: a new call
+    assert first.ended_by == "gap" and first.visits[0].departure is not None
+    assert not second.arrival_observed and second.visits[0].kind == "anchorage"
+    first, second = at_berth_with_gap(30.0)              # > 24 h: always a new call
+    assert first.ended_by == "gap" and second.is_open
+
+
+def test_implied_speed_finds_stops_in_position_only_tracks(port):
+    df = full_call().drop(columns=["sog", "nav_status"])   # like the .traj files
+    (call,) = run_batch(df, port.geometry).all_calls()
+    assert [v.kind for v in call.visits] == ["anchorage", "berth"]
+
+
+def test_service_craft_are_classified_and_not_counted(port):
+    df = full_call()
+    rules = PortCallRules()
+    (tug,) = run_batch(df, port.geometry, rules, ship_types={366000001: 52}).all_calls()
+    (cargo,) = run_batch(df, port.geometry, rules, ship_types={366000001: 70}).all_calls()
+    assert tug.category == "tug" and cargo.category == "cargo"
+    assert not counted(tug.to_row(), rules) and counted(cargo.to_row(), rules)
+    assert counted(tug.to_row(), PortCallRules(count_service_craft=True))
+
+
+def test_live_and_batch_give_the_same_calls_on_the_ny_hour(port):
+    """The engine (replay -> state -> port activity, round by round) and run_batch over the
+    same positions agree call for call, stage for stage."""
+    from data_sources import marinecadastre
+    from data_sources.replay import ReplaySource
+    from twin.activity import PortActivity
+    from twin.engine import Engine
+
+    reports = marinecadastre.load_file(NY_HOUR)
+    clock = FakeClock()
+    source = ReplaySource(reports, source_id="mc", label="x", loop=False, clock=clock)
+    activity = PortActivity(port.geometry, source="t")
+    engine = Engine([source], activity=activity, wall_clock=clock)
+    source.start()
+    while clock.t < 1000 + 3700:
+        clock.advance(37)                     # rounds of uneven size, as in a real run
+        engine.step()
+    now = max(r.ts for r in reports)
+    live = sorted((c.to_row(now) for c in activity.calls()), key=lambda r: r["call_id"])
+
+    fixes = pd.DataFrame([(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.nav_status) for r in reports],
+                         columns=["mmsi", "ts", "lon", "lat", "sog", "nav_status"])
+    types = {r.mmsi: r.ship_type for r in reports if r.ship_type is not None}
+    batch = sorted((c.to_row(now) for c in run_batch(fixes.astype({"nav_status": float}),
+                                                    port.geometry, ship_types=types,
+                                                    source="t").all_calls()),
+                   key=lambda r: r["call_id"])
+    assert len(live) > 100
+    assert sum(r["kind"] == "berth" for r in live) > 30
+    assert live == batch
