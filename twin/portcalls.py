@@ -43,7 +43,8 @@ MS_TO_KN = 3600 / 1852
 @dataclass(frozen=True)
 class PortCallRules:
     stop_start_kn: float = 0.2         # a stop starts below this speed …
-    stop_end_kn: float = 0.5           # … and ends above this one
+    stop_end_kn: float = 0.5           # … and ends above this one, once the ship is
+    stop_radius_m: float = 100.0       # … this far from where it stopped (not GPS jitter)
     status_stop_kn: float = 0.5        # nav status at anchor / moored starts a stop below this
     implied_min_dt_s: float = 30.0     # implied speed only over at least this much time
     implied_max_dt_s: float = 1800.0   # … and at most this (older: no speed known)
@@ -199,6 +200,8 @@ class _Track:
     stop_kind: str | None = None        # "berth", "anchorage", "other"
     stop_place: str | None = None
     stop_last: float | None = None      # last fix of the stop
+    stop_lon: float | None = None       # where it stopped
+    stop_lat: float | None = None
     speed_kn: float | None = None
     call: PortCall | None = None
     calls_made: int = 0
@@ -271,8 +274,11 @@ class PortCallTracker:
                 hint = nav_status in (1, 5) and speed < r.status_stop_kn
                 if speed < r.stop_start_kn or hint:
                     tr.stopped, tr.stop_start, tr.stop_last = True, ts, ts
+                    tr.stop_lon, tr.stop_lat = lon, lat
                     tr.stop_kind, tr.stop_place = self._place(berth, anchorage)
-            elif speed > r.stop_end_kn:
+            elif speed > r.stop_end_kn and (
+                    r.stop_radius_m <= 0 or
+                    GEOD.inv(tr.stop_lon, tr.stop_lat, lon, lat)[2] > r.stop_radius_m):
                 self._end_stop(tr, ts)
         if tr.stopped:
             tr.stop_last = ts
@@ -327,6 +333,7 @@ class PortCallTracker:
             self.on_change(call)
         tr.stopped, tr.stop_start, tr.stop_kind, tr.stop_place, tr.stop_last = (
             False, None, None, None, None)
+        tr.stop_lon = tr.stop_lat = None
 
     def _close_call(self, tr: _Track, ts: float, why: str) -> None:
         if tr.stopped:

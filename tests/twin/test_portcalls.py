@@ -106,14 +106,17 @@ def test_speed_hysteresis_keeps_one_stop_and_status_is_only_a_hint(port):
         tr.t += 120
         tr.fix(sog, 0)
     tr.t += 60
-    tr.fix(3.0, 0)
+    tr.fix(0.9, 0)                         # a GPS jump in place: > 0.5 kn but not away
+    tr.sail((-74.1398, 40.6800), kn=3.0)   # leaves: the first fix > 100 m away ends the stop
     df = tr.frame()
     tracker = run_batch(df, port.geometry)
     (call,) = tracker.all_calls()
     assert len(call.visits) == 1
     visit = call.visits[0]
     assert visit.arrival == df[df["sog"] == 0.1]["ts"].iloc[0]
-    assert visit.departure == df["ts"].iloc[-1]
+    leaving = df[df["sog"] == 3.0]
+    away = [GEOD.inv(*BERTH_0Y9W, x, y)[2] > 100 for x, y in zip(leaving["lon"], leaving["lat"])]
+    assert visit.departure == leaving["ts"].iloc[away.index(True)]
     # the same wobble with status "moored" starts the stop at 0.3 kn already (the hint)
     df2 = df.copy()
     df2.loc[df2["sog"] < 0.5, "nav_status"] = 5
