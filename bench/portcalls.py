@@ -44,6 +44,16 @@ def covered_share(stops: pd.DataFrame, by: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def _max_gap(df: pd.DataFrame, stops: pd.DataFrame) -> np.ndarray:
+    """Longest time between fixes inside each stop."""
+    times = {m: np.sort(g["ts"].to_numpy()) for m, g in df.groupby("mmsi")}
+    out = np.zeros(len(stops))
+    for i, (m, a, b) in enumerate(stops[["mmsi", "start", "end"]].itertuples(index=False)):
+        t = times[m][np.searchsorted(times[m], a): np.searchsorted(times[m], b, "right")]
+        out[i] = np.diff(t).max() if len(t) > 1 else 0.0
+    return out
+
+
 def movingpandas_stops(df: pd.DataFrame, min_minutes: float, diameter: float) -> pd.DataFrame:
     import geopandas as gpd
     import movingpandas as mpd
@@ -104,6 +114,13 @@ def main(argv=None) -> int:
     print(f"  speed: ours {t_mp / best:.1f}x faster")
     print(f"  agreement: {ours_in_mp.mean():.1%} of our stops are MovingPandas stops, "
           f"{mp_in_ours.mean():.1%} of MovingPandas stops are ours")
+    missed = mp[~mp_in_ours]
+    gaps = _max_gap(df, missed)
+    print(f"  of the {len(missed)} MovingPandas stops not ours, "
+          f"{int((gaps > rules.gap_new_call_s).sum())} span a gap in the data over "
+          f"{rules.gap_new_call_s / 3600:g} h (MovingPandas joins across any gap; the port-call "
+          f"rules end the stop there) and {int((gaps > rules.implied_max_dt_s).sum())} one over "
+          f"{rules.implied_max_dt_s / 60:g} min")
     return 0
 
 
