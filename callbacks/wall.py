@@ -5,8 +5,11 @@ import logging
 
 from dash import Input, Output, State, ctx, no_update
 
-from layouts import ids, panels
-from layouts.map_layers import SELECTION, VesselLayers, build_vessel_layers, selection_layer
+from layouts import ids, map_layers, panels
+from layouts.map_layers import (SELECTION, VesselLayers, build_vessel_layers,
+                                port_activity_layers, selection_layer)
+from layouts.panels import port_panel
+from twin.kpis import history_summary
 from layouts.wall import legend
 
 
@@ -65,12 +68,49 @@ def register(app, engine, port, cache) -> None:
         snap = engine.snapshot()            # one moment for the layers and the ring
         token, layers = live_layers(snap, cache, mode or "type")
         ring = selection_layer(snap.vessels, selected)
-        return {**layers.data, SELECTION: ring}, token
+        # one layer_data update per refresh: vessels, selection ring and the port's layers
+        return {**layers.data, SELECTION: ring, **port_layers(snap.time)}, token
 
     @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
                   State(ids.LANG, "data"))
     def update_legend(mode, lang):
         return legend(mode or "type", lang)
+
+    activity = engine.activity
+    paths = map_layers.berth_paths(port)
+    centres = map_layers.anchorage_centres(port)
+    berth_names = {b: i.get("name") for b, i in port.geometry.berth_info.items()}
+    store = app.server.config["PORTTWIN"].get("store")
+
+    def history():
+        """The loaded history's KPIs (they change only when history is loaded again)."""
+        key = "history-summary"
+        summary = cache.get(key)
+        if summary is None and store is not None:
+            sources = [s for s in store.sources() if s.startswith("history:")]
+            summary = history_summary(store, sources[0], port.geometry.berth_info) \
+                if sources else None
+            cache.set(key, summary, timeout=300)
+        return summary
+
+    def port_layers(now: float) -> dict:
+        """Occupied berths and anchorage queues, built once per moment for every screen."""
+        if activity is None:
+            return {}
+        key = f"port-layers:{now:.0f}"
+        data = cache.get(key)
+        if data is None:
+            live = activity.live_summary(now)
+            data = port_activity_layers(paths, live["berth_status"], live["categories"],
+                                        live["queue_by_anchorage"], centres)
+            cache.set(key, data, timeout=60)
+        return data
+
+    @app.callback(Output(ids.PORT_PANEL, "children"), Input(ids.TICK, "n_intervals"),
+                  State(ids.LANG, "data"))
+    def update_port_panel(_n, lang):
+        live = activity.live_summary(engine.now()) if activity is not None else None
+        return port_panel(live, history(), port.timezone, lang, berth_names)
 
     @app.callback(
         Output(ids.KPI_STRIP, "children"),
@@ -113,4 +153,6 @@ def register(app, engine, port, cache) -> None:
         if mmsi is None:
             return True, no_update if ctx.triggered_id == ids.TICK else []
         snap = engine.snapshot()
-        return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang)
+        call = activity.status(mmsi, snap.time) if activity is not None else None
+        return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang,
+                                         call, berth_names)

@@ -13,3 +13,5 @@ FEED_HEALTH = "feed-health"
 SOURCE_BANNER = "source-banner"
 CLOCK = "clock"
 LEGEND = "legend"
+PORT_PANEL = "port-panel"            # port now + history KPIs
+PORT_LAYERS = "port-layers-tick"

@@ -26,6 +26,9 @@ TRAILS = "trails"
 SELECTION = "selection"          # a ring around the vessel whose card is open
 STATIONS = "stations"            # aids to navigation (AIS type 21) and base stations (type 4)
 ANCHORAGE_LABELS = "anchorage-labels"
+BERTHS = "berths"                # every quay, drawn free
+BERTHS_OCCUPIED = "berths-occupied"   # live: occupied quays in the occupant's colour
+ANCHORAGE_QUEUE = "anchorage-queue"   # live: how many wait at each anchorage
 
 
 def _spec(layer: pdk.Layer) -> dict:
@@ -85,7 +88,62 @@ def static_layers(port) -> list[dict]:
         layers.append(_spec(pdk.Layer(
             "ScatterplotLayer", pts, id="docks", get_position="position", get_radius=20,
             radius_min_pixels=1.2, get_fill_color=[*theme.DOCK, 180], pickable=False)))
+    paths = berth_paths(port)
+    if paths:
+        layers.append(_spec(pdk.Layer(
+            "PathLayer", [{"path": p} for p in paths.values()], id=BERTHS, get_path="path",
+            get_color=[*theme.BERTH_FREE, 200], width_units="pixels", get_width=2,
+            cap_rounded=True, pickable=False)))
     return layers
+
+
+def berth_paths(port) -> dict[str, list]:
+    """berth id -> its quay line as [[lon, lat], …] (the first part of a multi-line)."""
+    berths = port.layer("berths")
+    if berths is None:
+        return {}
+    out = {}
+    for ident, geom in zip(berths["id"].astype(str), berths.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        line = geom.geoms[0] if hasattr(geom, "geoms") else geom
+        out[ident] = [[round(x, 6), round(y, 6)] for x, y in line.coords]
+    return out
+
+
+def port_activity_layers(paths: dict, berth_status: dict, categories: dict,
+                         queue_by_anchorage: dict, anchorage_centres: dict) -> dict:
+    """``layer_data`` of the live port layers: occupied berths in the occupant's ship-type
+    colour; each anchorage with a queue, the number waiting under its name."""
+    occupied = []
+    for berth, (mmsi, _since) in berth_status.items():
+        if berth in paths:
+            colour = theme.CATEGORY_COLOURS.get(categories.get(mmsi, "unknown"),
+                                                theme.CATEGORY_COLOURS["unknown"])
+            occupied.append({"path": paths[berth], "color": [*colour, 255]})
+    labels = [{"position": anchorage_centres[a], "text": f"[{n}]"}
+              for a, n in queue_by_anchorage.items() if a in anchorage_centres and n]
+    return {BERTHS_OCCUPIED: occupied, ANCHORAGE_QUEUE: labels}
+
+
+def anchorage_centres(port) -> dict:
+    anchorages = port.layer("anchorages")
+    if anchorages is None:
+        return {}
+    pts = anchorages.geometry.representative_point()
+    return {str(a): [p.x, p.y] for a, p in zip(anchorages["id"], pts)}
+
+
+def port_activity_layer_specs() -> list[dict]:
+    return [
+        _spec(pdk.Layer("PathLayer", [], id=BERTHS_OCCUPIED, get_path="path",
+                        get_color="color", width_units="pixels", get_width=6,
+                        cap_rounded=True, pickable=False)),
+        _spec(pdk.Layer("TextLayer", [], id=ANCHORAGE_QUEUE, get_position="position",
+                        get_text="text", get_size=14, get_pixel_offset=[0, 18],
+                        get_color=[*theme.QUEUE, 255], font_family="sans-serif",
+                        billboard=True, pickable=False)),
+    ]
 
 
 def vessel_layers() -> list[dict]:

@@ -75,7 +75,8 @@ def _fmt(value, unit: str = "", digits: int = 1, lang: str = "en") -> str:
     return f"{value}{unit}"
 
 
-def vessel_card(v: dict | None, now: float, tz: str, lang: str) -> list:
+def vessel_card(v: dict | None, now: float, tz: str, lang: str, call: dict | None = None,
+                berth_names: dict | None = None) -> list:
     if v is None:
         return [html.P(t("vessel_gone", lang), className="card-empty")]
     ns = v.get("nav_status")
@@ -113,6 +114,7 @@ def vessel_card(v: dict | None, now: float, tz: str, lang: str) -> list:
         html.Dl([el for key, value in rows
                  for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
                 className="card-fields"),
+        *port_call_rows(call, tz, lang, berth_names or {}),
     ]
 
 
@@ -136,3 +138,85 @@ def clock(epoch: float, tz: str, lang: str) -> list:
     utc, local = port_time(epoch, tz)
     return [html.Span(local, className="clock-local"),
             html.Span(t("port_time", lang), className="clock-label")]
+
+
+def _hours(seconds, lang: str) -> str:
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return t("not_available", lang)
+    return t("hours", lang, h=seconds / 3600)
+
+
+def port_panel(live: dict | None, history: dict | None, tz: str, lang: str,
+               berth_names: dict | None = None) -> list:
+    """Port now (from the live port calls) and the loaded history's KPIs."""
+    out = [html.Div(t("port_now", lang), className="panel-title")]
+    if live is not None:
+        queue = live["queue"]
+        longest = ""
+        if len(queue):
+            first = queue.iloc[0]
+            longest = t("queue_longest", lang, who=f"{int(first['mmsi'])} @ {first['anchorage']}",
+                        h=first["waiting_s"] / 3600)
+        out.append(html.Div(className="port-now", children=[
+            _tile(t("in_port", lang), live["in_port"]),
+            _tile(t("at_berth_now", lang), live["at_berth"]),
+            _tile(t("waiting_now", lang), live["at_anchor"], colour=theme.QUEUE),
+            _tile(t("berths_occupied", lang), f"{live['at_berth']}/{live['berths_total']}"),
+        ]))
+        if longest:
+            out.append(html.Div(longest, className="queue-note"))
+    if history is None:
+        out.append(html.Div(t("no_history", lang), className="panel-note"))
+        return out
+    k = history["kpis"]
+    start = datetime.fromtimestamp(history["start"], ZoneInfo(tz)).strftime("%Y-%m-%d")
+    end = datetime.fromtimestamp(history["end"], ZoneInfo(tz)).strftime("%Y-%m-%d")
+    name = history["source"].split(":", 1)[-1]
+    rows = [
+        ("kpi_calls", str(k["calls"])),
+        ("kpi_arrivals_day", _fmt(k["arrivals_per_day"], "", 1, lang)),
+        ("kpi_wait_median", _hours_h(k["waiting_median_h"], lang)),
+        ("kpi_wait_p90", _hours_h(k["waiting_p90_h"], lang)),
+        ("kpi_berth_median", _hours_h(k["berth_time_median_h"], lang)),
+        ("kpi_ship_days", t("days", lang, d=k["ship_days_per_call"])
+         if k.get("ship_days_per_call") is not None else t("not_available", lang)),
+    ]
+    out += [
+        html.Div(t("history_title", lang, start=start, end=end), className="panel-title history"),
+        html.Dl([el for key, value in rows
+                 for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
+                className="card-fields port-kpis"),
+        html.Div(t("top_occupancy", lang), className="panel-subtitle"),
+        html.Ol([html.Li([html.Span(b["name"] or b["berth"], className="berth-name"),
+                          html.Span(f"{b['occupancy']:.0%}", className="berth-occ")])
+                 for b in history["top_berths"]], className="top-berths"),
+        html.Div(t("history_source", lang, name=name), className="panel-note"),
+    ]
+    return out
+
+
+def _hours_h(hours, lang: str) -> str:
+    return t("not_available", lang) if hours is None else t("hours", lang, h=hours)
+
+
+def port_call_rows(call: dict | None, tz: str, lang: str, berth_names: dict) -> list:
+    """The vessel card's port-call section: stage, S-211 arrival, where and for how long."""
+    if call is None:
+        return [html.Div(t("not_in_port", lang), className="card-call-none")]
+    arrived = port_time(call["arrival_port_area"], tz)[1]
+    if not call["arrival_observed"]:
+        arrived = t("arrival_not_seen", lang, t=arrived)
+    rows = [("stage", t(f"stage_{call['stage']}", lang)), ("arrived_port_area", arrived)]
+    if call.get("place_kind") == "berth":
+        rows.append(("place_berth", berth_names.get(call["place"], call["place"])))
+    elif call.get("place_kind") == "anchorage":
+        rows.append(("place_anchorage", call["place"]))
+    if call.get("place_s") is not None:
+        rows.append(("time_here", _hours(call["place_s"], lang)))
+    if call.get("waiting_s") is not None:
+        rows.append(("waiting_so_far", _hours(call["waiting_s"], lang)))
+    rows.append(("in_port_so_far", _hours(call["in_port_s"], lang)))
+    return [html.Div(t("port_call", lang), className="card-kicker card-call"),
+            html.Dl([el for key, value in rows
+                     for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
+                    className="card-fields")]

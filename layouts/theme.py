@@ -7,6 +7,8 @@ TERMINAL = (78, 98, 126)
 ANCHORAGE = (64, 160, 200)
 DOCK = (120, 138, 156)
 TRAIL = (200, 215, 230)
+BERTH_FREE = (120, 200, 170)     # a quay with no ship at it
+QUEUE = (255, 167, 38)           # ships waiting at an anchorage
 
 # Vessel colours by ship-type group (saturated, to stand out on the dark map).
 CATEGORY_COLOURS = {

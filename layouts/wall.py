@@ -22,7 +22,8 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
     view = {k: port.view[k] for k in ("longitude", "latitude", "zoom", "pitch", "bearing")}
     deck = DeckGL(
         id=ids.MAP,
-        layers=map_layers.static_layers(port) + map_layers.vessel_layers(),
+        layers=(map_layers.static_layers(port) + map_layers.port_activity_layer_specs()
+                + map_layers.vessel_layers()),
         layer_data=initial_layers or {},
         initial_view_state={**view, "maxPitch": 75},
         controller=True,
@@ -60,6 +61,7 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
             html.Div(t("map_note", lang), className="map-note"),
         ]),
         html.Section(id=ids.FEED_HEALTH, className="feed-health"),
+        html.Section(id=ids.PORT_PANEL, className="port-panel"),
         html.Aside(id=ids.CARD, className="vessel-card", hidden=True, children=[
             html.Button("×", id=ids.CARD_CLOSE, className="card-close", title=t("close", lang),
                         n_clicks=0),

@@ -141,6 +141,7 @@ class PortActivity:
         row["place_kind"] = current.kind if current else None
         row["place"] = current.place if current else None
         row["place_since"] = current.arrival if current else None
+        row["place_s"] = now - current.arrival if current else None
         row["in_port_s"] = now - call.arrival_port_area
         return row
 
@@ -153,6 +154,18 @@ class PortActivity:
                     v = call.visits[-1]
                     out[v.place] = (call.mmsi, v.arrival)
             return out
+
+    def live_summary(self, now: float) -> dict:
+        """What the port panel and the map's port layers show now."""
+        with self._lock:
+            calls = self.tracker.open_calls()
+            berth_status = self.berth_status(now)
+            queue = anchorage_queue(calls, now)
+            categories = {c.mmsi: c.category for c in calls}
+        return {"in_port": len(calls), "at_berth": len(berth_status),
+                "at_anchor": len(queue), "berths_total": len(self.geometry.berth_ids),
+                "berth_status": berth_status, "categories": categories, "queue": queue,
+                "queue_by_anchorage": queue["anchorage"].value_counts().to_dict()}
 
     def queue(self, now: float):
         with self._lock:

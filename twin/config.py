@@ -20,7 +20,8 @@ class Config:
     ais_label_key: str = "replay_marinecadastre"   # translated on screen
     speed: float = 1.0             # replay speed factor
     loop: bool = True              # replay loops at the end of the recording
-    warmup_s: float = 120.0        # data applied at once on start so the map is populated
+    warmup_s: float = 900.0        # data applied at once on start: map, trails and berth
+                                   # states populated (a stay counts after 15 min)
     host: str = "127.0.0.1"
     port: int = 8050
     refresh_ms: int = 1000         # vessel layer / KPI refresh period in the browser

@@ -158,3 +158,16 @@ def port_kpis(calls: pd.DataFrame, start: float, end: float, now: float,
 
 def _h(seconds):
     return None if seconds is None else seconds / 3600.0
+
+
+def history_summary(store, source: str, berth_info: dict, top: int = 5) -> dict | None:
+    """The KPIs of one loaded history source for the wall's port panel: the period, the KPI
+    snapshot and the most occupied berths."""
+    kpis = store.latest_kpis(source)
+    if kpis is None:
+        return None
+    visits = store.visits(source)
+    start, end = kpis["period_start"], kpis["period_end"]
+    occ = berth_occupancy(visits, berth_info, start, end, end)
+    return {"source": source, "kpis": kpis, "start": start, "end": end,
+            "top_berths": occ.head(top)[["berth", "name", "occupancy"]].to_dict("records")}

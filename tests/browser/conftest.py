@@ -31,7 +31,11 @@ def server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                 "PORTTWIN_HISTORY_URL": f"sqlite:///{db}"})
+                                 "PORTTWIN_HISTORY_URL": f"sqlite:///{db}",
+                                 # SwiftShader draws on the CPU: 15 min of warm-up trails make
+                                 # its frames so slow that a click is held past deck.gl's drag
+                                 # threshold. Two minutes, as a wall has shortly after start.
+                                 "PORTTWIN_WARMUP_S": "120"})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 60
     while True:

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from layouts import theme
 
-OVERLAYS = ".topbar, .kpi-strip, .map-controls, .feed-health"
+OVERLAYS = ".topbar, .kpi-strip, .map-controls, .feed-health, .port-panel"
 PALETTE = np.array(list(theme.CATEGORY_COLOURS.values()))
 
 # Records long main-thread tasks and the pointer events the page receives (for diagnosis).

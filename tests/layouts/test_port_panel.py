@@ -1,0 +1,73 @@
+"""The wall's port panel, berth layers and the vessel card's port-call section, from real
+port calls (the NY hour through the live path; the NY hour loaded as history)."""
+import pytest
+
+from data_sources import marinecadastre
+from layouts import map_layers, panels
+from tests.conftest import NY_HOUR, ROOT
+from twin.activity import PortActivity
+from twin.history import HistoryStore
+from twin.history_cli import load_history
+from twin.kpis import history_summary
+from twin.port import Port
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    port = Port.load(ROOT / "data" / "ports" / "nynj")
+    activity = PortActivity(port.geometry)
+    reports = marinecadastre.load_file(NY_HOUR)
+    activity.apply(sorted(reports, key=lambda r: r.ts))
+    now = max(r.ts for r in reports)
+    store = HistoryStore(f"sqlite:///{tmp_path_factory.mktemp('h') / 'h.sqlite'}")
+    result = load_history(store, NY_HOUR, port)
+    return port, activity, now, store, result
+
+
+def _text(component) -> str:
+    """All text in a component tree, each piece quoted."""
+    if isinstance(component, (list, tuple)):
+        return " ".join(_text(c) for c in component)
+    if isinstance(component, str):
+        return f'"{component}"'
+    if component is None or isinstance(component, (int, float)):
+        return f'"{component}"'
+    return _text(getattr(component, "children", None))
+
+
+def test_port_panel_shows_live_counts_and_history_kpis(setup):
+    port, activity, now, store, result = setup
+    live = activity.live_summary(now)
+    assert live["at_berth"] > 20 and live["in_port"] > live["at_berth"]
+    summary = history_summary(store, result["source"], port.geometry.berth_info)
+    text = _text(panels.port_panel(live, summary, port.timezone, "en"))
+    assert f'"{live["at_berth"]}/{live["berths_total"]}"' in text
+    assert "Median at berth" in text and "Busiest berths" in text
+    assert summary["top_berths"][0]["name"] in text
+    zh = _text(panels.port_panel(live, summary, port.timezone, "zh"))
+    assert "在泊时间中位数" in zh and "Median at berth" not in zh
+
+
+def test_occupied_berths_are_drawn_in_the_occupants_colour(setup):
+    port, activity, now, *_ = setup
+    live = activity.live_summary(now)
+    data = map_layers.port_activity_layers(map_layers.berth_paths(port), live["berth_status"],
+                                           live["categories"], live["queue_by_anchorage"],
+                                           map_layers.anchorage_centres(port))
+    occupied = data[map_layers.BERTHS_OCCUPIED]
+    assert len(occupied) == live["at_berth"]
+    assert all(len(o["path"]) >= 2 and len(o["color"]) == 4 for o in occupied)
+    assert sum(int(label["text"].strip("[]")) for label in data[map_layers.ANCHORAGE_QUEUE]) == \
+        live["at_anchor"]
+
+
+def test_vessel_card_shows_the_port_call_stage(setup):
+    port, activity, now, *_ = setup
+    berth_status = activity.berth_status(now)
+    berth, (mmsi, since) = next(iter(berth_status.items()))
+    call = activity.status(mmsi, now)
+    assert call["stage"] == "at_berth" and call["place"] == berth
+    names = {b: i["name"] for b, i in port.geometry.berth_info.items()}
+    text = _text(panels.port_call_rows(call, port.timezone, "en", names))
+    assert "At berth" in text and names[berth] in text
+    assert f"{(now - since) / 3600:.1f} h" in text
