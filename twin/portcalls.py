@@ -51,6 +51,7 @@ class PortCallRules:
     min_berth_s: float = 15 * 60       # shortest stay that counts as a berth visit
     min_anchorage_s: float = 15 * 60   # shortest stay that counts as waiting at anchor
     min_stop_s: float = 15 * 60        # shortest stop of any kind kept in the stop log
+    rejoin_s: float = 3600.0           # stopping again at the same berth within this: one stay
     gap_continue_s: float = 4 * 3600   # a gap up to this continues the call
     gap_new_call_s: float = 24 * 3600  # a gap beyond this always ends it
     gap_same_place_m: float = 1000.0   # in between: continues if back within this distance
@@ -316,6 +317,13 @@ class PortCallTracker:
             return
         current = call.visits[-1] if call.visits and call.visits[-1].open else None
         if current is not None:
+            return
+        last = call.visits[-1] if call.visits else None
+        if last is not None and last.kind == tr.stop_kind and last.place == tr.stop_place \
+                and tr.stop_start - last.departure <= self.rules.rejoin_s:
+            last.departure = None          # moved along its own berth / anchorage: same stay
+            call.stage = "at_berth" if tr.stop_kind == "berth" else "at_anchorage"
+            self.on_change(call)
             return
         needed = self.rules.min_berth_s if tr.stop_kind == "berth" else self.rules.min_anchorage_s
         if tr.stop_last - tr.stop_start >= needed:

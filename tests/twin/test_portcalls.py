@@ -192,3 +192,14 @@ def test_live_and_batch_give_the_same_calls_on_the_ny_hour(port):
     assert len(live) > 100
     assert sum(r["kind"] == "berth" for r in live) > 30
     assert live == batch
+
+
+def test_moving_along_the_own_berth_is_one_stay_not_a_shift(port):
+    tr = Track(start=BERTH_0Y9W)
+    tr.fix(0.0, 5)
+    tr.stay(1.0, sog=0.0, status=5)
+    tr.sail((-74.1398, 40.6875), kn=1.0)       # warps ~180 m along the quay
+    tr.stay(1.0, sog=0.0, status=5)
+    (call,) = run_batch(tr.frame(), port.geometry).all_calls()
+    assert [v.place for v in call.visits] == ["0Y9W"]
+    assert call.to_row()["shifts"] == 0 and call.visits[0].open
