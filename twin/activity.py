@@ -42,6 +42,7 @@ class PortActivity:
         self.watermark: float | None = None
         self.watermark_restored: float | None = None
         self.write_errors = 0
+        self._last_prune = float("-inf")
 
     def _on_change(self, call: PortCall) -> None:
         self._changed[call.call_id] = call
@@ -110,6 +111,12 @@ class PortActivity:
             states = {m: self.tracker.state_of(m) for m in dirty if m in self.tracker.tracks}
             static = dict(self._static)
             watermark = self.watermark
+        if now is not None and now - self._last_prune >= 3600:
+            self._last_prune = now
+            try:
+                self.store.prune(now)                # retention of positions
+            except Exception:
+                log.exception("history retention failed")
         if not (fixes or calls or states or static):
             return True
         try:

@@ -4,6 +4,8 @@ Starts the real server, opens the wall in headless Chromium, clicks the largest 
 the whole page with its card open.
 """
 import argparse
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +19,13 @@ def main() -> None:
     parser.add_argument("--lang", default="en")
     parser.add_argument("--size", default="1600,900")
     args = parser.parse_args()
-    server = conftest.server.__wrapped__()
+    os.environ["PORTTWIN_TEST_WARMUP_S"] = "900"        # the product's warm-up: berths filled
+
+    class TmpFactory:                                     # what pytest's tmp_path_factory gives
+        def mktemp(self, name):
+            return Path(tempfile.mkdtemp(prefix=f"porttwin-{name}-"))
+
+    server = conftest.server.__wrapped__(TmpFactory())
     url = next(server)
     driver = next(conftest.browser.__wrapped__())
     try:

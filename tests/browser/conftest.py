@@ -35,7 +35,8 @@ def server(tmp_path_factory):
                                  # SwiftShader draws on the CPU: 15 min of warm-up trails make
                                  # its frames so slow that a click is held past deck.gl's drag
                                  # threshold. Two minutes, as a wall has shortly after start.
-                                 "PORTTWIN_WARMUP_S": "120"})
+                                 "PORTTWIN_WARMUP_S": os.environ.get(
+                                     "PORTTWIN_TEST_WARMUP_S", "120")})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 60
     while True:

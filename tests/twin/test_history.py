@@ -138,3 +138,14 @@ def test_the_store_on_a_real_postgresql_server(port):
         subprocess.run(user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                                "stop"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_retention_prunes_old_positions_but_keeps_calls(tmp_path, port):
+    from twin.history_cli import load_history
+    store = HistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}", retention_days=1)
+    result = load_history(store, NY_HOUR, port)
+    n_calls = len(store.calls(result["source"]))
+    assert store.prune(result["end"]) == 0                       # all within a day
+    assert store.prune(result["end"] + 2 * 86400) > 1000         # two days later: gone
+    assert store.positions(source=result["source"]).empty
+    assert len(store.calls(result["source"])) == n_calls
