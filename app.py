@@ -33,7 +33,7 @@ from layouts.i18n import normalise_language
 from twin.config import ROOT, Config
 from twin.activity import PortActivity
 from twin.engine import Engine
-from twin.history import HistoryStore
+from twin.history import HistoryStore, recent_reports
 from twin.history_cli import history_source, load_history, open_store
 from twin.port import Port
 from twin.state import FleetState
@@ -87,8 +87,12 @@ def build_engine(config: Config, port: Port | None = None,
     if port is not None:
         activity = PortActivity(port.geometry, store=store, source=f"live:{source.source_id}")
         restored = activity.restore()
-        if restored and activity.watermark and hasattr(source, "resume"):
-            source.resume(activity.watermark)          # a replay continues where it was
+        if restored and activity.watermark:
+            # the live picture as it was: positions (and trails) of the last minutes
+            state.apply(recent_reports(store, activity.source,
+                                       activity.watermark - config.expire_minutes * 60))
+            if hasattr(source, "resume"):
+                source.resume(activity.watermark)      # a replay continues where it was
             log.info("resumed %d vessels' port-call state at %s", restored,
                      activity.watermark)
     return Engine([source], state, activity=activity)

@@ -44,3 +44,27 @@ def test_config_from_environment_and_bad_keys():
     assert cfg.speed == 10.0 and cfg.loop is False
     with pytest.raises(ValueError, match="unknown configuration keys"):
         Config.load(env={}, colour="red")
+
+
+def test_a_restarted_app_has_its_vessels_and_open_calls_back(tmp_path):
+    from app import build_engine, build_store
+    from tests.conftest import FakeClock
+    from twin.port import Port
+    cfg = Config.load(env={}, history_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                      history_autoload=False)
+    port = Port.load(cfg.port_dir)
+    first = build_engine(cfg, port, build_store(cfg))
+    clock = FakeClock()
+    first.primary.clock = clock
+    first.primary.start()
+    for _ in range(20):                        # 20 minutes of the replay, committed each round
+        clock.advance(60)
+        first.step()
+    open_before = {c.call_id: c.to_row() for c in first.activity.tracker.open_calls()}
+    assert len(first.state.vessels) > 200 and len(open_before) > 100
+
+    second = build_engine(cfg, port, build_store(cfg))          # a new process would do this
+    assert set(second.state.vessels) == set(first.state.vessels)
+    open_after = {c.call_id: c.to_row() for c in second.activity.tracker.open_calls()}
+    assert open_after == open_before
+    assert second.primary.data_time() >= first.activity.watermark  # the replay goes on from there

@@ -13,11 +13,12 @@ import logging
 import threading
 
 import numpy as np
+import pandas as pd
 
 from data_sources.events import StaticReport, VesselReport
 
 from .history import HistoryStore, Thinning
-from .kpis import anchorage_queue
+from .kpis import anchorage_queue, port_kpis
 from .portcalls import PortCall, PortCallRules, PortCallTracker
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class PortActivity:
         self.watermark_restored: float | None = None
         self.write_errors = 0
         self._last_prune = float("-inf")
+        self._last_kpis = float("-inf")
 
     def _on_change(self, call: PortCall) -> None:
         self._changed[call.call_id] = call
@@ -117,6 +119,15 @@ class PortActivity:
                 self.store.prune(now)                # retention of positions
             except Exception:
                 log.exception("history retention failed")
+        if now is not None and now - self._last_kpis >= 3600 and self.tracker.tracks:
+            self._last_kpis = now
+            try:
+                rows = pd.DataFrame([c.to_row(now) for c in self.calls()])
+                self.store.write_kpis(self.source, now,
+                                      port_kpis(rows, now - 86400, now + 1, now,
+                                                self.tracker.rules))
+            except Exception:
+                log.exception("KPI snapshot failed")
         if not (fixes or calls or states or static):
             return True
         try:

@@ -313,3 +313,27 @@ def _jsonable(obj):
 
 def default_url(root) -> str:
     return f"sqlite:///{root / 'var' / 'porttwin.sqlite'}"
+
+
+def recent_reports(store: HistoryStore, source: str, since: float) -> list:
+    """The stored positions of one source since ``since`` as VesselReports, with the static
+    data the store knows: what a restarted engine puts back into the live picture."""
+    from data_sources.events import VesselReport
+    fixes = store.positions(source=source, start=since)
+    if fixes.empty:
+        return []
+    static = store.static().set_index("mmsi") if len(store.static()) else None
+    out = []
+    for row in fixes.itertuples(index=False):
+        r = VesselReport(row.ts, source, int(row.mmsi), row.lon, row.lat, _clean(row.sog),
+                         _clean(row.cog), _clean(row.heading), _clean(row.nav_status))
+        if static is not None and row.mmsi in static.index:
+            s = static.loc[row.mmsi]
+            r.name, r.imo, r.callsign = _clean(s["name"]), _clean(s["imo"]), _clean(s["callsign"])
+            r.ship_type, r.length, r.width = (_clean(s["ship_type"]), _clean(s["length"]),
+                                              _clean(s["width"]))
+            r.draught, r.destination = _clean(s["draught"]), _clean(s["destination"])
+        else:
+            r.static = False
+        out.append(r)
+    return out

@@ -203,3 +203,23 @@ def test_moving_along_the_own_berth_is_one_stay_not_a_shift(port):
     (call,) = run_batch(tr.frame(), port.geometry).all_calls()
     assert [v.place for v in call.visits] == ["0Y9W"]
     assert call.to_row()["shifts"] == 0 and call.visits[0].open
+
+
+def test_portcalls_cli_on_csv_and_nmea_of_the_same_hour(tmp_path):
+    import subprocess
+    import sys
+    out = {}
+    for name in ("NYHarbor_2020_06_30_first_hour.csv", "NYHarbor_2020_06_30_first_hour.nmea"):
+        dst = tmp_path / f"{name}.calls.csv"
+        res = subprocess.run([sys.executable, str(ROOT / "app.py"), "portcalls",
+                              "--positions", str(ROOT / "data" / "ais" / name), "--out", str(dst),
+                              "--occupancy", str(tmp_path / f"{name}.occ.csv")],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        out[name] = pd.read_csv(dst)
+    csv_calls, nmea_calls = out.values()
+    assert len(csv_calls) > 100 and set(csv_calls["kind"]) <= {"berth", "anchorage_only"}
+    assert csv_calls["arrival_port_area"].str.match(r"2020-06-30T\d\d:\d\d:\d\dZ").all()
+    # the re-encoded NMEA carries the same positions (AIS resolution): the same calls
+    pairs = csv_calls.merge(nmea_calls, on=["mmsi", "berths"], how="inner")
+    assert len(pairs) >= 0.9 * len(csv_calls)
