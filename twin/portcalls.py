@@ -64,6 +64,7 @@ class PortCallRules:
 
 
 SERVICE_CATEGORIES = ("tug", "service")
+# PortCall.stage values (translated on the vessel card as stage_<name>)
 CALL_STAGES = ("in_port_area", "at_anchorage", "at_berth", "under_way", "departed")
 
 
@@ -395,9 +396,6 @@ class PortCallTracker:
             tr.call = PortCall.from_dict(call) if call else None
             self.tracks[tr.mmsi] = tr
 
-    def finish(self) -> None:
-        """End of a batch: nothing to close — open calls stay open (the ship is still there
-        at the end of the data)."""
 
 
 def run_batch(fixes, geometry, rules: PortCallRules | None = None, ship_types=None,

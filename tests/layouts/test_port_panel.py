@@ -71,3 +71,11 @@ def test_vessel_card_shows_the_port_call_stage(setup):
     text = _text(panels.port_call_rows(call, port.timezone, "en", names))
     assert "At berth" in text and names[berth] in text
     assert f"{(now - since) / 3600:.1f} h" in text
+
+
+def test_every_port_call_stage_is_translated():
+    from layouts.i18n import CATALOGUE
+    from twin.portcalls import CALL_STAGES
+    for stage in CALL_STAGES:
+        en, zh = CATALOGUE[f"stage_{stage}"]
+        assert en and zh and en != zh
