@@ -121,6 +121,17 @@ def main(argv=None) -> int:
           f"{rules.gap_new_call_s / 3600:g} h (MovingPandas joins across any gap; the port-call "
           f"rules end the stop there) and {int((gaps > rules.implied_max_dt_s).sum())} one over "
           f"{rules.implied_max_dt_s / 60:g} min")
+    # Near the minimum duration the two definitions split differently (MovingPandas counts the
+    # slow approach inside its diameter, ours starts below 0.2 kn): agreement away from it,
+    # on stops with fixes at least every 30 min (no silence counted as a stop).
+    mp_gap = _max_gap(df, mp)
+    print("  agreement by stop length (MovingPandas stops without a gap over 30 min):")
+    print(f"    {'>= min':>8} {'ours':>6} {'in MP':>7} | {'MP':>6} {'in ours':>8}")
+    for minutes in (args.min_minutes, 30, 60):
+        o = ours[(ours["end"] - ours["start"]) >= minutes * 60]
+        m = mp[((mp["end"] - mp["start"]) >= minutes * 60) & (mp_gap <= rules.implied_max_dt_s)]
+        print(f"    {minutes:>8g} {len(o):>6} {(covered_share(o, mp) >= 0.5).mean():>7.1%} | "
+              f"{len(m):>6} {(covered_share(m, ours) >= 0.5).mean():>8.1%}")
     return 0
 
 
