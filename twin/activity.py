@@ -17,12 +17,11 @@ import pandas as pd
 
 from data_sources.events import StaticReport, VesselReport
 
-from .history import HistoryStore, Thinning
+from .history import VESSEL_FIELDS, HistoryStore, Thinning
 from .kpis import anchorage_queue, port_kpis
 from .portcalls import PortCall, PortCallRules, PortCallTracker
 
 log = logging.getLogger(__name__)
-STATIC = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination")
 
 
 class PortActivity:
@@ -85,7 +84,7 @@ class PortActivity:
         return len(reports)
 
     def _remember_static(self, e) -> None:
-        fields = {k: getattr(e, k, None) for k in STATIC}
+        fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}
         fields = {k: v for k, v in fields.items() if v is not None}
         if not fields or (isinstance(e, VesselReport) and not e.static):
             return

@@ -50,11 +50,9 @@ vessels = Table(
     Column("draught", Float), Column("destination", String(40)), Column("updated", Float),
 )
 
-CALL_COLUMNS = ("call_id", "mmsi", "category", "kind", "open", "stage", "arrival_port_area",
-                "arrival_observed", "anchorage_arrival", "anchorage_departure",
-                "berth_arrival", "berth_departure", "port_area_departure", "waiting_s",
-                "berth_s", "port_time_s", "shifts", "anchorages", "berths", "ended_by",
-                "last_seen")
+# the static fields the store keeps of a vessel
+VESSEL_FIELDS = tuple(c.name for c in vessels.columns if c.name not in ("mmsi", "updated"))
+
 port_calls = Table(
     "port_calls", metadata,
     Column("call_id", String(120), primary_key=True),
@@ -184,9 +182,9 @@ class HistoryStore:
                     for m, s in states.items()], ("source", "mmsi"))
             if static:
                 self._upsert(conn, vessels, [
-                    {"mmsi": int(m), "updated": now, **{k: _clean(s.get(k)) for k in
-                     ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
-                      "destination")}} for m, s in static.items()], ("mmsi",))
+                    {"mmsi": int(m), "updated": now,
+                     **{k: _clean(s.get(k)) for k in VESSEL_FIELDS}}
+                    for m, s in static.items()], ("mmsi",))
             if watermark is not None:
                 self._upsert(conn, meta, [{"source": source, "key": "watermark",
                                            "value": repr(float(watermark))}], ("source", "key"))
