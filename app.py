@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -139,26 +140,21 @@ def create_app(config: Config | None = None) -> Dash:
     return app
 
 
+SUBCOMMANDS = {
+    "bench": "bench:run_bench",
+    "decode": "data_sources.decode_cli:main",
+    "feed": "data_sources.feed_emulator:main",
+    "port": "twin.port_cli:main",
+    "portcalls": "twin.history_cli:portcalls_main",
+    "history": "twin.history_cli:history_main",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bench"]:
-        from bench import run_bench
-        return run_bench(argv[1:])
-    if argv[:1] == ["decode"]:
-        from data_sources.decode_cli import main as decode_main
-        return decode_main(argv[1:])
-    if argv[:1] == ["history"]:
-        from twin.history_cli import history_main
-        return history_main(argv[1:])
-    if argv[:1] == ["portcalls"]:
-        from twin.history_cli import portcalls_main
-        return portcalls_main(argv[1:])
-    if argv[:1] == ["port"]:
-        from twin.port_cli import main as port_main
-        return port_main(argv[1:])
-    if argv[:1] == ["feed"]:
-        from data_sources.feed_emulator import main as feed_main
-        return feed_main(argv[1:])
+    if argv and argv[0] in SUBCOMMANDS:         # headless tools, imported only when used
+        module, function = SUBCOMMANDS[argv[0]].split(":")
+        return getattr(importlib.import_module(module), function)(argv[1:])
 
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
