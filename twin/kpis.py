@@ -16,6 +16,9 @@ import pandas as pd
 from .portcalls import PortCallRules, counted
 
 DAY = 86400.0
+# the columns of the calls table the KPIs read (PortCall.to_row / the store's port_calls)
+KPI_COLUMNS = ("kind", "category", "open", "stage", "arrival_port_area", "berth_arrival",
+               "berth_departure", "port_area_departure", "waiting_s", "berth_s", "port_time_s")
 CLEARANCE_SHARE = 0.10     # quay a ship needs: LOA + 10 % (PIANC / UNCTAD rule of thumb)
 
 
@@ -122,37 +125,33 @@ def port_kpis(calls: pd.DataFrame, start: float, end: float, now: float,
     of ``PortCall.to_row``; only counted calls (not transits; not service craft unless the
     rules say) enter."""
     rules = rules or PortCallRules()
-    if calls.empty:
-        c = calls
-    else:
-        c = calls[[counted(r, rules) for r in calls[["kind", "category"]].to_dict("records")]]
+    c = calls.reindex(columns=KPI_COLUMNS)          # an empty table still has its columns
+    if len(c):
+        c = c[[counted(r, rules) for r in c[["kind", "category"]].to_dict("records")]]
     days = max(0.0, min(end, now) - start) / DAY
 
     def within(col):
-        return c[(c[col] >= start) & (c[col] < end)] if len(c) else c
+        return c[(c[col] >= start) & (c[col] < end)]
 
     arrivals = within("arrival_port_area")
-    departures = within("port_area_departure")
-    waited = within("berth_arrival") if len(c) else c       # waits that ended in the period
-    at_berth_done = within("berth_departure") if len(c) else c
-    open_now = c[c["open"].astype(bool)] if len(c) else c
-    port_time = at_berth_done["port_time_s"] if len(at_berth_done) else pd.Series(dtype=float)
+    waited = within("berth_arrival")                 # waits that ended in the period
+    at_berth_done = within("berth_departure")
+    open_now = c[c["open"].astype(bool)]
+    port_time = at_berth_done["port_time_s"].dropna()
     return {
         "period_start": start, "period_end": end, "days": days,
         "calls": int(len(arrivals)),
         "arrivals_per_day": len(arrivals) / days if days else None,
-        "departures_per_day": len(departures) / days if days else None,
+        "departures_per_day": len(within("port_area_departure")) / days if days else None,
         "in_port_now": int(len(open_now)),
-        "at_anchor_now": int((open_now["stage"] == "at_anchorage").sum()) if len(open_now) else 0,
-        "at_berth_now": int((open_now["stage"] == "at_berth").sum()) if len(open_now) else 0,
-        "waiting_median_h": _h(_q(waited["waiting_s"], 0.5)) if len(waited) else None,
-        "waiting_p90_h": _h(_q(waited["waiting_s"], 0.9)) if len(waited) else None,
-        "waits": int(waited["waiting_s"].notna().sum()) if len(waited) else 0,
-        "berth_time_median_h": _h(_q(at_berth_done["berth_s"], 0.5)) if len(at_berth_done)
-        else None,
+        "at_anchor_now": int((open_now["stage"] == "at_anchorage").sum()),
+        "at_berth_now": int((open_now["stage"] == "at_berth").sum()),
+        "waiting_median_h": _h(_q(waited["waiting_s"], 0.5)),
+        "waiting_p90_h": _h(_q(waited["waiting_s"], 0.9)),
+        "waits": int(waited["waiting_s"].notna().sum()),
+        "berth_time_median_h": _h(_q(at_berth_done["berth_s"], 0.5)),
         "port_time_median_h": _h(_q(port_time, 0.5)),
-        "ship_days_per_call": (float(port_time.dropna().mean()) / DAY
-                               if port_time.notna().any() else None),
+        "ship_days_per_call": float(port_time.mean()) / DAY if len(port_time) else None,
     }
 
 

@@ -97,45 +97,43 @@ class PortCall:
     def _visits(self, kind: str) -> list:
         return [v for v in self.visits if v.kind == kind]
 
+    def _first(self, kind: str, attr: str, last: bool = False) -> float | None:
+        visits = self._visits(kind)
+        return getattr(visits[-1 if last else 0], attr) if visits else None
+
     @property
     def berth_arrival(self) -> float | None:
-        berths = self._visits("berth")
-        return berths[0].arrival if berths else None
+        return self._first("berth", "arrival")
 
     @property
     def berth_departure(self) -> float | None:
-        berths = self._visits("berth")
-        return berths[-1].departure if berths else None
+        return self._first("berth", "departure", last=True)
 
     @property
     def anchorage_arrival(self) -> float | None:
-        a = self._visits("anchorage")
-        return a[0].arrival if a else None
+        return self._first("anchorage", "arrival")
 
     @property
     def anchorage_departure(self) -> float | None:
-        a = self._visits("anchorage")
-        return a[0].departure if a else None
+        return self._first("anchorage", "departure")
+
+    def _end(self, visit: Visit, now: float | None) -> float:
+        """A stay's end; an open one counts up to ``now``."""
+        return visit.departure if visit.departure is not None else (now or self.last_seen)
 
     def waiting_s(self, now: float | None = None) -> float | None:
         """Time at anchor before the first berth (the whole anchorage time when it never
         berthed); an open stay counts up to ``now``."""
         first_berth = self.berth_arrival
-        total, any_ = 0.0, False
-        for v in self._visits("anchorage"):
-            if first_berth is not None and v.arrival >= first_berth:
-                break
-            end = v.departure if v.departure is not None else (now or self.last_seen)
-            total += max(0.0, end - v.arrival)
-            any_ = True
-        return total if any_ else None
+        waits = [max(0.0, self._end(v, now) - v.arrival) for v in self._visits("anchorage")
+                 if first_berth is None or v.arrival < first_berth]
+        return sum(waits) if waits else None
 
     def berth_s(self, now: float | None = None) -> float | None:
         berths = self._visits("berth")
         if not berths:
             return None
-        return sum(max(0.0, (v.departure if v.departure is not None else (now or self.last_seen))
-                       - v.arrival) for v in berths)
+        return sum(max(0.0, self._end(v, now) - v.arrival) for v in berths)
 
     def port_time_s(self) -> float | None:
         """Arrival at the port area -> last berth departure (closed berth stays only)."""
@@ -175,8 +173,7 @@ class PortCall:
         }
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        return d
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> "PortCall":
@@ -206,7 +203,9 @@ class _Track:
     stop_lat: float | None = None
     speed_kn: float | None = None
     call: PortCall | None = None
-    calls_made: int = 0
+
+
+_TRACK_FIELDS = frozenset(_Track.__dataclass_fields__) - {"call"}
 
 
 class PortCallTracker:
@@ -304,7 +303,6 @@ class PortCallTracker:
             self._open_call(tr, ts, observed=False, ship_type=ship_type)
 
     def _open_call(self, tr: _Track, ts: float, observed: bool, ship_type) -> None:
-        tr.calls_made += 1
         tr.in_port = True
         call_id = f"{self.source + ':' if self.source else ''}{tr.mmsi}:{int(ts)}"
         tr.call = PortCall(call_id=call_id, mmsi=tr.mmsi, arrival_port_area=ts,
@@ -392,7 +390,7 @@ class PortCallTracker:
         for d in states:
             d = dict(d)
             call = d.pop("call", None)
-            tr = _Track(**d)
+            tr = _Track(**{k: v for k, v in d.items() if k in _TRACK_FIELDS})  # older stores
             tr.call = PortCall.from_dict(call) if call else None
             self.tracks[tr.mmsi] = tr
 
