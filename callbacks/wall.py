@@ -84,14 +84,13 @@ def register(app, engine, port, cache) -> None:
 
     def history():
         """The loaded history's KPIs (they change only when history is loaded again)."""
-        key = "history-summary"
-        summary = cache.get(key)
-        if summary is None and store is not None:
-            sources = [s for s in store.sources() if s.startswith("history:")]
-            summary = history_summary(store, sources[0], port.geometry.berth_info) \
-                if sources else None
-            cache.set(key, summary, timeout=300)
-        return summary
+        if store is None:
+            return None
+        cached = cache.get("history-summary")       # a list: "no history" is cached too
+        if cached is None:
+            cached = [history_summary(store, port.geometry.berth_info)]
+            cache.set("history-summary", cached, timeout=300)
+        return cached[0]
 
     def port_layers(now: float) -> dict:
         """Occupied berths and anchorage queues, built once per moment for every screen."""
@@ -106,26 +105,24 @@ def register(app, engine, port, cache) -> None:
             cache.set(key, data, timeout=60)
         return data
 
-    @app.callback(Output(ids.PORT_PANEL, "children"), Input(ids.TICK, "n_intervals"),
-                  State(ids.LANG, "data"))
-    def update_port_panel(_n, lang):
-        live = activity.live_summary(engine.now()) if activity is not None else None
-        return port_panel(live, history(), port.timezone, lang, berth_names)
-
     @app.callback(
         Output(ids.KPI_STRIP, "children"),
         Output(ids.FEED_HEALTH, "children"),
         Output(ids.SOURCE_BANNER, "children"),
         Output(ids.CLOCK, "children"),
+        Output(ids.PORT_PANEL, "children"),
         Input(ids.TICK, "n_intervals"),
         State(ids.LANG, "data"),
     )
     def update_panels(_n, lang):
+        """Every HTML panel in one round trip a second."""
         snap = engine.snapshot()
+        live = activity.live_summary(snap.time) if activity is not None else None
         return (panels.kpi_strip(snap.counts(), lang),
                 panels.feed_health(engine.feed_health(), lang),
                 panels.source_banner(engine.primary, lang),
-                panels.clock(engine.display_time(), port.timezone, lang))
+                panels.clock(engine.display_time(), port.timezone, lang),
+                port_panel(live, history(), port.timezone, lang, berth_names))
 
     @app.callback(
         Output(ids.SELECTED, "data"),

@@ -38,16 +38,22 @@ def history_source(path) -> str:
     return f"history:{Path(path).name}"
 
 
+def calls_from_file(path, port: Port, rules: PortCallRules | None, rejects: Counter,
+                    source: str = ""):
+    """Positions of a file through the port-call tracker -> (fixes, static data, tracker)."""
+    df, static = load_positions(path, rejects)
+    ship_types = {m: s["ship_type"] for m, s in static.items() if s.get("ship_type")}
+    return df, static, run_batch(df, port.geometry, rules, ship_types, source=source)
+
+
 def load_history(store: HistoryStore, path, port: Port, rules: PortCallRules | None = None,
                  rejects: Counter | None = None) -> dict:
     """Load a position file into the store as source ``history:<file name>`` (replacing an
     earlier load of it): thinned positions, port calls, visits, tracker state, a KPI snapshot."""
     t0 = time.perf_counter()
     rejects = rejects if rejects is not None else Counter()
-    df, static = load_positions(path, rejects)
-    ship_types = {m: s["ship_type"] for m, s in static.items() if s.get("ship_type")}
     source = history_source(path)
-    tracker = run_batch(df, port.geometry, rules, ship_types, source=source)
+    df, static, tracker = calls_from_file(path, port, rules, rejects, source)
     thinning, kept, fixes = Thinning(), {}, []
     for m, t, x, y, sog, st in df.sort_values(["ts"], kind="stable")[
             ["mmsi", "ts", "lon", "lat", "sog", "nav_status"]].itertuples(index=False):
@@ -120,10 +126,8 @@ def portcalls_main(argv: list[str]) -> int:
                         help="include transits (no berth or anchorage stay)")
     args = parser.parse_args(argv)
     rejects: Counter = Counter()
-    df, static = load_positions(args.positions, rejects)
     port = Port.load(args.port)
-    ship_types = {m: s["ship_type"] for m, s in static.items() if s.get("ship_type")}
-    tracker = run_batch(df, port.geometry, None, ship_types)
+    df, static, tracker = calls_from_file(args.positions, port, None, rejects)
     now = float(df["ts"].max()) if len(df) else 0.0
     rows = [c.to_row(now) for c in tracker.all_calls()]
     if not args.all:

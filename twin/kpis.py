@@ -159,9 +159,15 @@ def _h(seconds):
     return None if seconds is None else seconds / 3600.0
 
 
-def history_summary(store, source: str, berth_info: dict, top: int = 5) -> dict | None:
-    """The KPIs of one loaded history source for the wall's port panel: the period, the KPI
-    snapshot and the most occupied berths."""
+def history_summary(store, berth_info: dict, source: str | None = None,
+                    top: int = 5) -> dict | None:
+    """The KPIs of a loaded history source (by default the first loaded) for the wall's port
+    panel: the period, the KPI snapshot and the most occupied berths. None without one."""
+    if source is None:
+        loaded = [s for s in store.sources() if s.startswith("history:")]
+        if not loaded:
+            return None
+        source = loaded[0]
     kpis = store.latest_kpis(source)
     if kpis is None:
         return None

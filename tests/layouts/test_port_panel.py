@@ -39,7 +39,7 @@ def test_port_panel_shows_live_counts_and_history_kpis(setup):
     port, activity, now, store, result = setup
     live = activity.live_summary(now)
     assert live["at_berth"] > 20 and live["in_port"] > live["at_berth"]
-    summary = history_summary(store, result["source"], port.geometry.berth_info)
+    summary = history_summary(store, port.geometry.berth_info, result["source"])
     text = _text(panels.port_panel(live, summary, port.timezone, "en"))
     assert f'"{live["at_berth"]}/{live["berths_total"]}"' in text
     assert "Median at berth" in text and "Busiest berths" in text
