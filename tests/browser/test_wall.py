@@ -60,19 +60,24 @@ def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser)
 
     card, clicked_category = click_biggest_ship(browser, on_miss=on_miss)
     assert card is not None, "three clicks on a ship opened no card"
-    mmsi_text = card.find_element(By.CSS_SELECTOR, ".field-mmsi").text
+    # The card is redrawn every second: read its fields in one go, not element by element
+    # (an element found before a redraw is stale after it).
+    mmsi_text, shown_name = browser.execute_script(
+        "const c = document.getElementById('vessel-card');"
+        "return [c.querySelector('.field-mmsi').textContent,"
+        "        c.querySelector('.card-name').textContent];")
     assert re.fullmatch(r"\d{9}", mmsi_text), mmsi_text
     truth = ny_vessels()
     mmsi = int(mmsi_text)
     assert mmsi in truth, f"card shows MMSI {mmsi}, which is not in the NY data"
     name, category = truth[mmsi]
-    assert card.find_element(By.CSS_SELECTOR, ".card-name").text == (name or "(no name)")
+    assert shown_name == (name or "(no name)")
     assert category == clicked_category, "the card is for another ship than the one clicked"
     set_overlays(browser, True)
     (ARTIFACTS / "wall-card.png").write_bytes(browser.get_screenshot_as_png())
 
     # Closing the card hides it again.
-    card.find_element(By.CSS_SELECTOR, ".card-close").click()
+    browser.find_element(By.CSS_SELECTOR, "#vessel-card .card-close").click()
     WebDriverWait(browser, 10).until(
         lambda d: d.find_element(By.ID, "vessel-card").get_attribute("hidden") is not None)
 
