@@ -213,8 +213,8 @@ def _terminals(gdf, report: list) -> gpd.GeoDataFrame:
 
 def init_package(out: Path, *, name: str, locode: str, timezone: str, bbox, coastline,
                  docks, anchorages, terminals=None, name_zh: str | None = None,
-                 language: str = "en", tide_stations=(), opts: BuildOptions | None = None
-                 ) -> list[str]:
+                 language: str = "en", tide_stations=(), opts: BuildOptions | None = None,
+                 zones=None) -> list[str]:
     """Write a complete port package to ``out``; returns the report (docks left out …)."""
     opts = opts or BuildOptions()
     out = Path(out)
@@ -232,6 +232,8 @@ def init_package(out: Path, *, name: str, locode: str, timezone: str, bbox, coas
     layers = {"land": land, "anchorages": anch, "berths": berths, "port_limits": limits}
     if terms is not None:
         layers["terminals"] = terms
+    if zones:                                  # regulated areas, taken as they are
+        layers["zones"] = _read(zones).clip(area).reset_index(drop=True)
     files = {}
     for layer, gdf in layers.items():
         file = f"{layer}.geojson"

@@ -29,6 +29,8 @@ def main(argv: list[str]) -> int:
                                                      "(USACE Navigation Units style)")
     init.add_argument("--anchorages", required=True, help="anchorage polygons")
     init.add_argument("--terminals", help="terminal areas (OSM industrial=port)")
+    init.add_argument("--zones", help="regulated areas: polygons with id, name, kind "
+                                      "(restricted / speed with speed_limit_kn)")
     init.add_argument("--tide-stations", nargs="*", default=[], help="NOAA/other station ids")
     init.add_argument("--snap-max-m", type=float, default=BuildOptions.snap_max_m)
     args = parser.parse_args(argv)
@@ -38,7 +40,8 @@ def main(argv: list[str]) -> int:
             args.out, name=args.name, name_zh=args.name_zh, locode=args.locode,
             timezone=args.timezone, language=args.language, bbox=tuple(args.bbox),
             coastline=args.coastline, docks=args.docks, anchorages=args.anchorages,
-            terminals=args.terminals, tide_stations=args.tide_stations,
+            terminals=args.terminals, zones=args.zones,
+            tide_stations=args.tide_stations,
             opts=BuildOptions(snap_max_m=args.snap_max_m))
         for line in report:
             print(f"note: {line}", file=sys.stderr)

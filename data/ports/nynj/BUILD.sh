@@ -9,4 +9,5 @@ python app.py port init --out data/ports/nynj \
   --terminals data/sources/nynj/nynj_industrial_port.geojson \
   --docks data/sources/nynj/nynj_nav_units_active.geojson \
   --anchorages data/sources/nynj/ny_federal_anchorages_33CFR110.155.geojson \
+  --zones data/sources/nynj/ny_security_zones_33CFR165.130.geojson \
   --tide-stations 8518750 8519483 8531680 8516945
