@@ -9,6 +9,7 @@
     python app.py port check DIR       validate a port package; `port init …` makes one
     python app.py portcalls --positions FILE --out calls.csv   port calls over a position file
     python app.py history load FILE    load a position file into the history store
+    python app.py alerts --positions FILE --out alerts.jsonl   the alert rules over a file
 
 ``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
 """
@@ -147,6 +148,7 @@ SUBCOMMANDS = {
     "port": "twin.port_cli:main",
     "portcalls": "twin.history_cli:portcalls_main",
     "history": "twin.history_cli:history_main",
+    "alerts": "twin.alerts.cli:main",
 }
 
 

@@ -32,6 +32,13 @@ def _suffix(path: Path) -> str:
     return name[:-3].rsplit(".", 1)[-1] if name.endswith(".gz") else path.suffix.lower()[1:]
 
 
+COLUMNS = ("mmsi", "ts", "lon", "lat", "sog", "cog", "heading", "nav_status")
+
+
+def _nan(value):
+    return np.nan if value is None else value
+
+
 def load_positions(path, rejects: Counter | None = None) -> tuple[pd.DataFrame, dict]:
     path = Path(path)
     rejects = rejects if rejects is not None else Counter()
@@ -42,9 +49,9 @@ def load_positions(path, rejects: Counter | None = None) -> tuple[pd.DataFrame, 
     kind = _suffix(path)
     if kind == "traj":
         df = read_traj(path, on_reject=on_reject)
-        df["sog"] = np.nan
-        df["nav_status"] = np.nan
-        return df[["mmsi", "ts", "lon", "lat", "sog", "nav_status"]], {}
+        for column in ("sog", "cog", "heading", "nav_status"):
+            df[column] = np.nan
+        return df[list(COLUMNS)], {}
     if kind == "csv":
         events = marinecadastre.load_file(path, source="file", on_reject=on_reject)
     else:
@@ -58,9 +65,8 @@ def load_positions(path, rejects: Counter | None = None) -> tuple[pd.DataFrame, 
                 if value is not None:
                     known[name] = value
         if isinstance(e, VesselReport):
-            rows.append((e.mmsi, e.ts, e.lon, e.lat,
-                         np.nan if e.sog is None else e.sog,
-                         np.nan if e.nav_status is None else e.nav_status))
-    df = pd.DataFrame.from_records(rows, columns=["mmsi", "ts", "lon", "lat", "sog", "nav_status"])
+            rows.append((e.mmsi, e.ts, e.lon, e.lat, _nan(e.sog), _nan(e.cog), _nan(e.heading),
+                         _nan(e.nav_status)))
+    df = pd.DataFrame.from_records(rows, columns=COLUMNS)
     df["mmsi"] = df["mmsi"].astype(np.int64)
     return df, static

@@ -41,6 +41,7 @@ class Port:
     view: dict
     language: str = "en"
     tide_stations: tuple = ()
+    alerts: dict = field(default_factory=dict)      # alerts.toml: rule thresholds, sectors
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     _geometry: "PortGeometry | None" = field(default=None, repr=False)
 
@@ -72,6 +73,12 @@ class Port:
             )
         except KeyError as exc:
             raise PortPackageError(f"{toml_path}: missing key {exc}") from None
+        alerts_path = path / "alerts.toml"
+        if alerts_path.is_file():
+            try:
+                port.alerts = tomllib.loads(alerts_path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise PortPackageError(f"{alerts_path}: {exc}") from None
         for layer, filename in meta.get("layers", {}).items():
             file = path / filename
             if not file.is_file():

@@ -1,0 +1,164 @@
+"""What the alert rules know: each fix located once (metres, berth, anchorage, zones, land),
+and a small memory per vessel (last fixes, speed, stop, static data).
+
+The rules never project or index geometry themselves: ``AlertContext.locate`` does it for a
+whole round at once (pyproj + shapely STRtree, vectorised), and every rule reads the result.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+
+from ..portcalls import MS_TO_KN
+from ..vessel_types import ship_category
+
+STATUS_AT_ANCHOR, STATUS_MOORED = 1, 5
+
+
+@dataclass(slots=True)
+class Fix:
+    mmsi: int
+    ts: float
+    lon: float
+    lat: float
+    x: float                      # metres, the port's UTM zone
+    y: float
+    sog: float | None             # reported, else implied (see ``speed``)
+    cog: float | None
+    heading: float | None
+    nav_status: int | None
+    berth: str | None
+    anchorage: str | None
+    in_port: bool
+    zones: tuple = ()             # zone ids the fix is inside
+    near_zones: tuple = ()        # zone ids within the exit margin (hysteresis)
+    shore_m: float = math.inf     # distance to land (inf: farther than the search radius)
+    implied: bool = False         # sog is implied from positions, not reported
+    check: str = "ok"             # position plausibility (see position_jump.Plausibility)
+    check_details: dict = field(default_factory=dict)
+
+
+@dataclass
+class VesselMemory:
+    mmsi: int
+    ship_type: int | None = None
+    length: float | None = None
+    ais_class: str | None = None
+    name: str | None = None
+    last: Fix | None = None
+    recent: deque = field(default_factory=lambda: deque(maxlen=8))   # accepted fixes
+
+    @property
+    def category(self) -> str:
+        return ship_category(self.ship_type, self.mmsi)
+
+    def speed(self) -> float | None:
+        return self.last.sog if self.last is not None else None
+
+
+@dataclass
+class Zone:
+    id: str
+    name: str
+    kind: str
+    speed_limit_kn: float | None
+    geometry: object             # metres
+
+
+class AlertContext:
+    """The port as the rules see it (zones, sectors, land, port limits) and the fleet's
+    memories. ``geometry`` is a ``twin.port.PortGeometry``."""
+
+    def __init__(self, geometry, zones=None, sectors=(), land=None, exit_margin_m: float = 50.0,
+                 shore_search_m: float = 1000.0, implied_min_dt_s: float = 30.0):
+        self.geometry = geometry
+        self.vessels: dict[int, VesselMemory] = {}
+        self.exit_margin_m = exit_margin_m
+        self.shore_search_m = shore_search_m
+        self.implied_min_dt_s = implied_min_dt_s
+        self.zones: list[Zone] = []
+        if zones is not None and len(zones):
+            z = zones.to_crs(geometry.crs)
+            for _, row in z.iterrows():
+                limit = row.get("speed_limit_kn")
+                self.zones.append(Zone(str(row["id"]), str(row.get("name") or row["id"]),
+                                       str(row.get("kind") or "restricted"),
+                                       None if limit is None or limit != limit else float(limit),
+                                       row.geometry))
+        self._zone_tree = shapely.STRtree([z.geometry for z in self.zones])
+        self._zone_near_tree = shapely.STRtree([z.geometry.buffer(exit_margin_m)
+                                                for z in self.zones])
+        self.zone_by_id = {z.id: z for z in self.zones}
+        land_parts = [] if land is None or not len(land) else list(
+            land.to_crs(geometry.crs).geometry)
+        self._land_tree = shapely.STRtree(land_parts)
+        self.sectors = []                      # (id, name, name_zh, polygon lon/lat)
+        for s in sectors:
+            poly = Polygon(s["polygon"])
+            if not poly.is_valid:
+                raise ValueError(f"alerts.toml: sector {s.get('id')!r}: polygon is not valid")
+            self.sectors.append((str(s["id"]), s.get("name", s["id"]),
+                                 s.get("name_zh", s.get("name", s["id"])), poly))
+
+    # ---- per round -----------------------------------------------------------------------
+    def locate(self, lons, lats, where=None) -> dict:
+        """Metres, berth/anchorage/port (reused from ``where`` when the caller has it), zones
+        and distance to land for many points at once."""
+        lons, lats = np.asarray(lons, float), np.asarray(lats, float)
+        if where is None:
+            where = self.geometry.locate(lons, lats)
+        x, y = self.geometry.to_metres(lons, lats)
+        pts = shapely.points(x, y)
+        n = len(pts)
+        zones = [()] * n
+        near = [()] * n
+        if self.zones:
+            zones = _members(self._zone_tree.query(pts, predicate="within"), n, self.zones)
+            near = _members(self._zone_near_tree.query(pts, predicate="within"), n, self.zones)
+        shore = np.full(n, math.inf)
+        if len(self._land_tree.geometries):
+            idx_pt, idx_land = self._land_tree.query_nearest(
+                pts, max_distance=self.shore_search_m, all_matches=False)
+            if len(idx_pt):
+                shore[idx_pt] = shapely.distance(pts[idx_pt],
+                                                 self._land_tree.geometries[idx_land])
+        return {**where, "x": x, "y": y, "zones": zones, "near_zones": near, "shore_m": shore}
+
+    def sector_of(self, lon: float, lat: float) -> str | None:
+        for sid, _, _, poly in self.sectors:
+            if shapely.contains_xy(poly, lon, lat):
+                return sid
+        return None
+
+    # ---- per fix -------------------------------------------------------------------------
+    def vessel(self, mmsi: int) -> VesselMemory:
+        v = self.vessels.get(mmsi)
+        if v is None:
+            v = self.vessels[mmsi] = VesselMemory(mmsi)
+        return v
+
+    def implied_motion(self, v: VesselMemory, ts: float, x: float, y: float
+                       ) -> tuple[float | None, float | None]:
+        """(knots, course in degrees) over the line from the latest accepted fix at least
+        ``implied_min_dt_s`` earlier — for feeds with positions only. Metres in the UTM zone:
+        at port scale within 0.1 % of pyproj.Geod, and the course within the grid convergence
+        (< 1 degree here)."""
+        for f in reversed(v.recent):
+            dt = ts - f.ts
+            if dt >= self.implied_min_dt_s:
+                dx, dy = x - f.x, y - f.y
+                return (math.hypot(dx, dy) / dt * MS_TO_KN,
+                        math.degrees(math.atan2(dx, dy)) % 360.0)
+        return None, None
+
+
+def _members(pairs, n: int, zones) -> list[tuple]:
+    out: list = [()] * n
+    for i, j in zip(*pairs):
+        out[i] = out[i] + (zones[j].id,)
+    return out

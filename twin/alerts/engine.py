@@ -1,0 +1,376 @@
+"""The alert engine: rules over every fix and every round, and the alerts' lifecycle.
+
+Lifecycle (docs/definitions.md, "Alerts"):
+
+* a **state** alert is raised when its condition first holds and stays while it holds; after
+  the condition has been gone for the rule's ``clear_s`` it clears by itself (``end``);
+* an **event** alert stays until an operator acknowledges it;
+* one rule + one subject (vessel or pair) within ``incident_window_min`` of its last occurrence
+  is **one incident**: the repeat joins it (``occurrences`` + 1) and keeps its
+  acknowledgement, so a ship yawing in and out of a zone does not alarm again after an
+  operator has acknowledged it (the OpenCPN #4872 complaint);
+* **silencing** a vessel for N minutes keeps its alerts out of the ticker (they are still
+  recorded); **exclusions** per rule (MMSIs, ship-type categories) mean the rule does not
+  look at that vessel at all;
+* each alert has a **severity** (alarm / warning / caution, per rule) and the **sector** its
+  first position lies in.
+
+``update`` / ``tick`` are fed by the twin's engine (live) or by ``run_alerts`` over a file
+(batch): the same code. Changed alerts and silences are collected for the history store and
+written with the engine's round (``take_changes``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from data_sources.events import StaticReport, VesselReport
+
+from .ais_gap import AisGap
+from .anchor_drag import AnchorDrag
+from .anchoring import UnauthorisedAnchoring
+from .close_quarters import CloseQuarters
+from .collision import CollisionRisk
+from .context import AlertContext, Fix
+from .distress import Distress
+from .identity import IdentityConflict
+from .model import EVENT, SEVERITY_RANK, STATE, Alert, Condition, split_settings, subject_key
+from .position_jump import JUMP, MOVED, OK, SECOND, Plausibility, PositionJump
+from .zone_entry import ZoneEntry
+from .zone_speed import ZoneSpeed
+
+log = logging.getLogger(__name__)
+
+RULES = {r.name: r for r in (CollisionRisk, CloseQuarters, ZoneEntry, ZoneSpeed,
+                             UnauthorisedAnchoring, AnchorDrag, AisGap, PositionJump,
+                             IdentityConflict, Distress)}
+# rules that also look at reports the plausibility check did not accept into the track
+ALL_FIXES = ("position_jump", "identity", "distress")
+TOP_LEVEL = ("incident_window_min", "exit_margin_m", "forget_after_h", "sectors")
+
+
+@dataclass
+class Silence:
+    mmsi: int
+    until: float
+    by: str | None = None
+    comment: str | None = None
+    created: float | None = None
+
+
+class AlertEngine:
+    def __init__(self, port, config: dict | None = None, source: str = "live",
+                 keep_all: bool = False):
+        config = dict(port.alerts if config is None else config)
+        unknown = set(config) - set(TOP_LEVEL) - set(RULES)
+        if unknown:
+            raise ValueError(f"alerts.toml: unknown keys {sorted(unknown)} "
+                             f"(rules: {sorted(RULES)})")
+        self.source = source
+        self.window_s = float(config.get("incident_window_min", 30)) * 60
+        self.forget_s = float(config.get("forget_after_h", 6)) * 3600
+        self.ctx = AlertContext(port.geometry, zones=port.layer("zones"),
+                                sectors=config.get("sectors", ()), land=port.layer("land"),
+                                exit_margin_m=float(config.get("exit_margin_m", 50)))
+        self.rules = []
+        for name, cls in RULES.items():
+            settings, params = split_settings(config.get(name), cls.default_severity,
+                                              f"alerts.toml [{name}]")
+            if settings.enabled:
+                self.rules.append(cls(settings, params))
+        jump = next((r for r in self.rules if r.name == "position_jump"), None)
+        jp = jump.p if jump else PositionJump.Params()
+        self.plausibility = Plausibility(jp.max_speed_kn, jp.min_jump_m)
+        self.live: dict[tuple, Alert] = {}          # (rule, subject) -> latest incident
+        self.by_id: dict[str, Alert] = {}
+        self.silences: dict[int, Silence] = {}
+        self._clearing: dict[tuple, float] = {}     # (alert id, qualifier) -> since
+        self._dirty: set[str] = set()
+        self._dirty_silences: set[int] = set()
+        self._lock = threading.RLock()
+        self.now: float | None = None
+        self.raised = 0                             # incidents raised since start
+        self.archive: list[Alert] | None = [] if keep_all else None   # batch: every alert
+
+    # ---- input ---------------------------------------------------------------------------
+    def update(self, events, where: dict | None = None) -> int:
+        """One round of events (sorted or not). ``where`` = PortGeometry.locate of the round's
+        VesselReports in ts order, when the caller has it already."""
+        reports = []
+        for e in events:
+            if isinstance(e, StaticReport) or (isinstance(e, VesselReport) and e.static):
+                self._remember(e)
+            if isinstance(e, VesselReport):
+                reports.append(e)
+        if not reports:
+            return 0
+        reports.sort(key=lambda r: r.ts)
+        loc = self.ctx.locate([r.lon for r in reports], [r.lat for r in reports], where)
+        with self._lock:
+            for i, r in enumerate(reports):
+                self.apply_fix(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.cog, r.heading,
+                               r.nav_status, located_row(loc, i))
+        return len(reports)
+
+    def _remember(self, e) -> None:
+        v = self.ctx.vessel(e.mmsi)
+        for attr, field in (("ship_type", "ship_type"), ("length", "length"),
+                            ("ais_class", "ais_class"), ("name", "name")):
+            value = getattr(e, field, None)
+            if value is not None:
+                setattr(v, attr, value)
+
+    def apply_fix(self, mmsi, ts, lon, lat, sog, cog, heading, nav_status, loc: tuple) -> None:
+        berth, anchorage, in_port, x, y, zones, near, shore = loc
+        v = self.ctx.vessel(mmsi)
+        check, details = self.plausibility.check(mmsi, ts, x, y, lon, lat)
+        accepted = check in (OK, MOVED)
+        if check == MOVED:
+            v.recent.clear()
+        implied = sog is None
+        if accepted and (sog is None or cog is None):
+            speed, course = self.ctx.implied_motion(v, ts, x, y)
+            sog = speed if sog is None else sog
+            cog = course if cog is None and speed is not None and speed >= 0.5 else cog
+        fix = Fix(mmsi, ts, lon, lat, x, y, sog, cog, heading, nav_status, berth, anchorage,
+                  bool(in_port), zones, near, shore, implied, check, details)
+        if accepted:
+            if v.last is not None and ts < v.last.ts:
+                return                                  # late duplicate: already past it
+            v.recent.append(fix)
+            v.last = fix
+        for rule in self.rules:
+            if (accepted or rule.name in ALL_FIXES) and rule.applies(v):
+                for c in rule.on_fix(fix, v, self.ctx):
+                    self._handle(rule, c)
+
+    def tick(self, now: float) -> None:
+        """Once a round: pair and silence rules, clearing of state alerts, forgetting."""
+        with self._lock:
+            self.now = now
+            for rule in self.rules:
+                for c in rule.on_tick(now, self.ctx):
+                    self._handle(rule, c)
+            for (alert_id, qualifier), since in list(self._clearing.items()):
+                alert = self.by_id.get(alert_id)
+                rule = self._rule(alert.rule) if alert else None
+                if alert is None or now - since >= (rule.clear_s if rule else 0):
+                    self._clear(alert, qualifier, since)
+            for key, alert in list(self.live.items()):
+                if not alert.open and now - (alert.end or alert.last) > self.window_s:
+                    del self.live[key]                  # final: stored, no longer joinable
+                    self.by_id.pop(alert.alert_id, None)
+            for mmsi in [m for m, v in self.ctx.vessels.items()
+                         if v.last is not None and now - v.last.ts > self.forget_s]:
+                del self.ctx.vessels[mmsi]
+                self.plausibility.forget(mmsi)
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def _rule(self, name: str):
+        return next((r for r in self.rules if r.name == name), None)
+
+    def _handle(self, rule, c: Condition) -> None:
+        key = (rule.name, subject_key(c.mmsi, c.other))
+        alert = self.live.get(key)
+        if not c.active:
+            if alert is not None and c.qualifier in alert.holding:
+                clearing = (alert.alert_id, c.qualifier)
+                self._clearing.setdefault(clearing, c.ts)
+                if c.ts - self._clearing[clearing] >= rule.clear_s:
+                    self._clear(alert, c.qualifier, self._clearing[clearing])
+            return
+        if alert is not None and self._joins(alert, c.ts):
+            self._join(rule, alert, c)
+        else:
+            self._raise(rule, key, c)
+
+    def _joins(self, alert: Alert, ts: float) -> bool:
+        if alert.open:
+            return True
+        return ts - (alert.end if alert.kind == STATE and alert.end else alert.last) \
+            <= self.window_s
+
+    def _raise(self, rule, key, c: Condition) -> None:
+        alert = Alert(
+            alert_id=f"{rule.name}:{key[1]}:{int(c.ts)}", rule=rule.name, kind=rule.kind,
+            severity=rule.settings.severity, mmsi=min(c.mmsi, c.other) if c.other else c.mmsi,
+            other_mmsi=max(c.mmsi, c.other) if c.other else None, start=c.ts, last=c.ts,
+            lon=c.lon, lat=c.lat, sector=self.ctx.sector_of(c.lon, c.lat),
+            details=dict(c.details), holding=[c.qualifier] if rule.kind == STATE else [])
+        self.live[key] = self.by_id[alert.alert_id] = alert
+        self._dirty.add(alert.alert_id)
+        self.raised += 1
+        if self.archive is not None:
+            self.archive.append(alert)
+
+    def _join(self, rule, alert: Alert, c: Condition) -> None:
+        self._clearing.pop((alert.alert_id, c.qualifier), None)
+        changed = False
+        if rule.kind == EVENT:
+            alert.occurrences += 1
+            changed = True
+        elif c.qualifier not in alert.holding:
+            if not alert.holding:                   # it had cleared: a repeat
+                alert.occurrences += 1
+                alert.end = None
+            alert.holding.append(c.qualifier)
+            changed = True
+        if c.ts > alert.last:
+            alert.last = c.ts
+            alert.lon, alert.lat = c.lon, c.lat
+            if changed or c.details.keys() != alert.details.keys():
+                alert.details = dict(c.details)
+        if changed:
+            alert.details = dict(c.details)
+            self._dirty.add(alert.alert_id)
+
+    def _clear(self, alert: Alert | None, qualifier: str, since: float) -> None:
+        if alert is None:
+            return
+        self._clearing.pop((alert.alert_id, qualifier), None)
+        if qualifier in alert.holding:
+            alert.holding.remove(qualifier)
+            if not alert.holding:
+                alert.end = since
+            self._dirty.add(alert.alert_id)
+
+    # ---- operators -----------------------------------------------------------------------
+    def acknowledge(self, alert_id: str, operator: str, comment: str = "",
+                    now: float | None = None) -> Alert | None:
+        """Acknowledge an incident (event alerts close; state alerts stay while they hold
+        but no longer call for attention, and their repeats join acknowledged)."""
+        if not operator or not operator.strip():
+            raise ValueError("an acknowledgement needs the operator's name")
+        with self._lock:
+            alert = self.by_id.get(alert_id)
+            if alert is None or alert.acked:
+                return alert
+            now = self.now if now is None else now
+            alert.acked_at, alert.acked_by = now, operator.strip()
+            alert.ack_comment = (comment or "").strip() or None
+            if alert.kind == EVENT:
+                alert.end = now
+            self._dirty.add(alert_id)
+            return alert
+
+    def silence(self, mmsi: int, minutes: float, operator: str, comment: str = "",
+                now: float | None = None) -> Silence:
+        if minutes <= 0:
+            raise ValueError("silence for a positive number of minutes")
+        with self._lock:
+            now = self.now if now is None else now
+            s = self.silences[int(mmsi)] = Silence(int(mmsi), now + minutes * 60,
+                                                   (operator or "").strip() or None,
+                                                   (comment or "").strip() or None, now)
+            self._dirty_silences.add(int(mmsi))
+            return s
+
+    def is_silenced(self, alert: Alert, now: float) -> bool:
+        return any(self.silences.get(m) is not None and self.silences[m].until > now
+                   for m in alert.vessels())
+
+    # ---- reading (views, CLI) ------------------------------------------------------------
+    def open_alerts(self, now: float | None = None, sectors=None) -> list[Alert]:
+        """Open alerts, most severe and newest first; ``sectors`` limits them to those."""
+        with self._lock:
+            alerts = [a for a in self.live.values() if a.open
+                      and (not sectors or a.sector in sectors)]
+        return sorted(alerts, key=lambda a: (SEVERITY_RANK[a.severity], -a.last))
+
+    def attention(self, now: float, sectors=None) -> list[Alert]:
+        """What the ticker shows: open, not acknowledged, not silenced."""
+        return [a for a in self.open_alerts(now, sectors)
+                if not a.acked and not self.is_silenced(a, now)]
+
+    def highlighted(self, now: float) -> dict[int, str]:
+        """mmsi -> the most severe open alert's severity (for the map)."""
+        out: dict[int, str] = {}
+        for a in self.open_alerts(now):
+            for m in a.vessels():
+                if m not in out or SEVERITY_RANK[a.severity] < SEVERITY_RANK[out[m]]:
+                    out[m] = a.severity
+        return out
+
+    def all_alerts(self) -> list[Alert]:
+        """Every alert raised (batch engines, ``keep_all``), else the ones still live."""
+        with self._lock:
+            return list(self.archive if self.archive is not None else self.by_id.values())
+
+    # ---- history store -------------------------------------------------------------------
+    def take_changes(self) -> tuple[list[dict], list[dict]]:
+        """Rows of the alerts and silences changed since the last call (for one write)."""
+        with self._lock:
+            alerts = [self.by_id[i].to_row() for i in self._dirty if i in self.by_id]
+            silences = [asdict(self.silences[m]) for m in self._dirty_silences
+                        if m in self.silences]
+            self._dirty.clear()
+            self._dirty_silences.clear()
+        return alerts, silences
+
+    def put_back(self, alerts: list[dict], silences: list[dict]) -> None:
+        """A failed write: mark them changed again (the current values are written next)."""
+        with self._lock:
+            self._dirty.update(r["alert_id"] for r in alerts)
+            self._dirty_silences.update(r["mmsi"] for r in silences)
+
+    def restore(self, alerts: list[dict], silences: list[dict], now: float | None) -> int:
+        """Open and still-joinable incidents and running silences from the store."""
+        with self._lock:
+            for row in alerts:
+                a = Alert.from_row(row)
+                if not a.open and now is not None and \
+                        now - (a.end or a.last) > self.window_s:
+                    continue
+                key = (a.rule, a.subject())
+                old = self.live.get(key)
+                if old is None or old.start <= a.start:
+                    self.live[key] = a
+                self.by_id[a.alert_id] = a
+            for row in silences:
+                s = Silence(**row)
+                if now is None or s.until > now:
+                    self.silences[s.mmsi] = s
+            self.now = now
+            return len(self.by_id)
+
+
+def located_row(loc: dict, i: int) -> tuple:
+    return (loc["berth"][i], loc["anchorage"][i], loc["in_port"][i], float(loc["x"][i]),
+            float(loc["y"][i]), loc["zones"][i], loc["near_zones"][i], float(loc["shore_m"][i]))
+
+
+def run_alerts(fixes, port, config: dict | None = None, static=None, source: str = "batch",
+               tick_s: float = 10.0) -> AlertEngine:
+    """The alert engine over a fixes table (mmsi, ts, lon, lat[, sog, cog, heading,
+    nav_status]) in time order, ticking every ``tick_s`` of data time — what the live engine
+    does, without the wait. ``static``: mmsi -> {ship_type, length, ais_class, name}."""
+    engine = AlertEngine(port, config, source=source, keep_all=True)
+    for mmsi, fields in (static or {}).items():
+        v = engine.ctx.vessel(int(mmsi))
+        for k in ("ship_type", "length", "ais_class", "name"):
+            value = fields.get(k)
+            if value is not None and value == value:
+                setattr(v, k, value)
+    df = fixes.sort_values("ts", kind="stable").reset_index(drop=True)
+    if df.empty:
+        return engine
+    loc = engine.ctx.locate(df["lon"].to_numpy(), df["lat"].to_numpy())
+    cols = [df[c].to_numpy() if c in df else np.full(len(df), np.nan)
+            for c in ("mmsi", "ts", "lon", "lat", "sog", "cog", "heading", "nav_status")]
+    next_tick = float(cols[1][0])
+    for i, (m, t, x, y, s, c, h, n) in enumerate(zip(*cols)):
+        t = float(t)
+        while t >= next_tick:
+            engine.tick(next_tick)
+            next_tick += tick_s
+        engine.apply_fix(int(m), t, float(x), float(y), _num(s), _num(c), _num(h),
+                         None if n != n else int(n), located_row(loc, i))
+    engine.tick(next_tick)
+    return engine
+
+
+def _num(v):
+    return None if v is None or v != v else float(v)
