@@ -34,6 +34,7 @@ from layouts import wall
 from layouts.i18n import normalise_language
 from twin.config import ROOT, Config
 from twin.activity import PortActivity
+from twin.alerts import AlertEngine
 from twin.engine import Engine
 from twin.history import HistoryStore, recent_reports
 from twin.history_cli import history_source, load_history, open_store
@@ -87,7 +88,9 @@ def build_engine(config: Config, port: Port | None = None,
     state = FleetState(trail_s=config.trail_minutes * 60, expire_s=config.expire_minutes * 60)
     activity = None
     if port is not None:
-        activity = PortActivity(port.geometry, store=store, source=f"live:{source.source_id}")
+        live = f"live:{source.source_id}"
+        activity = PortActivity(port.geometry, store=store, source=live,
+                                alerts=AlertEngine(port, source=live))
         restored = activity.restore()
         if restored and activity.watermark:
             # the live picture as it was: positions (and trails) of the last minutes

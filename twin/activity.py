@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 class PortActivity:
     def __init__(self, geometry, rules: PortCallRules | None = None,
                  store: HistoryStore | None = None, source: str = "live",
-                 thinning: Thinning | None = None):
+                 thinning: Thinning | None = None, alerts=None):
         self.geometry = geometry
+        self.alerts = alerts            # twin.alerts.AlertEngine, fed the same located fixes
         self.store = store
         self.source = source
         self.thinning = thinning or Thinning()
@@ -57,6 +58,11 @@ class PortActivity:
         with self._lock:
             self.tracker.restore(states)
             self.watermark = self.watermark_restored = self.store.watermark(self.source)
+            if self.alerts is not None:
+                since = None if self.watermark is None else \
+                    self.watermark - self.alerts.window_s
+                self.alerts.restore(self.store.alerts(self.source, since, live_only=True),
+                                    self.store.silences(self.source), self.watermark)
             for _, row in self.store.static().iterrows():
                 if row["ship_type"] == row["ship_type"] and row["ship_type"] is not None:
                     self._ship_type[int(row["mmsi"])] = int(row["ship_type"])
@@ -71,6 +77,8 @@ class PortActivity:
                 if isinstance(e, (VesselReport, StaticReport)):
                     self._remember_static(e)
             if not reports:
+                if self.alerts is not None:
+                    self.alerts.update(events)          # static data only
                 return 0
             reports.sort(key=lambda r: r.ts)
             where = self.geometry.locate([r.lon for r in reports], [r.lat for r in reports])
@@ -81,7 +89,14 @@ class PortActivity:
                        bool(in_port), bool(near), self._ship_type.get(r.mmsi))
                 self._thin(r)
             self.watermark = max(self.watermark or reports[-1].ts, reports[-1].ts)
+        if self.alerts is not None:
+            self.alerts.update(events, where)
         return len(reports)
+
+    def tick(self, now: float) -> None:
+        """Once a round, after the events: the alert rules that watch time and pairs."""
+        if self.alerts is not None:
+            self.alerts.tick(now)
 
     def _remember_static(self, e) -> None:
         fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}
@@ -106,6 +121,7 @@ class PortActivity:
         all for the next try (and is counted); nothing already committed is touched."""
         if self.store is None:
             return True
+        alert_rows, silences = self.alerts.take_changes() if self.alerts is not None else ([], [])
         with self._lock:
             fixes, calls = list(self._fixes), list(self._changed.values())
             dirty = set(self.tracker.dirty)
@@ -127,12 +143,15 @@ class PortActivity:
                                                 self.tracker.rules))
             except Exception:
                 log.exception("KPI snapshot failed")
-        if not (fixes or calls or states or static):
+        if not (fixes or calls or states or static or alert_rows or silences):
             return True
         try:
             self.store.write_round(self.source, fixes=fixes, calls=calls, states=states,
-                                   static=static, watermark=watermark, now=now)
+                                   static=static, watermark=watermark, now=now,
+                                   alert_rows=alert_rows, silences=silences)
         except Exception:
+            if self.alerts is not None:
+                self.alerts.put_back(alert_rows, silences)
             self.write_errors += 1
             log.exception("history write failed; keeping the round for the next try")
             return False

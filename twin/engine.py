@@ -67,6 +67,7 @@ class Engine:
                     applied += len(events)
             now = self.now()
             if self.activity is not None:
+                self.activity.tick(now)       # alerts on pairs and silences
                 self.activity.flush(now)      # one transaction per round
             if now - self._last_expire > 60:
                 self.state.expire(now)

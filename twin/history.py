@@ -3,7 +3,8 @@
 Tables: ``positions`` (thinned), ``vessels`` (static data), ``port_calls`` (stage timestamps),
 ``visits`` (berth and anchorage stays = occupancy intervals), ``tracker_state`` (what the
 port-call tracker knows of each vessel, so a restarted engine resumes open calls),
-``kpi_snapshots`` and ``meta`` (per source: the time up to which everything is committed).
+``kpi_snapshots``, ``alerts`` (incidents with their acknowledgement), ``alert_silences`` and
+``meta`` (per source: the time up to which everything is committed).
 
 Everything one engine round produced is written in **one transaction**: positions, changed
 calls with their visits, tracker state and the watermark commit together or not at all, so a
@@ -106,6 +107,32 @@ meta = Table(
 )
 
 
+alerts = Table(
+    "alerts", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("alert_id", String(160), primary_key=True),
+    Column("rule", String(40), nullable=False), Column("kind", String(8), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("mmsi", Integer, nullable=False), Column("other_mmsi", Integer),
+    Column("start", Float, nullable=False), Column("last", Float, nullable=False),
+    Column("end", Float), Column("open", Boolean),
+    Column("lon", Float), Column("lat", Float), Column("sector", String(40)),
+    Column("details", JSON), Column("holding", JSON), Column("occurrences", Integer),
+    Column("acked_at", Float), Column("acked_by", String(80)), Column("ack_comment", String(400)),
+    Index("ix_alerts_source_start", "source", "start"),
+)
+
+alert_silences = Table(
+    "alert_silences", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("mmsi", Integer, primary_key=True),
+    Column("until", Float, nullable=False), Column("by", String(80)),
+    Column("comment", String(400)), Column("created", Float),
+)
+
+ALERT_COLUMNS = tuple(c.name for c in alerts.columns if c.name != "source")
+
+
 @dataclass
 class Thinning:
     """Which fixes the store keeps: the first of a vessel, then one when ``min_interval_s`` has
@@ -169,9 +196,11 @@ class HistoryStore:
 
     def write_round(self, source: str, *, fixes: list[dict] = (), calls: list[PortCall] = (),
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
-                    watermark: float | None = None, now: float | None = None) -> None:
+                    watermark: float | None = None, now: float | None = None,
+                    alert_rows: list[dict] = (), silences: list[dict] = ()) -> None:
         """Everything of one engine round, in one transaction."""
         with self.engine.begin() as conn:
+            self._write_alerts(conn, source, alert_rows, silences)
             if fixes:
                 conn.execute(positions.insert(), [
                     {"source": source, **{k: _clean(v) for k, v in f.items()}} for f in fixes])
@@ -208,10 +237,46 @@ class HistoryStore:
         if vrows:
             conn.execute(visits.insert(), vrows)
 
+    def _write_alerts(self, conn, source: str, rows, silences) -> None:
+        self._upsert(conn, alerts, [{"source": source, **{k: _jsonable(r.get(k))
+                                                          for k in ALERT_COLUMNS}}
+                                    for r in rows], ("source", "alert_id"))
+        self._upsert(conn, alert_silences, [{"source": source, **s} for s in silences],
+                     ("source", "mmsi"))
+
+    def write_alerts(self, source: str, rows: list[dict], silences: list[dict] = ()) -> None:
+        """Alerts and silences on their own (an operator's acknowledgement, the CLI)."""
+        with self.engine.begin() as conn:
+            self._write_alerts(conn, source, rows, silences)
+
+    def alerts(self, source: str | None = None, since: float | None = None,
+               live_only: bool = False) -> list[dict]:
+        """Alert rows, oldest first; ``live_only``: open ones, and closed ones whose last
+        occurrence or end is at or after ``since`` (still joinable)."""
+        q = select(alerts)
+        if source is not None:
+            q = q.where(alerts.c.source == source)
+        if live_only:
+            q = q.where(alerts.c.open | (alerts.c.last >= (since or 0))
+                        | (alerts.c.end >= (since or 0)))
+        elif since is not None:
+            q = q.where(alerts.c.last >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(alerts.c.start)).mappings().all()
+        return [{k: (json.loads(v) if k in ("details", "holding") and isinstance(v, str) else v)
+                 for k, v in r.items()} for r in rows]
+
+    def silences(self, source: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(alert_silences).where(
+                alert_silences.c.source == source)).mappings().all()
+        return [{k: v for k, v in r.items() if k != "source"} for r in rows]
+
     def replace_source(self, source: str) -> None:
         """Forget everything of one source (before loading a file again)."""
         with self.engine.begin() as conn:
-            for table in (positions, port_calls, visits, tracker_state, kpi_snapshots, meta):
+            for table in (positions, port_calls, visits, tracker_state, kpi_snapshots, meta,
+                          alerts, alert_silences):
                 conn.execute(delete(table).where(table.c.source == source))
 
     def write_kpis(self, source: str, ts: float, kpis: dict) -> None:
