@@ -5,9 +5,10 @@ import logging
 
 from dash import Input, Output, State, ctx, no_update
 
+from callbacks import alerts as alert_callbacks
 from layouts import ids, map_layers, panels
-from layouts.map_layers import (SELECTION, VesselLayers, build_vessel_layers,
-                                port_activity_layers, selection_layer)
+from layouts.map_layers import (ALERT_RINGS, SELECTION, VesselLayers, alert_layer,
+                                build_vessel_layers, port_activity_layers, selection_layer)
 from layouts.panels import port_panel
 from twin.kpis import history_summary
 from layouts.wall import legend
@@ -68,8 +69,9 @@ def register(app, engine, port, cache) -> None:
         snap = engine.snapshot()            # one moment for the layers and the ring
         token, layers = live_layers(snap, cache, mode or "type")
         ring = selection_layer(snap.vessels, selected)
-        # one layer_data update per refresh: vessels, selection ring and the port's layers
-        return {**layers.data, SELECTION: ring, **port_layers(snap.time)}, token
+        # one layer_data update per refresh: vessels, rings and the port's layers
+        return {**layers.data, SELECTION: ring, ALERT_RINGS: alert_rings(snap),
+                **port_layers(snap.time)}, token
 
     @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
                   State(ids.LANG, "data"))
@@ -77,6 +79,11 @@ def register(app, engine, port, cache) -> None:
         return legend(mode or "type", lang)
 
     activity = engine.activity
+    alerts = activity.alerts if activity is not None else None
+
+    def alert_rings(snap) -> dict:
+        return alert_layer(snap.vessels, alerts.highlighted(snap.time) if alerts else {})
+
     paths = map_layers.berth_paths(port)
     centres = map_layers.anchorage_centres(port)
     berth_names = {b: i.get("name") for b, i in port.geometry.berth_info.items()}
@@ -123,6 +130,8 @@ def register(app, engine, port, cache) -> None:
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
                 port_panel(live, history(), port.timezone, lang, berth_names))
+
+    alert_callbacks.register(app, engine, port)
 
     @app.callback(
         Output(ids.SELECTED, "data"),

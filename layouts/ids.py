@@ -15,3 +15,12 @@ CLOCK = "clock"
 LEGEND = "legend"
 PORT_PANEL = "port-panel"            # port now + history KPIs
 PORT_LAYERS = "port-layers-tick"
+ALERT_TICKER = "alert-ticker"        # the most urgent alert to acknowledge
+ALERT_LIST = "alert-list"
+ALERT_OPERATOR = "alert-operator"    # Input: who acknowledges (remembered in the browser)
+ALERT_COMMENT = "alert-comment"
+ALERT_STATUS = "alert-status"        # what the last acknowledge / silence did
+ALERT_SECTORS = "alert-sectors"      # Dropdown: the sectors this operator watches
+ALERT_SIG = "alert-signature"        # dcc.Store: what the list shows (redrawn on change only)
+# pattern-matching ids of the buttons in each alert row: {"type": ..., "index": alert id}
+ALERT_ACK, ALERT_SILENCE, ALERT_GO = "alert-ack", "alert-silence", "alert-go"

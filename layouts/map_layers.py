@@ -24,6 +24,7 @@ VESSELS = "vessels"              # to-scale footprints (vessels with known dimen
 MARKERS = "vessel-markers"       # a dot for every vessel (the marker where dimensions are unknown)
 TRAILS = "trails"
 SELECTION = "selection"          # a ring around the vessel whose card is open
+ALERT_RINGS = "alert-rings"      # a ring around every vessel with an open alert
 STATIONS = "stations"            # aids to navigation (AIS type 21) and base stations (type 4)
 ANCHORAGE_LABELS = "anchorage-labels"
 BERTHS = "berths"                # every quay, drawn free
@@ -161,6 +162,9 @@ def vessel_layers() -> list[dict]:
         _spec(pdk.Layer("ScatterplotLayer", [], id=STATIONS, radius_units="pixels",
                         get_radius=5, stroked=True, line_width_units="pixels", get_line_width=1.5,
                         pickable=False)),
+        _spec(pdk.Layer("ScatterplotLayer", [], id=ALERT_RINGS, radius_units="pixels",
+                        get_radius=24, filled=False, stroked=True, line_width_units="pixels",
+                        get_line_width=4, get_line_color="color", pickable=False)),
         _spec(pdk.Layer("ScatterplotLayer", [], id=SELECTION, radius_units="pixels",
                         get_radius=16, filled=False, stroked=True, line_width_units="pixels",
                         get_line_width=2.5, get_line_color=[*theme.SELECTED, 255],
@@ -224,6 +228,17 @@ def stations_layer(stations: pd.DataFrame) -> dict:
         "getPosition": stations[["lon", "lat"]].to_numpy(dtype=float).astype(np.float32)
         if n else np.zeros((0, 2), np.float32),
         "getFillColor": fill, "getLineColor": line})
+
+
+def alert_layer(df: pd.DataFrame, highlighted: dict[int, str]) -> dict:
+    """Binary data for the alert rings: every vessel with an open alert, coloured by the most
+    severe one."""
+    rows = df.loc[df["mmsi"].isin(list(highlighted)), ["mmsi", "lon", "lat"]]
+    colours = np.array([[*theme.ALERT_COLOURS[highlighted[int(m)]], 255] for m in rows["mmsi"]],
+                       dtype=np.uint8).reshape(-1, 4)
+    return binary_data(length=len(rows), attributes={
+        "getPosition": rows[["lon", "lat"]].to_numpy().astype(np.float32),
+        "getLineColor": colours})
 
 
 def selection_layer(df: pd.DataFrame, mmsi: int | None) -> dict:

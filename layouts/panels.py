@@ -220,3 +220,99 @@ def port_call_rows(call: dict | None, tz: str, lang: str, berth_names: dict) -> 
             html.Dl([el for key, value in rows
                      for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
                     className="card-fields")]
+
+
+# ---- alerts ------------------------------------------------------------------------------
+SILENCE_MINUTES = 30
+
+
+def _vessel_label(mmsi: int, names: dict) -> str:
+    name = names.get(mmsi)
+    return f"{name} ({mmsi})" if name else str(mmsi)
+
+
+def alert_summary(a, lang: str, tz: str, names: dict) -> str:
+    """One line: what the rule found, with the figures that matter to an operator."""
+    d = a.details
+    parts = []
+    if a.other_mmsi is not None:
+        parts.append(t("alert_with", lang, other=_vessel_label(a.other_mmsi, names)))
+    if a.rule == "collision_risk":
+        parts.append(t("alert_cpa", lang, cpa=d.get("cpa_m"), tcpa=_minutes(d.get("tcpa_s"))))
+    elif a.rule == "close_quarters":
+        parts.append(t("alert_distance", lang, d=d.get("distance_m")))
+    elif a.rule in ("zone_entry", "zone_speed"):
+        parts.append(d.get("zone_name") or d.get("zone") or "")
+        if a.rule == "zone_speed":
+            parts.append(t("alert_speed", lang, sog=_fmt(d.get("sog")), limit=d.get("limit_kn")))
+    elif a.rule == "ais_gap":
+        parts.append(t("alert_silent", lang, t=port_time(d["last_report"], tz)[1]
+                       if d.get("last_report") else "—"))
+    elif a.rule == "position_jump":
+        parts.append(t("alert_jump", lang, d=f"{(d.get('distance_m') or 0) / 1000:.1f}",
+                       s=d.get("dt_s")))
+    elif a.rule == "anchor_drag":
+        parts.append(t("alert_drag", lang, d=d.get("distance_m"), r=d.get("radius_m")))
+    elif a.rule == "identity":
+        parts.append(t("alert_invalid_mmsi", lang) if d.get("reason") == "invalid_mmsi" else
+                     t("alert_two_positions", lang,
+                       d=f"{(d.get('distance_m') or 0) / 1000:.1f}"))
+    elif a.rule == "unauthorised_anchoring":
+        parts.append(t("alert_stopped_since", lang, t=port_time(a.start, tz)[1]))
+    elif a.rule == "distress":
+        parts.append(t(f"ns_ais_sart", lang))
+    return " · ".join(p for p in parts if p)
+
+
+def _minutes(seconds) -> str:
+    if seconds is None:
+        return "—"
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def alert_ticker(alerts: list, lang: str, tz: str, names: dict) -> list:
+    """The most urgent alert still to be acknowledged, large, and how many more wait."""
+    if not alerts:
+        return [html.Span(t("alerts_none", lang), className="ticker-calm")]
+    a = alerts[0]
+    more = f" +{len(alerts) - 1}" if len(alerts) > 1 else ""
+    return [html.Span(t(a.severity, lang), className=f"sev sev-{a.severity}"),
+            html.Span(port_time(a.start, tz)[1][:5], className="ticker-time"),
+            html.Span(t(f"rule_{a.rule}", lang), className="ticker-rule"),
+            html.Span(_vessel_label(a.mmsi, names), className="ticker-vessel"),
+            html.Span(alert_summary(a, lang, tz, names), className="ticker-detail"),
+            html.Span(more, className="ticker-more")]
+
+
+def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict) -> list:
+    """Open alerts, most severe and newest first, each with acknowledge / silence / show."""
+    acked = sum(a.acked for a in alerts)
+    rows = [html.Div(t("alerts_open", lang, n=len(alerts), u=len(alerts) - acked),
+                     className="panel-subtitle")]
+    for a in alerts:
+        state = []
+        if a.acked:
+            state.append(t("alert_acked", lang, who=a.acked_by))
+        if a.alert_id in silenced:
+            state.append(t("alert_silenced", lang))
+        rows.append(html.Li(className=f"alert-row sev-{a.severity}"
+                            + (" acked" if a.acked else ""), children=[
+            html.Div(className="alert-head", children=[
+                html.Span(port_time(a.start, tz)[1][:5], className="alert-time"),
+                html.Span(t(f"rule_{a.rule}", lang), className="alert-rule"),
+                html.Span(t("alert_repeats", lang, n=a.occurrences) if a.occurrences > 1
+                          else "", className="alert-repeats"),
+            ]),
+            html.Button(_vessel_label(a.mmsi, names), className="alert-vessel",
+                        title=t("alert_go", lang), n_clicks=0,
+                        id={"type": "alert-go", "index": a.alert_id}),
+            html.Div(alert_summary(a, lang, tz, names), className="alert-detail"),
+            html.Div(" · ".join(state), className="alert-state"),
+            html.Div(className="alert-actions", children=[
+                html.Button(t("alert_ack", lang), n_clicks=0, disabled=a.acked,
+                            id={"type": "alert-ack", "index": a.alert_id}),
+                html.Button(t("alert_silence", lang, m=SILENCE_MINUTES), n_clicks=0,
+                            id={"type": "alert-silence", "index": a.alert_id}),
+            ]),
+        ]))
+    return [html.Ul(rows, className="alert-rows")]

@@ -35,6 +35,8 @@ ACTIVITY_COLOURS = {
 }
 
 SELECTED = (255, 255, 255)
+# Alert severities (IMO bridge alert management): rings on the map, ticker and list.
+ALERT_COLOURS = {"alarm": (255, 23, 68), "warning": (255, 145, 0), "caution": (238, 255, 65)}
 ATON = (255, 214, 0)          # aids to navigation (IALA yellow)
 ATON_OFF = (255, 61, 0)       # a floating aid that reports itself off position
 BASE_STATION = (200, 200, 255)

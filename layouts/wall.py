@@ -17,6 +17,27 @@ def legend(mode: str, lang: str) -> list:
             for key, rgb in palette.items()]
 
 
+def alert_panel(port, lang: str) -> html.Aside:
+    """The alert list with who acknowledges, the sectors watched, and the rows."""
+    sectors = (port.alerts or {}).get("sectors", ())
+    return html.Aside(className="alert-panel", children=[
+        html.Div(t("alerts", lang), className="panel-title"),
+        html.Div(className="alert-who", children=[
+            dcc.Input(id=ids.ALERT_OPERATOR, placeholder=t("alert_operator", lang), type="text",
+                      persistence=True, persistence_type="local", debounce=True),
+            dcc.Input(id=ids.ALERT_COMMENT, placeholder=t("alert_comment", lang), type="text",
+                      debounce=True),
+        ]),
+        dcc.Dropdown(id=ids.ALERT_SECTORS, multi=True, persistence=True,
+                     persistence_type="local", placeholder=t("all_sectors", lang),
+                     options=[{"label": s.get("name_zh" if lang == "zh" else "name", s["id"]),
+                               "value": s["id"]} for s in sectors]),
+        html.Div(id=ids.ALERT_STATUS, className="alert-status"),
+        dcc.Store(id=ids.ALERT_SIG),
+        html.Div(id=ids.ALERT_LIST, className="alert-list"),
+    ])
+
+
 def layout(port, config, lang: str, initial_layers: dict | None = None,
            layer_token: str | None = None) -> html.Div:
     view = {k: port.view[k] for k in ("longitude", "latitude", "zoom", "pitch", "bearing")}
@@ -62,6 +83,8 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
         ]),
         html.Section(id=ids.FEED_HEALTH, className="feed-health"),
         html.Section(id=ids.PORT_PANEL, className="port-panel"),
+        html.Section(id=ids.ALERT_TICKER, className="alert-ticker"),
+        alert_panel(port, lang),
         html.Aside(id=ids.CARD, className="vessel-card", hidden=True, children=[
             html.Button("×", id=ids.CARD_CLOSE, className="card-close", title=t("close", lang),
                         n_clicks=0),

@@ -13,7 +13,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from layouts import theme
 
-OVERLAYS = ".topbar, .kpi-strip, .map-controls, .feed-health, .port-panel"
+OVERLAYS = (".topbar, .kpi-strip, .map-controls, .feed-health, .port-panel, .alert-panel, "
+            ".alert-ticker")
 PALETTE = np.array(list(theme.CATEGORY_COLOURS.values()))
 
 # Records long main-thread tasks and the pointer events the page receives (for diagnosis).

@@ -5,7 +5,7 @@ below. The thresholds are several intervals long (receivers miss messages) and a
 feed: a thinned recording (MarineCadastre keeps about one report a minute) needs longer ones.
 
 State-based: raised at the moment the silence passes the threshold, cleared by the next
-report. Not raised for a vessel last seen at a berth (ships switch AIS off alongside) unless
+report. Not raised for a vessel last seen stopped at a berth (ships switch AIS off alongside) unless
 ``at_berth_s`` is set, nor for one last seen within ``edge_m`` of the port limits (it may
 simply have left receiver coverage).
 """
@@ -42,9 +42,9 @@ class AisGap(Rule):
 
     def threshold(self, fix, vessel) -> float:
         p = self.p
-        if fix.berth is not None:
-            return p.at_berth_s
         moving = fix.sog is not None and fix.sog > p.stationary_kn
+        if fix.berth is not None and not moving:          # alongside, not passing by
+            return p.at_berth_s
         if vessel.ais_class == "B":
             return p.class_b_under_way_s if moving else p.class_b_stationary_s
         stationary = fix.nav_status in (STATUS_AT_ANCHOR, STATUS_MOORED) or (

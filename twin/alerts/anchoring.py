@@ -64,7 +64,7 @@ class UnauthorisedAnchoring(Rule):
             self._active.add(fix.mmsi)
             c = self.condition(fix, details={"stopped_since": stop[0],
                                              "shore_m": round(min(fix.shore_m, 1e6))})
-            c.ts, c.lon, c.lat = stop[0], stop[3], stop[4]
+            c.since, c.lon, c.lat = stop[0], stop[3], stop[4]
             return [c]
         if fix.mmsi in self._active and (stop is None or not outside):
             self._active.discard(fix.mmsi)

@@ -60,10 +60,10 @@ class CloseQuarters(Rule):
             since = self._since[key]
             if now - since >= self.p.min_duration_s:
                 self._active.add(key)
-                out.append(Condition(self.name, a.mmsi, since, a.last.lon, a.last.lat, True,
+                out.append(Condition(self.name, a.mmsi, now, a.last.lon, a.last.lat, True,
                                      {"distance_m": round(d), "limit_m": round(limit),
                                       "other_lon": b.last.lon, "other_lat": b.last.lat},
-                                     other=b.mmsi))
+                                     other=b.mmsi, since=since))
         for key in [k for k in self._active if k not in close]:
             self._active.discard(key)
             v = ctx.vessels.get(key[0])

@@ -195,9 +195,11 @@ class AlertEngine:
 
     def _raise(self, rule, key, c: Condition) -> None:
         alert = Alert(
-            alert_id=f"{rule.name}:{key[1]}:{int(c.ts)}", rule=rule.name, kind=rule.kind,
-            severity=rule.settings.severity, mmsi=min(c.mmsi, c.other) if c.other else c.mmsi,
-            other_mmsi=max(c.mmsi, c.other) if c.other else None, start=c.ts, last=c.ts,
+            alert_id=f"{rule.name}:{key[1]}:{int(c.since or c.ts)}", rule=rule.name,
+            kind=rule.kind, severity=rule.settings.severity,
+            mmsi=min(c.mmsi, c.other) if c.other else c.mmsi,
+            other_mmsi=max(c.mmsi, c.other) if c.other else None, start=c.since or c.ts,
+            last=c.ts,
             lon=c.lon, lat=c.lat, sector=self.ctx.sector_of(c.lon, c.lat),
             details=dict(c.details), holding=[c.qualifier] if rule.kind == STATE else [])
         self.live[key] = self.by_id[alert.alert_id] = alert
@@ -354,22 +356,29 @@ def run_alerts(fixes, port, config: dict | None = None, static=None, source: str
             value = fields.get(k)
             if value is not None and value == value:
                 setattr(v, k, value)
+    feed_fixes(engine, fixes, tick_s)
+    return engine
+
+
+def feed_fixes(engine: AlertEngine, fixes, tick_s: float = 10.0) -> None:
+    """Fixes in time order through ``apply_fix``, ticking every ``tick_s`` of data time (the
+    fixes are located in one vectorised call)."""
     df = fixes.sort_values("ts", kind="stable").reset_index(drop=True)
     if df.empty:
-        return engine
+        return
     loc = engine.ctx.locate(df["lon"].to_numpy(), df["lat"].to_numpy())
     cols = [df[c].to_numpy() if c in df else np.full(len(df), np.nan)
             for c in ("mmsi", "ts", "lon", "lat", "sog", "cog", "heading", "nav_status")]
-    next_tick = float(cols[1][0])
-    for i, (m, t, x, y, s, c, h, n) in enumerate(zip(*cols)):
-        t = float(t)
-        while t >= next_tick:
-            engine.tick(next_tick)
-            next_tick += tick_s
-        engine.apply_fix(int(m), t, float(x), float(y), _num(s), _num(c), _num(h),
-                         None if n != n else int(n), located_row(loc, i))
-    engine.tick(next_tick)
-    return engine
+    next_tick = float(cols[1][0]) if engine.now is None else engine.now + tick_s
+    with engine._lock:
+        for i, (m, t, x, y, s, c, h, n) in enumerate(zip(*cols)):
+            t = float(t)
+            while t >= next_tick:
+                engine.tick(next_tick)
+                next_tick += tick_s
+            engine.apply_fix(int(m), t, float(x), float(y), _num(s), _num(c), _num(h),
+                             None if n != n else int(n), located_row(loc, i))
+        engine.tick(next_tick)
 
 
 def _num(v):

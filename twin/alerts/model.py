@@ -36,6 +36,7 @@ class Condition:
     details: dict = field(default_factory=dict)
     other: int | None = None          # the second vessel of a pair rule
     qualifier: str = ""
+    since: float | None = None        # the condition began earlier than ``ts`` (sustained rules)
 
 
 @dataclass

@@ -41,7 +41,7 @@ class ZoneSpeed(Rule):
                         "zone": zid, "zone_name": ctx.zone_by_id[zid].name,
                         "limit_kn": limit, "sog": fix.sog})
                     if run[0] == self.p.min_fixes:     # it started with the first fast one
-                        c.ts, c.lon, c.lat = run[2]
+                        c.since, c.lon, c.lat = run[2]
                     out.append(c)
             else:
                 run[0], run[1] = 0, run[1] + 1

@@ -1,0 +1,91 @@
+"""Callbacks of the alert ticker and list on the wall: read the alert engine, acknowledge,
+silence, fly the camera to the vessel. The alerts themselves are computed in the engine
+thread (twin.alerts), whether or not a browser is open."""
+from __future__ import annotations
+
+from dash import ALL, Input, Output, State, ctx, no_update
+
+from layouts import ids, panels
+from layouts.i18n import t
+
+FLY_ZOOM = 14.5
+
+
+def register(app, engine, port) -> None:
+    alerts = engine.activity.alerts if engine.activity is not None else None
+    if alerts is None:
+        return
+
+    def names(items) -> dict:
+        snap = engine.snapshot()
+        wanted = {m for a in items for m in a.vessels()}
+        rows = snap.vessels[snap.vessels["mmsi"].isin(list(wanted))]
+        return {int(m): n for m, n in zip(rows["mmsi"], rows["name"]) if n}
+
+    @app.callback(
+        Output(ids.ALERT_TICKER, "children"),
+        Output(ids.ALERT_LIST, "children"),
+        Output(ids.ALERT_SIG, "data"),
+        Input(ids.TICK, "n_intervals"),
+        Input(ids.ALERT_SECTORS, "value"),
+        State(ids.LANG, "data"),
+        State(ids.ALERT_SIG, "data"),
+    )
+    def update_alerts(_n, sectors, lang, signature):
+        now = engine.now()
+        items = alerts.open_alerts(now, sectors or None)
+        attention = [a for a in items if not a.acked and not alerts.is_silenced(a, now)]
+        silenced = {a.alert_id for a in items if alerts.is_silenced(a, now)}
+        known = names(items)
+        ticker = panels.alert_ticker(attention, lang, port.timezone, known)
+        new_sig = [lang, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
+                           round(a.last), known.get(a.mmsi)) for a in items]]
+        if new_sig == signature:               # the rows as they are: keep their buttons
+            return ticker, no_update, no_update
+        return ticker, panels.alert_list(items, silenced, lang, port.timezone, known), new_sig
+
+    @app.callback(
+        Output(ids.ALERT_STATUS, "children"),
+        Output(ids.ALERT_SIG, "data", allow_duplicate=True),
+        Input({"type": ids.ALERT_ACK, "index": ALL}, "n_clicks"),
+        Input({"type": ids.ALERT_SILENCE, "index": ALL}, "n_clicks"),
+        State(ids.ALERT_OPERATOR, "value"),
+        State(ids.ALERT_COMMENT, "value"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def act(_acks, _silences, operator, comment, lang):
+        trigger = ctx.triggered_id
+        if not trigger or not ctx.triggered[0]["value"]:
+            return no_update, no_update
+        alert = alerts.by_id.get(trigger["index"])
+        if alert is None:
+            return no_update, None
+        if not (operator or "").strip():
+            return t("alert_need_operator", lang), no_update
+        if trigger["type"] == ids.ALERT_ACK:
+            alerts.acknowledge(alert.alert_id, operator, comment or "")
+            return t("alert_done_ack", lang, what=t(f"rule_{alert.rule}", lang)), None
+        for mmsi in alert.vessels():
+            alerts.silence(mmsi, panels.SILENCE_MINUTES, operator, comment or "")
+        return t("alert_done_silence", lang, vessel=alert.mmsi,
+                 m=panels.SILENCE_MINUTES), None
+
+    @app.callback(
+        Output(ids.MAP, "initialViewState"),
+        Output(ids.SELECTED, "data", allow_duplicate=True),
+        Input({"type": ids.ALERT_GO, "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def fly_to(_clicks):
+        trigger = ctx.triggered_id
+        if not trigger or not ctx.triggered[0]["value"]:
+            return no_update, no_update
+        alert = alerts.by_id.get(trigger["index"])
+        if alert is None:
+            return no_update, no_update
+        vessel = engine.snapshot().vessel(alert.mmsi)
+        lon, lat = (vessel["lon"], vessel["lat"]) if vessel else (alert.lon, alert.lat)
+        return ({"longitude": lon, "latitude": lat, "zoom": FLY_ZOOM, "pitch": 45,
+                 "bearing": port.view.get("bearing", 0), "transitionDuration": 1500},
+                alert.mmsi)
