@@ -39,7 +39,7 @@ def register(app, engine, port) -> None:
         known = names(items)
         ticker = panels.alert_ticker(attention, lang, port.timezone, known)
         new_sig = [lang, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
-                           round(a.last), known.get(a.mmsi)) for a in items]]
+                           known.get(a.mmsi), known.get(a.other_mmsi)) for a in items]]
         if new_sig == signature:               # the rows as they are: keep their buttons
             return ticker, no_update, no_update
         return ticker, panels.alert_list(items, silenced, lang, port.timezone, known), new_sig

@@ -36,12 +36,19 @@ class IdentityConflict(Rule):
     name = "identity"
     kind = EVENT
     default_severity = "warning"
+    repeat_s = 600.0             # an invalid MMSI is said again at most this often
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self._invalid_said: dict[int, float] = {}
 
     def on_fix(self, fix, vessel, ctx):
         out = []
         if fix.check == SECOND:
             out.append(self.condition(fix, details={"reason": "two_positions",
                                                     **fix.check_details}))
-        if not valid_vessel_mmsi(fix.mmsi):
+        said = self._invalid_said.get(fix.mmsi)
+        if (said is None or fix.ts - said >= self.repeat_s) and not valid_vessel_mmsi(fix.mmsi):
+            self._invalid_said[fix.mmsi] = fix.ts
             out.append(self.condition(fix, details={"reason": "invalid_mmsi"}))
         return out

@@ -1,0 +1,71 @@
+"""The alert list on the wall in a real browser: alerts computed by the server are listed,
+an operator acknowledges one by name, and the vessel button opens that ship's card."""
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+INVALID_MMSI = "896876500"      # a real transmitter in the NY hour with an impossible MMSI
+
+
+def _row(driver):
+    return next(r for r in driver.find_elements(By.CSS_SELECTOR, ".alert-row")
+                if INVALID_MMSI in r.text)
+
+
+def _row_text(driver) -> str:
+    """The row's text read in one script (an element held across a redraw goes stale)."""
+    return driver.execute_script(
+        "const r = [...document.querySelectorAll('.alert-row')]"
+        f".find(e => e.innerText.includes('{INVALID_MMSI}')); return r ? r.innerText : '';")
+
+
+def _click(driver, find, tries: int = 5) -> None:
+    """Click what ``find`` returns; the list is redrawn when alerts change, so an element found
+    just before a redraw can be stale — find it again."""
+    for attempt in range(tries):
+        try:
+            find(driver).click()
+            return
+        except (StaleElementReferenceException, StopIteration):
+            if attempt == tries - 1:
+                raise
+
+
+def _ack(driver):
+    return _row(driver).find_element(By.XPATH, ".//button[text()='Acknowledge']")
+
+
+def test_the_vessel_in_an_alert_row_opens_its_card(server, browser):
+    browser.get(server)
+    WebDriverWait(browser, 60).until(lambda d: _row_text(d))
+    # the vessel in the row opens that vessel's card (and moves the camera to it)
+    _click(browser, lambda d: _row(d).find_element(By.CSS_SELECTOR, ".alert-vessel"))
+    WebDriverWait(browser, 10).until(lambda d: not d.find_element(
+        By.CSS_SELECTOR, ".vessel-card").get_attribute("hidden"))
+    WebDriverWait(browser, 10).until(lambda d: INVALID_MMSI in d.find_element(
+        By.CSS_SELECTOR, ".vessel-card").text)
+
+
+def test_an_operator_acknowledges_an_alert_by_name(server, browser):
+    browser.get(server)
+    WebDriverWait(browser, 60).until(lambda d: _row_text(d))
+    assert "Identity conflict" in _row_text(browser)
+    assert "invalid MMSI" in _row_text(browser)
+    ticker = browser.find_element(By.CSS_SELECTOR, ".alert-ticker").text
+    assert ticker and "No open alerts" not in ticker
+
+    # without a name the acknowledgement is refused and says why
+    _click(browser, _ack)
+    WebDriverWait(browser, 10).until(
+        lambda d: "operator" in d.find_element(By.CSS_SELECTOR, ".alert-status").text)
+
+    who = browser.find_element(By.ID, "alert-operator")
+    who.send_keys("Wang Lei", Keys.TAB)
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "return document.getElementById('alert-operator').value") == "Wang Lei")
+    _click(browser, _ack)
+    WebDriverWait(browser, 10).until(
+        lambda d: "Acknowledged" in d.find_element(By.CSS_SELECTOR, ".alert-status").text)
+    # an event alert leaves the list once acknowledged
+    WebDriverWait(browser, 10).until(lambda d: not _row_text(d))
