@@ -260,7 +260,7 @@ def alert_summary(a, lang: str, tz: str, names: dict) -> str:
     elif a.rule == "unauthorised_anchoring":
         parts.append(t("alert_stopped_since", lang, t=port_time(a.start, tz)[1]))
     elif a.rule == "distress":
-        parts.append(t(f"ns_ais_sart", lang))
+        parts.append(t("ns_ais_sart", lang))
     return " · ".join(p for p in parts if p)
 
 

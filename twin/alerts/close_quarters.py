@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import Condition
-from .pairs import close_pairs, fresh_vessels
+from .pairs import close_pairs, pair_cleared, fresh_vessels
 from .rule import Rule
 
 
@@ -66,7 +66,5 @@ class CloseQuarters(Rule):
                                      other=b.mmsi, since=since))
         for key in [k for k in self._active if k not in close]:
             self._active.discard(key)
-            v = ctx.vessels.get(key[0])
-            lon, lat = (v.last.lon, v.last.lat) if v is not None and v.last else (0.0, 0.0)
-            out.append(Condition(self.name, key[0], now, lon, lat, False, other=key[1]))
+            out.append(pair_cleared(self.name, key, ctx, now))
         return out

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .context import STATUS_AT_ANCHOR, STATUS_MOORED
 from .model import Condition
-from .pairs import close_pairs, cpa_tcpa, fresh_vessels
+from .pairs import close_pairs, pair_cleared, cpa_tcpa, fresh_vessels
 from .rule import Rule
 
 
@@ -67,8 +67,6 @@ class CollisionRisk(Rule):
                                           "other_lon": b.last.lon, "other_lat": b.last.lat},
                                          other=b.mmsi))
         for key in self._active - holding:
-            v = ctx.vessels.get(key[0])
-            lon, lat = (v.last.lon, v.last.lat) if v is not None and v.last else (0.0, 0.0)
-            out.append(Condition(self.name, key[0], now, lon, lat, False, other=key[1]))
+            out.append(pair_cleared(self.name, key, ctx, now))
         self._active = holding
         return out

@@ -38,7 +38,7 @@ from .context import AlertContext, Fix
 from .distress import Distress
 from .identity import IdentityConflict
 from .model import EVENT, SEVERITY_RANK, STATE, Alert, Condition, split_settings, subject_key
-from .position_jump import JUMP, MOVED, OK, SECOND, Plausibility, PositionJump
+from .position_jump import MOVED, OK, Plausibility, PositionJump
 from .zone_entry import ZoneEntry
 from .zone_speed import ZoneSpeed
 

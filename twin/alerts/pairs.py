@@ -7,7 +7,16 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .model import Condition
+
 KN_TO_MS = 1852 / 3600
+
+
+def pair_cleared(rule: str, key: tuple, ctx, now: float) -> Condition:
+    """The pair ``key`` (mmsi, other) no longer meets the rule."""
+    v = ctx.vessels.get(key[0])
+    lon, lat = (v.last.lon, v.last.lat) if v is not None and v.last else (0.0, 0.0)
+    return Condition(rule, key[0], now, lon, lat, False, other=key[1])
 
 
 def fresh_vessels(ctx, now: float, max_age_s: float, keep) -> dict:
