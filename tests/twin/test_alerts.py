@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import geopandas as gpd
-from shapely.geometry import box
+from shapely.geometry import LineString, box
 
 from data_sources.positions import load_positions
 from tests.conftest import NY_HOUR, ROOT
@@ -218,7 +218,7 @@ def yawing_fixes(port, minutes: int = 40, start: float = 1_593_475_200.0) -> pd.
     zone = port.layer("zones").set_index("id").loc["SZ-EARLE-CHANNEL", "geometry"]
     c = zone.centroid
     edge = zone.boundary.intersection(
-        __import__("shapely").geometry.LineString([(c.x, c.y), (c.x + 0.05, c.y)]))
+        LineString([(c.x, c.y), (c.x + 0.05, c.y)]))
     ex = edge.x if hasattr(edge, "x") else min(p.x for p in edge.geoms)
     per_m = 1 / 84_700                                    # degrees of longitude per metre here
     rows = []
