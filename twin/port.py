@@ -127,6 +127,7 @@ class PortGeometry:
             limits = gpd.GeoDataFrame(geometry=[box(*port.bounds)], crs=WGS84)
         limit = self._project(limits).geometry.union_all()
         self._limit, self._exit = limit, limit.buffer(PORT_EXIT_BUFFER_M)
+        self.limit_boundary = limit.boundary        # metres; "how far inside the port"
         shapely.prepare(self._limit)
         shapely.prepare(self._exit)
         self.berth_ids = (np.asarray(self.berths["id"].astype(str)) if len(self.berths)
@@ -161,6 +162,6 @@ class PortGeometry:
         if len(self.anchorage_ids):
             idx_pt, idx_a = self._anchorage_tree.query(pts, predicate="within")
             anchorage[idx_pt] = self.anchorage_ids[idx_a]
-        return {"berth": berth, "anchorage": anchorage,
+        return {"berth": berth, "anchorage": anchorage, "x": x, "y": y,
                 "in_port": shapely.contains_xy(self._limit, x, y),
                 "near_port": shapely.contains_xy(self._exit, x, y)}

@@ -38,7 +38,6 @@ class AisGap(Rule):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self._dark: set[int] = set()
-        self._boundary = None
 
     def threshold(self, fix, vessel) -> float:
         p = self.p
@@ -58,8 +57,6 @@ class AisGap(Rule):
         return []
 
     def on_tick(self, now, ctx):
-        if self._boundary is None:
-            self._boundary = ctx.geometry._limit.boundary
         out = []
         for mmsi, v in ctx.vessels.items():
             f = v.last
@@ -74,7 +71,8 @@ class AisGap(Rule):
             limit = self.threshold(f, v)
             if limit <= 0 or silent <= limit or silent > self.p.forget_s:
                 continue
-            if shapely.distance(self._boundary, shapely.Point(f.x, f.y)) < self.p.edge_m:
+            if shapely.distance(ctx.geometry.limit_boundary,
+                                shapely.Point(f.x, f.y)) < self.p.edge_m:
                 continue
             self._dark.add(mmsi)
             c = self.condition(f, details={"last_report": f.ts, "threshold_s": limit,

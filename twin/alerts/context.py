@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from ..portcalls import MS_TO_KN
+from ..portcalls import MS_TO_KN, PortCallRules
 from ..vessel_types import ship_category
 
 STATUS_AT_ANCHOR, STATUS_MOORED = 1, 5
@@ -28,7 +28,7 @@ class Fix:
     lat: float
     x: float                      # metres, the port's UTM zone
     y: float
-    sog: float | None             # reported, else implied (see ``speed``)
+    sog: float | None             # reported, else implied from the track
     cog: float | None
     heading: float | None
     nav_status: int | None
@@ -38,7 +38,6 @@ class Fix:
     zones: tuple = ()             # zone ids the fix is inside
     near_zones: tuple = ()        # zone ids within the exit margin (hysteresis)
     shore_m: float = math.inf     # distance to land (inf: farther than the search radius)
-    implied: bool = False         # sog is implied from positions, not reported
     check: str = "ok"             # position plausibility (see position_jump.Plausibility)
     check_details: dict = field(default_factory=dict)
 
@@ -57,9 +56,6 @@ class VesselMemory:
     def category(self) -> str:
         return ship_category(self.ship_type, self.mmsi)
 
-    def speed(self) -> float | None:
-        return self.last.sog if self.last is not None else None
-
 
 @dataclass
 class Zone:
@@ -75,7 +71,8 @@ class AlertContext:
     memories. ``geometry`` is a ``twin.port.PortGeometry``."""
 
     def __init__(self, geometry, zones=None, sectors=(), land=None, exit_margin_m: float = 50.0,
-                 shore_search_m: float = 1000.0, implied_min_dt_s: float = 30.0):
+                 shore_search_m: float = 1000.0,
+                 implied_min_dt_s: float = PortCallRules.implied_min_dt_s):
         self.geometry = geometry
         self.vessels: dict[int, VesselMemory] = {}
         self.exit_margin_m = exit_margin_m
@@ -112,7 +109,7 @@ class AlertContext:
         lons, lats = np.asarray(lons, float), np.asarray(lats, float)
         if where is None:
             where = self.geometry.locate(lons, lats)
-        x, y = self.geometry.to_metres(lons, lats)
+        x, y = where["x"], where["y"]
         pts = shapely.points(x, y)
         n = len(pts)
         zones = [()] * n
