@@ -36,7 +36,7 @@ class AnchorDrag(Rule):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.stops = StopTracker(0.2, 0.5, 0.5, 100.0)
+        self.stops = StopTracker()
         self._anchor: dict[int, tuple] = {}       # mmsi -> (x, y, radius, since)
         self._outside: dict[int, list] = {}       # mmsi -> reports outside in a row
 

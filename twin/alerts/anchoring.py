@@ -1,24 +1,26 @@
 """Unauthorised anchoring: a vessel stopped for ``min_stop_s`` inside the port limits but
 outside every anchorage and away from every berth — and more than ``shore_m`` from land (a
 ship stopped close to the shore is most likely alongside a pier the port package does not
-map). Stopped is the port-call definition: below ``stop_kn``, or reporting "at anchor" /
-"moored" below ``status_stop_kn``; moving again once faster than ``move_kn`` and more than
-``stop_radius_m`` from where it stopped. State-based: it holds while the ship stays."""
+map). Stopped is the port-call definition (``StopTracker``): below 0.2 kn, or reporting "at
+anchor" / "moored" below 0.5 kn; moving again once faster than 0.5 kn and more than 100 m from
+where it stopped. State-based: it holds while the ship stays."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+from ..portcalls import PortCallRules
 from .context import STATUS_AT_ANCHOR, STATUS_MOORED
 from .rule import Rule
 
 
 class StopTracker:
-    """Per vessel: since when and where it has been stopped (the port-call thresholds)."""
+    """Per vessel: since when and where it has been stopped, by the port-call definition
+    (``PortCallRules``: one definition of "stopped" for port calls and alerts)."""
 
-    def __init__(self, stop_kn: float, status_stop_kn: float, move_kn: float, radius_m: float):
-        self.stop_kn, self.status_stop_kn = stop_kn, status_stop_kn
-        self.move_kn, self.radius_m = move_kn, radius_m
+    def __init__(self, rules: PortCallRules = PortCallRules()):
+        self.stop_kn, self.status_stop_kn = rules.stop_start_kn, rules.status_stop_kn
+        self.move_kn, self.radius_m = rules.stop_end_kn, rules.stop_radius_m
         self.stops: dict[int, tuple] = {}      # mmsi -> (since, x, y, lon, lat)
 
     def update(self, fix) -> tuple | None:
@@ -45,15 +47,10 @@ class UnauthorisedAnchoring(Rule):
     class Params:
         min_stop_s: float = 15 * 60.0
         shore_m: float = 250.0
-        stop_kn: float = 0.2
-        status_stop_kn: float = 0.5
-        move_kn: float = 0.5
-        stop_radius_m: float = 100.0
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self.stops = StopTracker(self.p.stop_kn, self.p.status_stop_kn, self.p.move_kn,
-                                 self.p.stop_radius_m)
+        self.stops = StopTracker()
         self._active: set[int] = set()
 
     def on_fix(self, fix, vessel, ctx):
