@@ -20,36 +20,45 @@ class ZoneSpeed(Rule):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self._runs: dict[tuple, list] = {}     # (mmsi, zone) -> [fast run, slow run, first ts]
-        self._active: set[tuple] = set()
+        self._runs: dict[int, dict[str, _Run]] = {}      # mmsi -> zone -> its run
 
     def on_fix(self, fix, vessel, ctx):
         out = []
+        runs = self._runs.setdefault(fix.mmsi, {})
         for zid in fix.zones:
             limit = ctx.zone_by_id[zid].speed_limit_kn
             if limit is None or fix.sog is None:
                 continue
-            key = (fix.mmsi, zid)
-            run = self._runs.setdefault(key, [0, 0, None])
+            run = runs.setdefault(zid, _Run())
             if fix.sog > limit + self.p.tolerance_kn:
-                if run[0] == 0:
-                    run[2] = (fix.ts, fix.lon, fix.lat)
-                run[0], run[1] = run[0] + 1, 0
-                if run[0] >= self.p.min_fixes:
-                    self._active.add(key)
+                if run.fast == 0:
+                    run.first = (fix.ts, fix.lon, fix.lat)
+                run.fast, run.slow = run.fast + 1, 0
+                if run.fast >= self.p.min_fixes:
+                    run.active = True
                     c = self.condition(fix, qualifier=zid, details={
                         "zone": zid, "zone_name": ctx.zone_by_id[zid].name,
                         "limit_kn": limit, "sog": fix.sog})
-                    if run[0] == self.p.min_fixes:     # it started with the first fast one
-                        c.since, c.lon, c.lat = run[2]
+                    c.since, c.lon, c.lat = run.first      # it began with the first fast one
                     out.append(c)
             else:
-                run[0], run[1] = 0, run[1] + 1
-                if key in self._active and run[1] >= self.p.min_fixes:
-                    self._active.discard(key)
+                run.fast, run.slow = 0, run.slow + 1
+                if run.active and run.slow >= self.p.min_fixes:
+                    run.active = False
                     out.append(self.condition(fix, active=False, qualifier=zid))
-        for key in [k for k in self._active if k[0] == fix.mmsi and k[1] not in fix.near_zones]:
-            self._active.discard(key)
-            self._runs.pop(key, None)
-            out.append(self.condition(fix, active=False, qualifier=key[1]))
+        for zid in [z for z in runs if z not in fix.zones]:
+            if runs[zid].active and zid in fix.near_zones:
+                continue                                  # on the edge: not left yet
+            if runs.pop(zid).active:
+                out.append(self.condition(fix, active=False, qualifier=zid))
+        if not runs:
+            del self._runs[fix.mmsi]
         return out
+
+
+@dataclass
+class _Run:
+    fast: int = 0                 # reports over the limit in a row
+    slow: int = 0                 # reports at or under it in a row
+    first: tuple = ()             # (ts, lon, lat) of the first fast report of the run
+    active: bool = False
