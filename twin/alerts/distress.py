@@ -11,6 +11,7 @@ DEVICES = {970: "ais_sart", 972: "mob", 974: "epirb_ais"}
 
 class Distress(Rule):
     name = "distress"
+    sees_rejected = True
     kind = EVENT
     default_severity = "alarm"
 

@@ -21,7 +21,6 @@ written with the engine's round (``take_changes``).
 """
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import asdict, dataclass
 
@@ -42,13 +41,10 @@ from .position_jump import MOVED, OK, Plausibility, PositionJump
 from .zone_entry import ZoneEntry
 from .zone_speed import ZoneSpeed
 
-log = logging.getLogger(__name__)
-
 RULES = {r.name: r for r in (CollisionRisk, CloseQuarters, ZoneEntry, ZoneSpeed,
                              UnauthorisedAnchoring, AnchorDrag, AisGap, PositionJump,
                              IdentityConflict, Distress)}
-# rules that also look at reports the plausibility check did not accept into the track
-ALL_FIXES = ("position_jump", "identity", "distress")
+STATIC = ("ship_type", "length", "ais_class", "name")      # what VesselMemory keeps
 TOP_LEVEL = ("incident_window_min", "exit_margin_m", "forget_after_h", "sectors")
 
 
@@ -92,7 +88,6 @@ class AlertEngine:
         self._dirty_silences: set[int] = set()
         self._lock = threading.RLock()
         self.now: float | None = None
-        self.raised = 0                             # incidents raised since start
         self.archive: list[Alert] | None = [] if keep_all else None   # batch: every alert
 
     # ---- input ---------------------------------------------------------------------------
@@ -116,12 +111,15 @@ class AlertEngine:
         return len(reports)
 
     def _remember(self, e) -> None:
-        v = self.ctx.vessel(e.mmsi)
-        for attr, field in (("ship_type", "ship_type"), ("length", "length"),
-                            ("ais_class", "ais_class"), ("name", "name")):
-            value = getattr(e, field, None)
-            if value is not None:
-                setattr(v, attr, value)
+        self.remember(e.mmsi, {k: getattr(e, k, None) for k in STATIC})
+
+    def remember(self, mmsi: int, fields: dict) -> None:
+        """Static data the rules use (ship type for exclusions, length, AIS class)."""
+        v = self.ctx.vessel(int(mmsi))
+        for k in STATIC:
+            value = fields.get(k)
+            if value is not None and value == value:
+                setattr(v, k, value)
 
     def apply_fix(self, mmsi, ts, lon, lat, sog, cog, heading, nav_status, loc: tuple) -> None:
         berth, anchorage, in_port, x, y, zones, near, shore = loc
@@ -130,20 +128,19 @@ class AlertEngine:
         accepted = check in (OK, MOVED)
         if check == MOVED:
             v.recent.clear()
-        implied = sog is None
         if accepted and (sog is None or cog is None):
             speed, course = self.ctx.implied_motion(v, ts, x, y)
             sog = speed if sog is None else sog
             cog = course if cog is None and speed is not None and speed >= 0.5 else cog
         fix = Fix(mmsi, ts, lon, lat, x, y, sog, cog, heading, nav_status, berth, anchorage,
-                  bool(in_port), zones, near, shore, implied, check, details)
+                  bool(in_port), zones, near, shore, check, details)
         if accepted:
             if v.last is not None and ts < v.last.ts:
                 return                                  # late duplicate: already past it
             v.recent.append(fix)
             v.last = fix
         for rule in self.rules:
-            if (accepted or rule.name in ALL_FIXES) and rule.applies(v):
+            if (accepted or rule.sees_rejected) and rule.applies(v):
                 for c in rule.on_fix(fix, v, self.ctx):
                     self._handle(rule, c)
 
@@ -156,8 +153,9 @@ class AlertEngine:
                     self._handle(rule, c)
             for (alert_id, qualifier), since in list(self._clearing.items()):
                 alert = self.by_id.get(alert_id)
-                rule = self._rule(alert.rule) if alert else None
-                if alert is None or now - since >= (rule.clear_s if rule else 0):
+                if alert is None:                       # finalised meanwhile
+                    del self._clearing[(alert_id, qualifier)]
+                elif now - since >= RULES[alert.rule].clear_s:
                     self._clear(alert, qualifier, since)
             for key, alert in list(self.live.items()):
                 if not alert.open and now - (alert.end or alert.last) > self.window_s:
@@ -169,9 +167,6 @@ class AlertEngine:
                 self.plausibility.forget(mmsi)
 
     # ---- lifecycle -----------------------------------------------------------------------
-    def _rule(self, name: str):
-        return next((r for r in self.rules if r.name == name), None)
-
     def _handle(self, rule, c: Condition) -> None:
         key = (rule.name, subject_key(c.mmsi, c.other))
         alert = self.live.get(key)
@@ -204,7 +199,6 @@ class AlertEngine:
             details=dict(c.details), holding=[c.qualifier] if rule.kind == STATE else [])
         self.live[key] = self.by_id[alert.alert_id] = alert
         self._dirty.add(alert.alert_id)
-        self.raised += 1
         if self.archive is not None:
             self.archive.append(alert)
 
@@ -220,18 +214,13 @@ class AlertEngine:
                 alert.end = None
             alert.holding.append(c.qualifier)
             changed = True
-        if c.ts > alert.last:
-            alert.last = c.ts
-            alert.lon, alert.lat = c.lon, c.lat
-            if changed or c.details.keys() != alert.details.keys():
-                alert.details = dict(c.details)
-        if changed:
+        if c.ts > alert.last:                       # the latest position and figures
+            alert.last, alert.lon, alert.lat = c.ts, c.lon, c.lat
             alert.details = dict(c.details)
+        if changed:
             self._dirty.add(alert.alert_id)
 
-    def _clear(self, alert: Alert | None, qualifier: str, since: float) -> None:
-        if alert is None:
-            return
+    def _clear(self, alert: Alert, qualifier: str, since: float) -> None:
         self._clearing.pop((alert.alert_id, qualifier), None)
         if qualifier in alert.holding:
             alert.holding.remove(qualifier)
@@ -351,11 +340,7 @@ def run_alerts(fixes, port, config: dict | None = None, static=None, source: str
     does, without the wait. ``static``: mmsi -> {ship_type, length, ais_class, name}."""
     engine = AlertEngine(port, config, source=source, keep_all=True)
     for mmsi, fields in (static or {}).items():
-        v = engine.ctx.vessel(int(mmsi))
-        for k in ("ship_type", "length", "ais_class", "name"):
-            value = fields.get(k)
-            if value is not None and value == value:
-                setattr(v, k, value)
+        engine.remember(mmsi, fields)
     feed_fixes(engine, fixes, tick_s)
     return engine
 

@@ -34,6 +34,7 @@ def valid_vessel_mmsi(mmsi: int) -> bool:
 
 class IdentityConflict(Rule):
     name = "identity"
+    sees_rejected = True
     kind = EVENT
     default_severity = "warning"
     repeat_s = 600.0             # an invalid MMSI is said again at most this often

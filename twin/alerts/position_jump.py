@@ -80,6 +80,7 @@ class Plausibility:
 
 class PositionJump(Rule):
     name = "position_jump"
+    sees_rejected = True
     kind = EVENT
     default_severity = "warning"
 

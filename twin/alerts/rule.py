@@ -20,6 +20,7 @@ class Rule:
     kind = STATE
     default_severity = "warning"
     clear_s = 60.0               # state rules: how long "not holding" lasts before it clears
+    sees_rejected = False        # also called for reports the plausibility check rejected
 
     @dataclass
     class Params:
