@@ -22,6 +22,13 @@ def register(app, engine, port) -> None:
         rows = snap.vessels[snap.vessels["mmsi"].isin(list(wanted))]
         return {int(m): n for m, n in zip(rows["mmsi"], rows["name"]) if n}
 
+    def clicked_alert():
+        """The alert whose row button was clicked (None: a row was drawn, not clicked, or
+        the alert is gone)."""
+        if not ctx.triggered_id or not ctx.triggered[0]["value"]:
+            return None
+        return alerts.by_id.get(ctx.triggered_id["index"])
+
     @app.callback(
         Output(ids.ALERT_TICKER, "children"),
         Output(ids.ALERT_LIST, "children"),
@@ -34,7 +41,7 @@ def register(app, engine, port) -> None:
     def update_alerts(_n, sectors, lang, signature):
         now = engine.now()
         items = alerts.open_alerts(now, sectors or None)
-        attention = [a for a in items if not a.acked and not alerts.is_silenced(a, now)]
+        attention = alerts.attention(now, sectors or None)
         silenced = {a.alert_id for a in items if alerts.is_silenced(a, now)}
         known = names(items)
         ticker = panels.alert_ticker(attention, lang, port.timezone, known)
@@ -55,15 +62,12 @@ def register(app, engine, port) -> None:
         prevent_initial_call=True,
     )
     def act(_acks, _silences, operator, comment, lang):
-        trigger = ctx.triggered_id
-        if not trigger or not ctx.triggered[0]["value"]:
-            return no_update, no_update
-        alert = alerts.by_id.get(trigger["index"])
+        alert = clicked_alert()
         if alert is None:
-            return no_update, None
+            return no_update, no_update
         if not (operator or "").strip():
             return t("alert_need_operator", lang), no_update
-        if trigger["type"] == ids.ALERT_ACK:
+        if ctx.triggered_id["type"] == ids.ALERT_ACK:
             alerts.acknowledge(alert.alert_id, operator, comment or "")
             return t("alert_done_ack", lang, what=t(f"rule_{alert.rule}", lang)), None
         for mmsi in alert.vessels():
@@ -78,10 +82,7 @@ def register(app, engine, port) -> None:
         prevent_initial_call=True,
     )
     def fly_to(_clicks):
-        trigger = ctx.triggered_id
-        if not trigger or not ctx.triggered[0]["value"]:
-            return no_update, no_update
-        alert = alerts.by_id.get(trigger["index"])
+        alert = clicked_alert()
         if alert is None:
             return no_update, no_update
         vessel = engine.snapshot().vessel(alert.mmsi)
