@@ -66,6 +66,9 @@ class PortActivity:
             for _, row in self.store.static().iterrows():
                 if row["ship_type"] == row["ship_type"] and row["ship_type"] is not None:
                     self._ship_type[int(row["mmsi"])] = int(row["ship_type"])
+                if self.alerts is not None:          # exclusions by type hold at once
+                    self.alerts.remember(row["mmsi"], {"ship_type": row["ship_type"],
+                                                       "length": row["length"]})
         return len(states)
 
     # ---- live ---------------------------------------------------------------------------

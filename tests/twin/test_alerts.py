@@ -295,8 +295,11 @@ def test_restart_keeps_open_alerts_acknowledgements_and_silences(port, tmp_path)
     before.alerts.silence(366999999, 60, "Wang Lei")
     assert before.flush(float(first["ts"].max()))
 
+    HistoryStore(url).write_round("live:test", static={366999998: {"ship_type": 52,
+                                                                    "length": 30.0}})
     after = activity()                       # a new process: everything from the store
     after.restore()
+    assert after.alerts.ctx.vessels[366999998].category == "tug"    # exclusions hold at once
     [again] = alerts_of(after.alerts.open_alerts(), "zone_entry")
     assert again.alert_id == alert.alert_id and again.acked_by == "Wang Lei"
     assert again.ack_comment == "known" and again.holding
