@@ -11,10 +11,12 @@ from layouts.i18n import t
 FLY_ZOOM = 14.5
 
 
-def register(app, engine, port) -> None:
+def register(app, engine, port):
+    """The acknowledge / silence / fly-to callbacks; returns ``alert_view`` for the panels
+    callback (None when the twin has no alert engine)."""
     alerts = engine.activity.alerts if engine.activity is not None else None
     if alerts is None:
-        return
+        return None
 
     def names(items) -> dict:
         snap = engine.snapshot()
@@ -29,27 +31,22 @@ def register(app, engine, port) -> None:
             return None
         return alerts.by_id.get(ctx.triggered_id["index"])
 
-    @app.callback(
-        Output(ids.ALERT_TICKER, "children"),
-        Output(ids.ALERT_LIST, "children"),
-        Output(ids.ALERT_SIG, "data"),
-        Input(ids.TICK, "n_intervals"),
-        Input(ids.ALERT_SECTORS, "value"),
-        State(ids.LANG, "data"),
-        State(ids.ALERT_SIG, "data"),
-    )
-    def update_alerts(_n, sectors, lang, signature):
+    def alert_view(sectors, lang, signature):
+        """(ticker, list, signature) for the wall's one panels callback; both stay as they
+        are (no_update) while the alerts they show have not changed — the rows keep their
+        buttons, and the browser does no work for an unchanged list."""
         now = engine.now()
         items = alerts.open_alerts(now, sectors or None)
         attention = alerts.attention(now, sectors or None)
         silenced = {a.alert_id for a in items if alerts.is_silenced(a, now)}
         known = names(items)
-        ticker = panels.alert_ticker(attention, lang, port.timezone, known)
-        new_sig = [lang, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
-                           known.get(a.mmsi), known.get(a.other_mmsi)) for a in items]]
-        if new_sig == signature:               # the rows as they are: keep their buttons
-            return ticker, no_update, no_update
-        return ticker, panels.alert_list(items, silenced, lang, port.timezone, known), new_sig
+        new_sig = [lang, sectors, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
+                                    known.get(a.mmsi), known.get(a.other_mmsi))
+                                   for a in items]]
+        if new_sig == signature:
+            return no_update, no_update, no_update
+        return (panels.alert_ticker(attention, lang, port.timezone, known),
+                panels.alert_list(items, silenced, lang, port.timezone, known), new_sig)
 
     @app.callback(
         Output(ids.ALERT_STATUS, "children"),
@@ -90,3 +87,5 @@ def register(app, engine, port) -> None:
         return ({"longitude": lon, "latitude": lat, "zoom": FLY_ZOOM, "pitch": 45,
                  "bearing": port.view.get("bearing", 0), "transitionDuration": 1500},
                 alert.mmsi)
+
+    return alert_view

@@ -80,6 +80,7 @@ def register(app, engine, port, cache) -> None:
 
     activity = engine.activity
     alerts = activity.alerts if activity is not None else None
+    alert_view = alert_callbacks.register(app, engine, port)
 
     def alert_rings(snap) -> dict:
         return alert_layer(snap.vessels, alerts.highlighted(snap.time) if alerts else {})
@@ -118,20 +119,25 @@ def register(app, engine, port, cache) -> None:
         Output(ids.SOURCE_BANNER, "children"),
         Output(ids.CLOCK, "children"),
         Output(ids.PORT_PANEL, "children"),
+        Output(ids.ALERT_TICKER, "children"),
+        Output(ids.ALERT_LIST, "children"),
+        Output(ids.ALERT_SIG, "data"),
         Input(ids.TICK, "n_intervals"),
+        Input(ids.ALERT_SECTORS, "value"),
         State(ids.LANG, "data"),
+        State(ids.ALERT_SIG, "data"),
     )
-    def update_panels(_n, lang):
+    def update_panels(_n, sectors, lang, alert_sig):
         """Every HTML panel in one round trip a second."""
         snap = engine.snapshot()
         live = activity.live_summary(snap.time) if activity is not None else None
+        alerts_out = (alert_view(sectors, lang, alert_sig) if alert_view else
+                      (no_update, no_update, no_update))
         return (panels.kpi_strip(snap.counts(), lang),
                 panels.feed_health(engine.feed_health(), lang),
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
-                port_panel(live, history(), port.timezone, lang, berth_names))
-
-    alert_callbacks.register(app, engine, port)
+                port_panel(live, history(), port.timezone, lang, berth_names), *alerts_out)
 
     @app.callback(
         Output(ids.SELECTED, "data"),
