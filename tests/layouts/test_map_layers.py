@@ -61,6 +61,19 @@ def test_selection_ring_follows_the_selected_vessel(snap):
     assert decode(map_layers.selection_layer(snap.vessels, 999))[0] == 0      # gone: no ring
 
 
+def test_alert_rings_mark_alerted_vessels_in_their_most_severe_colour(snap):
+    n, attrs = decode(map_layers.alert_layer(snap.vessels, {366000003: "alarm",
+                                                            366000001: "warning",
+                                                            999: "alarm"}))      # not in view
+    assert n == 2
+    by_lon = {round(float(x), 2): tuple(c[:3]) for (x, _), c in
+              zip(attrs["getPosition"], attrs["getLineColor"])}
+    assert by_lon == {-74.05: theme.ALERT_COLOURS["warning"],
+                      -74.07: theme.ALERT_COLOURS["alarm"]}
+    assert decode(map_layers.alert_layer(snap.vessels, {}))[0] == 0
+    assert map_layers.ALERT_RINGS in {spec["id"] for spec in map_layers.vessel_layers()}
+
+
 def test_colour_by_status(snap):
     layers = map_layers.build_vessel_layers(snap.vessels, mode="status")
     _, attrs = decode(layers.data[map_layers.MARKERS])
