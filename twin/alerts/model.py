@@ -108,9 +108,6 @@ class RuleSettings:
                                              and category in self.exclude_categories)
 
 
-COMMON_KEYS = ("enabled", "severity", "exclude_mmsi", "exclude_categories")
-
-
 def split_settings(values: dict, default_severity: str, where: str
                    ) -> tuple[RuleSettings, dict]:
     """A rule's TOML table -> (common settings, its own thresholds)."""
