@@ -25,7 +25,10 @@ def main() -> None:
         def mktemp(self, name):
             return Path(tempfile.mkdtemp(prefix=f"porttwin-{name}-"))
 
-    server = conftest.server.__wrapped__(TmpFactory())
+    class Request:                                        # what pytest's request gives
+        module = type("module", (), {"__name__": "capture"})
+
+    server = conftest.server.__wrapped__(TmpFactory(), Request())
     url = next(server)
     driver = next(conftest.browser.__wrapped__())
     try:

@@ -21,13 +21,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, request):
+    """The app, fresh for each test module: what one module does (acknowledging alerts) does
+    not reach another, and each starts at the same replay moment — under SwiftShader a scene
+    that has replayed longer draws slower (see the warm-up below)."""
     port = _free_port()
     # a fresh history store: the server loads the bundled NY week on its first start
     db = tmp_path_factory.mktemp("history") / "porttwin.sqlite"
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "server.log", "w")
+    log_path = ARTIFACTS / f"server-{request.module.__name__.rsplit('.', 1)[-1]}.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1",
@@ -46,7 +50,7 @@ def server(tmp_path_factory):
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
                 proc.kill()
-                raise RuntimeError(f"server did not start; see {ARTIFACTS / 'server.log'}")
+                raise RuntimeError(f"server did not start; see {log_path}")
             time.sleep(0.3)
     yield url
     proc.terminate()
