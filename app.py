@@ -152,6 +152,8 @@ SUBCOMMANDS = {
     "portcalls": "twin.history_cli:portcalls_main",
     "history": "twin.history_cli:history_main",
     "alerts": "twin.alerts.cli:main",
+    "tide": "twin.tide:main",
+    "vts": "data_sources.vts:main",
 }
 
 
