@@ -116,3 +116,67 @@ class ReplayRestarted:
     ts: float
     source: str
     loop: int
+
+
+@dataclass(slots=True)
+class RadarTrackReport:
+    """One report of one radar (VTS / ARPA) target track: where the tracker has it now.
+
+    ``target`` is unique per radar ("<site>:<target number>"); the number is the radar's
+    own and is reused after a track is lost. ``status`` is tracking / acquiring / lost
+    (NMEA TTM T / Q / L). Positions are WGS84; speed knots, course degrees true; ``distance_m``
+    and ``bearing`` are from the radar site when the report came that way (TTM).
+    """
+
+    ts: float
+    source: str
+    target: str
+    lon: float
+    lat: float
+    speed: float | None = None
+    course: float | None = None
+    status: str = "tracking"
+    distance_m: float | None = None
+    bearing: float | None = None
+    cpa_m: float | None = None
+    tcpa_s: float | None = None
+    name: str | None = None
+    simulated: bool = False
+
+
+@dataclass(slots=True)
+class CargoWork:
+    """Cargo work reported by a terminal (one row of its feed): what was handled when."""
+
+    ts: float
+    source: str
+    terminal: str
+    berth: str | None = None
+    vessel: str | None = None         # name, or the IMO / MMSI as text
+    mmsi: int | None = None
+    imo: int | None = None
+    moves: int | None = None          # crane moves (lifts)
+    teu: float | None = None
+    tonnage: float | None = None      # metric tonnes
+    passengers: int | None = None
+    crew: int | None = None
+    period_s: float | None = None     # the work the row covers, seconds before ``ts``
+
+
+@dataclass(slots=True)
+class PlannedCall:
+    """One call in a berth plan (a line-up): who is expected where, when."""
+
+    ts: float                         # when the plan said so (file time or received)
+    source: str
+    plan_id: str
+    berth: str
+    eta: float | None = None          # expected arrival (port area), epoch s UTC
+    etb: float | None = None          # expected berthing
+    etd: float | None = None          # expected departure
+    mmsi: int | None = None
+    imo: int | None = None
+    name: str | None = None
+    cargo: str | None = None
+    company: str | None = None
+    sample: bool = False              # derived for a scenario, not a real plan

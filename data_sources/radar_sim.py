@@ -1,0 +1,281 @@
+"""A simulated VTS radar observing real AIS traffic — for scenarios with no real radar data.
+
+No VTS radar recording of New York is public, so the NY scenario's radar is **simulated** (and
+labelled so on screen): a radar at a configured site (``radar.toml`` of the port package)
+observes the replayed real AIS traffic as a radar would:
+
+* the true position of each ship is its AIS track interpolated to each scan (every
+  ``scan_s``, 2.5 s ≈ 24 rpm); a ship is seen only inside the range and bearing sector, and
+  only across AIS silences shorter than ``max_gap_s`` (where its track is known);
+* each detection has polar noise (range σ, bearing σ) and is missed with probability
+  1 − Pd (lower for small craft);
+* two ships closer than the radar's resolution (range and bearing cells) make one echo
+  (the larger ship's) — a tug alongside, a barge being pushed;
+* the radar's tracker (an α-β filter per track) starts a track after ``acquire_scans`` plots
+  in a row, reports position, speed and course ("acquiring" at first, then "tracking"), coasts
+  through misses and loses the track after ``lose_after`` misses in a row (a new target
+  number when the ship is seen again);
+* a few **small craft with no AIS** (``[[dark_craft]]``) move on plausible paths.
+
+``simulate`` returns the radar reports and the truth (which ship or dark craft each target
+number followed), so association can be measured (``twin.fusion.measure``).
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pyproj import Geod, Transformer
+from scipy.spatial import cKDTree
+
+from .events import RadarTrackReport, VesselReport
+
+GEOD = Geod(ellps="WGS84")
+KN = 1852.0 / 3600.0                     # m/s per knot
+
+
+@dataclass
+class RadarSite:
+    id: str
+    name: str
+    lon: float
+    lat: float
+    range_nm: float = 12.0
+    sector: tuple[float, float] = (0.0, 360.0)     # clockwise from, to (degrees true)
+    scan_s: float = 2.5
+    range_sigma_m: float = 15.0
+    bearing_sigma_deg: float = 0.25
+    range_cell_m: float = 45.0                     # echoes closer than both cells merge
+    bearing_cell_deg: float = 0.8
+    detect_p: float = 0.95                         # ships ≥ small_craft_m
+    detect_p_small: float = 0.85                   # smaller or unknown length
+    small_craft_m: float = 20.0
+    acquire_scans: int = 3        # plots in a row that start a track (reported "acquiring"
+                                  # until twice that many, then "tracking")
+    lose_after: int = 12                           # misses in a row (30 s) -> lost
+    max_gap_s: float = 600.0
+    alpha: float = 0.5
+    beta: float = 0.15
+
+    def covers(self, rng_m: np.ndarray, brg: np.ndarray) -> np.ndarray:
+        lo, hi = self.sector
+        inside = (brg - lo) % 360.0 <= (hi - lo) % 360.0 if (hi - lo) % 360 else \
+            np.ones(len(brg), bool)
+        return (rng_m <= self.range_nm * 1852.0) & inside
+
+
+@dataclass
+class DarkCraft:
+    id: str
+    name: str
+    path: list                  # [[lon, lat], ...]
+    speed_kn: float
+    start_s: float = 0.0        # after the recording starts
+    loop: bool = True           # back and forth along the path until the recording ends
+    length_m: float = 8.0
+
+
+@dataclass
+class RadarScenario:
+    sites: list[RadarSite]
+    dark_craft: list[DarkCraft] = field(default_factory=list)
+    seed: int = 20200630
+    note: str = ""
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RadarScenario":
+        path = Path(path)
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            sites = [RadarSite(**{**s, "sector": tuple(s.get("sector", (0, 360)))})
+                     for s in doc.get("site", [])]
+            craft = [DarkCraft(**c) for c in doc.get("dark_craft", [])]
+        except (OSError, tomllib.TOMLDecodeError, TypeError) as exc:
+            raise ValueError(f"{path}: not a radar scenario ({exc})") from exc
+        if not sites:
+            raise ValueError(f"{path}: no [[site]]")
+        return cls(sites, craft, int(doc.get("seed", 20200630)), doc.get("note", ""))
+
+
+@dataclass
+class Truth:
+    """What each radar target really was: ``target -> ("ais", mmsi)`` or ``("dark", id)``."""
+
+    target: dict = field(default_factory=dict)
+    dark_ids: list = field(default_factory=list)
+
+
+def simulate(reports, scenario: RadarScenario, start: float | None = None,
+             end: float | None = None, lengths: dict | None = None,
+             source: str = "radar-sim") -> tuple[list[RadarTrackReport], Truth]:
+    """Radar reports of every site over the AIS ``reports`` (``VesselReport``s), in time
+    order, with the truth. ``lengths`` = mmsi -> LOA (m) where static data knows it."""
+    reports = [r for r in reports if isinstance(r, VesselReport)]
+    if not reports:
+        return [], Truth()
+    rng = np.random.default_rng(scenario.seed)
+    start = min(r.ts for r in reports) if start is None else start
+    end = max(r.ts for r in reports) if end is None else end
+    lengths = dict(lengths or {})
+    for r in reports:
+        if r.length:
+            lengths[r.mmsi] = r.length
+    out: list[RadarTrackReport] = []
+    truth = Truth(dark_ids=[c.id for c in scenario.dark_craft])
+    for site in scenario.sites:
+        out.extend(_one_site(reports, scenario.dark_craft, site, start, end, lengths, rng,
+                             truth, source))
+    out.sort(key=lambda r: r.ts)
+    return out, truth
+
+
+def _one_site(reports, craft, site: RadarSite, start, end, lengths, rng, truth, source):
+    to_m = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={site.lat} +lon_0={site.lon}",
+                                always_xy=True)
+    scans = np.arange(start, end + 1e-9, site.scan_s)
+    # ---- truth per scan: (scan index, subject, x, y, length) ------------------------------
+    subjects: list = []            # ("ais", mmsi) / ("dark", id)
+    rows = []
+    by_vessel: dict[int, list] = {}
+    for r in reports:
+        by_vessel.setdefault(r.mmsi, []).append(r)
+    for mmsi, rs in by_vessel.items():
+        rs.sort(key=lambda r: r.ts)
+        t = np.array([r.ts for r in rs])
+        x, y = to_m.transform([r.lon for r in rs], [r.lat for r in rs])
+        x, y = np.asarray(x), np.asarray(y)
+        idx = np.nonzero((scans >= t[0]) & (scans <= t[-1]))[0]
+        if not len(idx):
+            continue
+        st = scans[idx]
+        k = np.clip(np.searchsorted(t, st, side="right") - 1, 0, len(t) - 1)
+        k2 = np.minimum(k + 1, len(t) - 1)
+        gap = t[k2] - t[k]
+        known = (gap <= site.max_gap_s) | (st == t[k])
+        idx, st, k, k2 = idx[known], st[known], k[known], k2[known]
+        subjects.append(("ais", mmsi))
+        sid = len(subjects) - 1
+        rows.append((idx, np.full(len(idx), sid), np.interp(st, t, x), np.interp(st, t, y),
+                     np.full(len(idx), lengths.get(mmsi, np.nan))))
+    for c in craft:
+        cx, cy = to_m.transform([p[0] for p in c.path], [p[1] for p in c.path])
+        seg = np.hypot(np.diff(cx), np.diff(cy))
+        along = np.concatenate([[0.0], np.cumsum(seg)])
+        total = along[-1]
+        idx = np.nonzero(scans >= start + c.start_s)[0]
+        d = (scans[idx] - start - c.start_s) * c.speed_kn * KN
+        if c.loop:
+            d = np.where((d // total) % 2 == 0, d % total, total - d % total)   # to and fro
+        else:
+            idx, d = idx[d <= total], d[d <= total]
+        subjects.append(("dark", c.id))
+        sid = len(subjects) - 1
+        rows.append((idx, np.full(len(idx), sid), np.interp(d, along, cx),
+                     np.interp(d, along, cy), np.full(len(idx), c.length_m)))
+    if not rows:
+        return []
+    scan_i = np.concatenate([r[0] for r in rows])
+    subj = np.concatenate([r[1] for r in rows])
+    tx = np.concatenate([r[2] for r in rows])
+    ty = np.concatenate([r[3] for r in rows])
+    tlen = np.concatenate([r[4] for r in rows])
+    rng_m = np.hypot(tx, ty)
+    brg = np.degrees(np.arctan2(tx, ty)) % 360.0
+    keep = site.covers(rng_m, brg)
+    # ---- detection: probability, resolution, noise ---------------------------------------
+    pd_ = np.where(tlen >= site.small_craft_m, site.detect_p, site.detect_p_small)
+    keep &= rng.random(len(pd_)) < pd_
+    order = np.lexsort((subj, scan_i))
+    order = order[keep[order]]
+    scan_i, subj, tx, ty, tlen, rng_m, brg = (a[order] for a in
+                                             (scan_i, subj, tx, ty, tlen, rng_m, brg))
+    merged = _merged(scan_i, tx, ty, tlen, rng_m, brg, site)
+    scan_i, subj, rng_m, brg = (a[~merged] for a in (scan_i, subj, rng_m, brg))
+    n = len(scan_i)
+    rng_m = rng_m + rng.normal(0, site.range_sigma_m, n)
+    brg = brg + rng.normal(0, site.bearing_sigma_deg, n)
+    px = rng_m * np.sin(np.radians(brg))
+    py = rng_m * np.cos(np.radians(brg))
+    # ---- the radar's tracker -------------------------------------------------------------
+    return _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source)
+
+
+def _merged(scan_i, x, y, length, rng_m, brg, site: RadarSite) -> np.ndarray:
+    """Echoes the radar cannot tell apart from a larger one in the same scan (dropped)."""
+    merged = np.zeros(len(scan_i), bool)
+    # a scan index big enough to separate scans in one k-d tree (no two scans interact)
+    tree = cKDTree(np.column_stack([x, y, scan_i * 1e7]))
+    reach = max(site.range_cell_m, site.range_nm * 1852 * math.radians(site.bearing_cell_deg))
+    for i, j in tree.query_pairs(reach, output_type="ndarray"):
+        if abs(rng_m[i] - rng_m[j]) > site.range_cell_m:
+            continue
+        if abs((brg[i] - brg[j] + 180) % 360 - 180) > site.bearing_cell_deg:
+            continue
+        li = -1.0 if np.isnan(length[i]) else length[i]
+        lj = -1.0 if np.isnan(length[j]) else length[j]
+        merged[j if li >= lj else i] = True
+    return merged
+
+
+def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source):
+    rows: list = []                        # (t, target, x, y, vx, vy, status)
+    tracks: dict[int, dict] = {}          # subject -> track
+    number = 0
+    dt = site.scan_s
+    starts = np.searchsorted(scan_i, np.arange(len(scans) + 1))
+    for s in range(len(scans)):
+        t = float(scans[s])
+        seen = set()
+        for k in range(starts[s], starts[s + 1]):
+            sid = int(subj[k])
+            seen.add(sid)
+            tr = tracks.get(sid)
+            if tr is None:                      # a tentative track: not reported yet
+                tracks[sid] = tr = {"target": None, "x": px[k], "y": py[k], "vx": 0.0,
+                                    "vy": 0.0, "hits": 1, "miss": 0}
+            else:
+                # predict, then correct with the plot (α-β filter)
+                step = dt * (tr["miss"] + 1)
+                gx, gy = tr["x"] + tr["vx"] * step, tr["y"] + tr["vy"] * step
+                rx, ry = px[k] - gx, py[k] - gy
+                tr["x"], tr["y"] = gx + site.alpha * rx, gy + site.alpha * ry
+                tr["vx"] += site.beta / step * rx
+                tr["vy"] += site.beta / step * ry
+                tr["hits"] += 1
+                tr["miss"] = 0
+            if tr["target"] is None:
+                if tr["hits"] < site.acquire_scans:
+                    continue
+                number += 1                     # VTS track numbers are not reused
+                tr["target"] = f"{site.id}:{number}"
+                truth.target[tr["target"]] = subjects[sid]
+            rows.append((t, tr["target"], tr["x"], tr["y"], tr["vx"], tr["vy"],
+                         "tracking" if tr["hits"] > 2 * site.acquire_scans else "acquiring"))
+        for sid in list(tracks):
+            if sid in seen:
+                continue
+            tr = tracks[sid]
+            tr["miss"] += 1
+            if tr["target"] is None and tr["miss"] >= 2:
+                del tracks[sid]                 # never confirmed: dropped silently
+            elif tr["miss"] >= site.lose_after:
+                del tracks[sid]
+                rows.append((t, tr["target"], tr["x"], tr["y"], tr["vx"], tr["vy"], "lost"))
+    if not rows:
+        return []
+    t, target, x, y, vx, vy, status = zip(*rows)
+    x, y, vx, vy = (np.asarray(a, float) for a in (x, y, vx, vy))
+    lon, lat = to_m.transform(x, y, direction="INVERSE")
+    speed = np.round(np.hypot(vx, vy) / KN, 2)
+    course = np.round(np.degrees(np.arctan2(vx, vy)) % 360.0, 1)
+    dist = np.round(np.hypot(x, y), 1)
+    brg = np.round(np.degrees(np.arctan2(x, y)) % 360.0, 2)
+    return [RadarTrackReport(ts=t[i], source=source, target=target[i], lon=float(lon[i]),
+                             lat=float(lat[i]), speed=float(speed[i]),
+                             course=float(course[i]) if speed[i] >= 0.5 else None,
+                             status=status[i], distance_m=float(dist[i]),
+                             bearing=float(brg[i]), simulated=True)
+            for i in range(len(rows))]
