@@ -106,6 +106,9 @@ class Truth:
 
     target: dict = field(default_factory=dict)
     dark_ids: list = field(default_factory=list)
+    # target -> other subjects whose echo merged into the target's at some scan (a radar
+    # cannot tell them apart: pairing the target with one of them is not an error)
+    shared: dict = field(default_factory=dict)
 
 
 def simulate(reports, scenario: RadarScenario, start: float | None = None,
@@ -192,7 +195,13 @@ def _one_site(reports, craft, site: RadarSite, start, end, lengths, rng, truth, 
     order = order[keep[order]]
     scan_i, subj, tx, ty, tlen, rng_m, brg = (a[order] for a in
                                              (scan_i, subj, tx, ty, tlen, rng_m, brg))
-    merged = _merged(scan_i, tx, ty, tlen, rng_m, brg, site)
+    into = _merged(scan_i, tx, ty, tlen, rng_m, brg, site)
+    merged = into >= 0
+    sharing: dict[int, set] = {}                # kept detection -> subjects in its echo
+    for j in np.nonzero(merged)[0]:
+        sharing.setdefault(int(into[j]), set()).add(int(subj[j]))
+    kept = np.nonzero(~merged)[0]
+    shared = [sharing.get(int(k), ()) for k in kept]
     scan_i, subj, rng_m, brg = (a[~merged] for a in (scan_i, subj, rng_m, brg))
     n = len(scan_i)
     rng_m = rng_m + rng.normal(0, site.range_sigma_m, n)
@@ -200,12 +209,13 @@ def _one_site(reports, craft, site: RadarSite, start, end, lengths, rng, truth, 
     px = rng_m * np.sin(np.radians(brg))
     py = rng_m * np.cos(np.radians(brg))
     # ---- the radar's tracker -------------------------------------------------------------
-    return _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source)
+    return _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source, shared)
 
 
 def _merged(scan_i, x, y, length, rng_m, brg, site: RadarSite) -> np.ndarray:
-    """Echoes the radar cannot tell apart from a larger one in the same scan (dropped)."""
-    merged = np.zeros(len(scan_i), bool)
+    """For each detection, the detection whose echo it merges into (a larger ship the radar
+    cannot tell it apart from in the same scan), else -1."""
+    into = np.full(len(scan_i), -1)
     # a scan index big enough to separate scans in one k-d tree (no two scans interact)
     tree = cKDTree(np.column_stack([x, y, scan_i * 1e7]))
     reach = max(site.range_cell_m, site.range_nm * 1852 * math.radians(site.bearing_cell_deg))
@@ -216,11 +226,14 @@ def _merged(scan_i, x, y, length, rng_m, brg, site: RadarSite) -> np.ndarray:
             continue
         li = -1.0 if np.isnan(length[i]) else length[i]
         lj = -1.0 if np.isnan(length[j]) else length[j]
-        merged[j if li >= lj else i] = True
-    return merged
+        small, large = (j, i) if li >= lj else (i, j)
+        if into[large] >= 0:
+            large = into[large]
+        into[small] = large
+    return into
 
 
-def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source):
+def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source, shared):
     rows: list = []                        # (t, target, x, y, vx, vy, status)
     tracks: dict[int, dict] = {}          # subject -> track
     number = 0
@@ -252,6 +265,8 @@ def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source):
                 number += 1                     # VTS track numbers are not reused
                 tr["target"] = f"{site.id}:{number}"
                 truth.target[tr["target"]] = subjects[sid]
+            for other in shared[k]:             # ships inside this echo too
+                truth.shared.setdefault(tr["target"], set()).add(subjects[other])
             rows.append((t, tr["target"], tr["x"], tr["y"], tr["vx"], tr["vy"],
                          "tracking" if tr["hits"] > 2 * site.acquire_scans else "acquiring"))
         for sid in list(tracks):
