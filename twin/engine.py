@@ -20,12 +20,15 @@ log = logging.getLogger(__name__)
 class Engine:
     def __init__(self, sources: list, state: FleetState | None = None, tick_s: float = 0.5,
                  snapshot_max_age_s: float = 0.5, wall_clock=time.monotonic,
-                 activity=None):
+                 activity=None, models: list = ()):
         if not sources:
             raise ValueError("the engine needs at least one source")
         self.sources = sources
         self.state = state or FleetState()
         self.activity = activity        # port calls + history store (twin.activity), optional
+        # more of the twin fed by the same events: radar fusion, hydro-met, berth plan …
+        # (each has ``apply(events)``; the alert rules read them in the round's tick)
+        self.models = list(models)
         self.tick_s = tick_s
         self.snapshot_max_age_s = snapshot_max_age_s
         self.wall_clock = wall_clock
@@ -64,6 +67,8 @@ class Engine:
                     self.state.apply(events)
                     if self.activity is not None:
                         self.activity.apply(events)
+                    for model in self.models:
+                        model.apply(events)
                     applied += len(events)
             now = self.now()
             if self.activity is not None:

@@ -15,6 +15,8 @@ Each row carries a ``source``: the live feed ("live") and loaded history
 """
 from __future__ import annotations
 
+import logging
+
 import json
 import math
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .portcalls import GEOD as _GEOD
 from .portcalls import PortCall
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -113,7 +117,8 @@ alerts = Table(
     Column("alert_id", String(160), primary_key=True),
     Column("rule", String(40), nullable=False), Column("kind", String(8), nullable=False),
     Column("severity", String(10), nullable=False),
-    Column("mmsi", Integer, nullable=False), Column("other_mmsi", Integer),
+    Column("mmsi", Integer), Column("other_mmsi", Integer),     # no vessel: a station …
+    Column("subject_id", String(80)),
     Column("start", Float, nullable=False), Column("last", Float, nullable=False),
     Column("end", Float), Column("open", Boolean),
     Column("lon", Float), Column("lat", Float), Column("sector", String(40)),
@@ -182,8 +187,29 @@ class HistoryStore:
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
         metadata.create_all(self.engine)
+        self._migrate()
         self._insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
                         else sqlite.insert)
+
+    def _migrate(self) -> None:
+        """Bring a store made by an earlier version up to this schema, keeping its rows.
+
+        v2 (radar, hydro-met and berth-plan alerts): ``alerts.subject_id`` added and
+        ``alerts.mmsi`` nullable (an alert about a station or a radar track has no vessel).
+        """
+        from sqlalchemy import inspect, text
+        columns = {c["name"] for c in inspect(self.engine).get_columns("alerts")}
+        if "subject_id" in columns:
+            return
+        log.info("history store: upgrading the alerts table (subject_id, nullable mmsi)")
+        keep = [c for c in alerts.columns if c.name in columns]
+        with self.engine.begin() as conn:
+            conn.execute(text("DROP INDEX IF EXISTS ix_alerts_source_start"))
+            conn.execute(text("ALTER TABLE alerts RENAME TO alerts_v1"))
+            alerts.create(conn)
+            names = ", ".join(f'"{c.name}"' for c in keep)
+            conn.execute(text(f"INSERT INTO alerts ({names}) SELECT {names} FROM alerts_v1"))
+            conn.execute(text("DROP TABLE alerts_v1"))
 
     # ---- writing -------------------------------------------------------------------------
     def _upsert(self, conn, table, rows: list[dict], keys: tuple) -> None:

@@ -49,6 +49,7 @@ class VesselMemory:
     length: float | None = None
     ais_class: str | None = None
     name: str | None = None
+    draught: float | None = None
     last: Fix | None = None
     recent: deque = field(default_factory=lambda: deque(maxlen=8))   # accepted fixes
 
@@ -70,7 +71,8 @@ class AlertContext:
     """The port as the rules see it (zones, sectors, land, port limits) and the fleet's
     memories. ``geometry`` is a ``twin.port.PortGeometry``."""
 
-    def __init__(self, geometry, zones=None, sectors=(), land=None, exit_margin_m: float = 50.0,
+    def __init__(self, geometry, zones=None, sectors=(), land=None, berths=None, fairways=None,
+                 exit_margin_m: float = 50.0,
                  shore_search_m: float = 1000.0,
                  implied_min_dt_s: float = PortCallRules.implied_min_dt_s):
         self.geometry = geometry
@@ -91,6 +93,21 @@ class AlertContext:
         self._zone_near_tree = shapely.STRtree([z.geometry.buffer(exit_margin_m)
                                                 for z in self.zones])
         self.zone_by_id = {z.id: z for z in self.zones}
+        # charted depths (m below chart datum) of berths and fairways, where the package has
+        # them; other parts of the twin set ``hydromet``, ``fusion`` and ``plan`` for rules
+        self.berth_depth = {}
+        if berths is not None and len(berths) and "depth_m" in berths:
+            self.berth_depth = {str(b): float(d) for b, d in zip(berths["id"], berths["depth_m"])
+                                if d is not None and d == d}
+        self.fairways = []
+        if fairways is not None and len(fairways) and "depth_m" in fairways:
+            f = fairways.to_crs(geometry.crs)
+            self.fairways = [(str(r["id"]), float(r["depth_m"]), r.geometry)
+                             for _, r in f.iterrows()
+                             if r["depth_m"] is not None and r["depth_m"] == r["depth_m"]]
+        self.hydromet = None
+        self.fusion = None
+        self.plan = None
         land_parts = [] if land is None or not len(land) else list(
             land.to_crs(geometry.crs).geometry)
         self._land_tree = shapely.STRtree(land_parts)
@@ -125,6 +142,15 @@ class AlertContext:
                 shore[idx_pt] = shapely.distance(pts[idx_pt],
                                                  self._land_tree.geometries[idx_land])
         return {**where, "x": x, "y": y, "zones": zones, "near_zones": near, "shore_m": shore}
+
+    def depth_at(self, fix) -> tuple[float | None, str | None]:
+        """Charted depth where the fix is: its berth's, else the fairway's it is in."""
+        if fix.berth is not None and fix.berth in self.berth_depth:
+            return self.berth_depth[fix.berth], f"berth:{fix.berth}"
+        for fid, depth, poly in self.fairways:
+            if shapely.contains_xy(poly, fix.x, fix.y):
+                return depth, f"fairway:{fid}"
+        return None, None
 
     def sector_of(self, lon: float, lat: float) -> str | None:
         for sid, _, _, poly in self.sectors:

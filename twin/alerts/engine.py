@@ -34,7 +34,9 @@ from .anchoring import UnauthorisedAnchoring
 from .close_quarters import CloseQuarters
 from .collision import CollisionRisk
 from .context import AlertContext, Fix
+from .dark_target import UnidentifiedTrack
 from .distress import Distress
+from .hydromet_rules import ExtremeWater, LowVisibility, UnderKeelClearance, WindLimit
 from .identity import IdentityConflict
 from .model import EVENT, SEVERITY_RANK, STATE, Alert, Condition, split_settings, subject_key
 from .position_jump import MOVED, OK, Plausibility, PositionJump
@@ -43,8 +45,9 @@ from .zone_speed import ZoneSpeed
 
 RULES = {r.name: r for r in (CollisionRisk, CloseQuarters, ZoneEntry, ZoneSpeed,
                              UnauthorisedAnchoring, AnchorDrag, AisGap, PositionJump,
-                             IdentityConflict, Distress)}
-STATIC = ("ship_type", "length", "ais_class", "name")      # what VesselMemory keeps
+                             IdentityConflict, Distress, UnidentifiedTrack,
+                             UnderKeelClearance, WindLimit, LowVisibility, ExtremeWater)}
+STATIC = ("ship_type", "length", "ais_class", "name", "draught")   # what VesselMemory keeps
 TOP_LEVEL = ("incident_window_min", "exit_margin_m", "forget_after_h", "sectors")
 
 
@@ -69,6 +72,7 @@ class AlertEngine:
         self.window_s = float(config.get("incident_window_min", 30)) * 60
         self.forget_s = float(config.get("forget_after_h", 6)) * 3600
         self.ctx = AlertContext(port.geometry, zones=port.layer("zones"),
+                                berths=port.layer("berths"), fairways=port.layer("fairways"),
                                 sectors=config.get("sectors", ()), land=port.layer("land"),
                                 exit_margin_m=float(config.get("exit_margin_m", 50)))
         self.rules = []
@@ -168,7 +172,7 @@ class AlertEngine:
 
     # ---- lifecycle -----------------------------------------------------------------------
     def _handle(self, rule, c: Condition) -> None:
-        key = (rule.name, subject_key(c.mmsi, c.other))
+        key = (rule.name, c.subject or subject_key(c.mmsi, c.other))
         alert = self.live.get(key)
         if not c.active:
             if alert is not None and c.qualifier in alert.holding:
@@ -192,7 +196,7 @@ class AlertEngine:
         alert = Alert(
             alert_id=f"{rule.name}:{key[1]}:{int(c.since or c.ts)}", rule=rule.name,
             kind=rule.kind, severity=rule.settings.severity,
-            mmsi=min(c.mmsi, c.other) if c.other else c.mmsi,
+            mmsi=min(c.mmsi, c.other) if c.other else c.mmsi, subject_id=c.subject,
             other_mmsi=max(c.mmsi, c.other) if c.other else None, start=c.since or c.ts,
             last=c.ts,
             lon=c.lon, lat=c.lat, sector=self.ctx.sector_of(c.lon, c.lat),

@@ -37,6 +37,9 @@ class Condition:
     other: int | None = None          # the second vessel of a pair rule
     qualifier: str = ""
     since: float | None = None        # the condition began earlier than ``ts`` (sustained rules)
+    # what the alert is about when it is not (only) a vessel: "radar:FW:12", "station:8518750",
+    # "plan:P-7" … (``mmsi`` may then be None)
+    subject: str | None = None
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Alert:
     rule: str
     kind: str                          # state / event
     severity: str
-    mmsi: int
+    mmsi: int | None                   # None: not about one vessel (a station, a radar track)
     other_mmsi: int | None
     start: float                       # first occurrence
     last: float                        # latest time the condition held / latest event
@@ -59,6 +62,7 @@ class Alert:
     acked_at: float | None = None
     acked_by: str | None = None
     ack_comment: str | None = None
+    subject_id: str | None = None      # Condition.subject
 
     @property
     def open(self) -> bool:
@@ -71,10 +75,10 @@ class Alert:
         return self.acked_at is not None
 
     def subject(self) -> str:
-        return subject_key(self.mmsi, self.other_mmsi)
+        return self.subject_id or subject_key(self.mmsi, self.other_mmsi)
 
     def vessels(self) -> list[int]:
-        return [self.mmsi] + ([self.other_mmsi] if self.other_mmsi is not None else [])
+        return [m for m in (self.mmsi, self.other_mmsi) if m is not None]
 
     def to_row(self) -> dict:
         row = asdict(self)

@@ -1,0 +1,164 @@
+"""Hydro-meteorology in the twin: stations, their latest observations, the predicted tide, and
+the water level anywhere in the port (for under-keel clearance).
+
+* **Stations** are the port's tide stations (``tide_stations`` in port.toml, harmonics in
+  ``data/hydromet/harmonics``) plus any station that sends observations (CO-OPS, MQTT, CSV,
+  AIS met-hydro messages).
+* **Water level at a place and time**: the nearest tide station's *observed* level when an
+  observation is at most ``observed_fresh_s`` old, else its *predicted* (astronomical) tide.
+  Heights are metres above the chart datum (MLLW), like charted depths, so
+  **UKC = charted depth + water level − draught**.
+* **Wind and visibility** exist only where a station observes them; with no source (the NY
+  scenario) they are ``None`` and the panel shows the slot empty — weather is not invented.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pyproj import Geod
+
+from data_sources.events import MetHydroObservation
+
+from .tide import TidePredictor, load_stations
+
+GEOD = Geod(ellps="WGS84")
+HARMONICS = Path(__file__).resolve().parent.parent / "data" / "hydromet" / "harmonics"
+
+
+@dataclass
+class Station:
+    id: str
+    name: str
+    lon: float | None
+    lat: float | None
+    predictor: TidePredictor | None = None
+    latest: dict = field(default_factory=dict)         # quantity -> (ts, value)
+    levels: deque = field(default_factory=lambda: deque(maxlen=2000))   # (ts, observed m)
+    sources: set = field(default_factory=set)
+
+
+class HydroMet:
+    def __init__(self, tide_stations=(), harmonics_dir: str | Path = HARMONICS,
+                 observed_fresh_s: float = 1800.0, aliases: dict | None = None):
+        self.observed_fresh_s = observed_fresh_s
+        self.stations: dict[str, Station] = {}
+        # observation station ids that are one of our tide stations under another name
+        self.aliases = dict(aliases or {})
+        self.rejected = 0
+        self._lock = threading.RLock()
+        if tide_stations:
+            for sid, predictor in load_stations(harmonics_dir, set(tide_stations)).items():
+                st = predictor.station
+                self.stations[sid] = Station(sid, st.name, st.lon, st.lat, predictor)
+            missing = set(tide_stations) - set(self.stations)
+            if missing:
+                raise ValueError(f"no harmonic constants for tide stations {sorted(missing)} "
+                                 f"in {harmonics_dir}")
+
+    # ---- input ---------------------------------------------------------------------------
+    def apply(self, events) -> None:
+        with self._lock:
+            for e in events:
+                if isinstance(e, MetHydroObservation):
+                    self.observe(e)
+
+    def observe(self, o: MetHydroObservation) -> None:
+        sid = self.aliases.get(o.station, o.station)
+        st = self.stations.get(sid)
+        if st is None:
+            st = self.stations[sid] = Station(sid, sid, o.lon, o.lat)
+        if st.lon is None and o.lon is not None:
+            st.lon, st.lat = o.lon, o.lat
+        st.sources.add(o.source)
+        for k, v in o.values.items():
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            old = st.latest.get(k)
+            if old is None or o.ts >= old[0]:
+                st.latest[k] = (o.ts, v)
+        level = o.values.get("waterlevel")
+        if level is not None:
+            st.levels.append((o.ts, float(level)))
+
+    # ---- reading -------------------------------------------------------------------------
+    def nearest_tide_station(self, lon: float, lat: float) -> Station | None:
+        best, best_d = None, math.inf
+        for st in self.stations.values():
+            if st.predictor is None and "waterlevel" not in st.latest:
+                continue
+            if st.lon is None:
+                continue
+            d = GEOD.inv(lon, lat, st.lon, st.lat)[2]
+            if d < best_d:
+                best, best_d = st, d
+        return best
+
+    def water_level(self, lon: float, lat: float, ts: float) -> tuple[float, str, str] | None:
+        """(metres above chart datum, "observed" / "predicted", station id) at the nearest
+        station, or None where the port has no tide station."""
+        with self._lock:
+            st = self.nearest_tide_station(lon, lat)
+            if st is None:
+                return None
+            obs = st.latest.get("waterlevel")
+            if obs is not None and abs(ts - obs[0]) <= self.observed_fresh_s:
+                return float(obs[1]), "observed", st.id
+            if st.predictor is not None:
+                return float(st.predictor.heights([ts])[0]), "predicted", st.id
+            return None
+
+    def value(self, station: str, quantity: str, now: float, max_age_s: float = 1800.0):
+        """The latest observed value of one quantity, if fresh; else None."""
+        with self._lock:
+            st = self.stations.get(station)
+            got = st and st.latest.get(quantity)
+            if not got or now - got[0] > max_age_s:
+                return None
+            return got[1]
+
+    def snapshot(self, now: float) -> list[dict]:
+        """Each station now: predicted and observed water level, wind, visibility (None
+        where nothing observes it) — what the map and the panel show."""
+        out = []
+        with self._lock:
+            for st in self.stations.values():
+                row = {"id": st.id, "name": st.name, "lon": st.lon, "lat": st.lat,
+                       "predicted_m": None, "observed_m": None, "observed_age_s": None,
+                       "wspeed_kn": None, "wdir": None, "wgust_kn": None,
+                       "visibility_nm": None, "sources": sorted(st.sources)}
+                if st.predictor is not None:
+                    row["predicted_m"] = round(float(st.predictor.heights([now])[0]), 2)
+                obs = st.latest.get("waterlevel")
+                if obs is not None and now - obs[0] <= self.observed_fresh_s:
+                    row["observed_m"], row["observed_age_s"] = round(obs[1], 2), now - obs[0]
+                for q, key in (("wspeed", "wspeed_kn"), ("wdir", "wdir"),
+                               ("wgust", "wgust_kn"), ("visibility", "visibility_nm")):
+                    v = self.value(st.id, q, now)
+                    row[key] = None if v is None else round(float(v), 1)
+                out.append(row)
+        return out
+
+    def tide_curve(self, station: str, now: float, before_h: float = 12, after_h: float = 12,
+                   step_s: float = 600) -> dict:
+        """Predicted curve around ``now`` and the observed levels in that window."""
+        with self._lock:
+            st = self.stations.get(station)
+            if st is None:
+                return {"times": [], "predicted": [], "observed_times": [], "observed": []}
+            times = np.arange(now - before_h * 3600, now + after_h * 3600 + 1, step_s)
+            predicted = (st.predictor.heights(times).round(3).tolist()
+                         if st.predictor is not None else [])
+            obs = [(t, v) for t, v in st.levels if times[0] <= t <= times[-1]]
+        return {"station": st.id, "name": st.name, "times": times.tolist(),
+                "predicted": predicted, "observed_times": [t for t, _ in obs],
+                "observed": [v for _, v in obs]}
+
+
+def under_keel_clearance(depth_m: float, water_level_m: float, draught_m: float) -> float:
+    """UKC (m) = charted depth below chart datum + water level above chart datum − draught."""
+    return depth_m + water_level_m - draught_m
