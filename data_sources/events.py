@@ -180,3 +180,6 @@ class PlannedCall:
     cargo: str | None = None
     company: str | None = None
     sample: bool = False              # derived for a scenario, not a real plan
+    # when the plan was issued; a replay moves ``ts`` forward each pass and the plan's times
+    # move with it (by ts − issued)
+    issued: float = 0.0

@@ -135,6 +135,15 @@ alert_silences = Table(
     Column("comment", String(400)), Column("created", Float),
 )
 
+throughput_monthly = Table(
+    "throughput_monthly", metadata,
+    Column("port", String(16), primary_key=True),        # UN/LOCODE
+    Column("month", String(7), primary_key=True),        # YYYY-MM
+    Column("teu", Float, nullable=False), Column("loaded", Float), Column("empty", Float),
+    Column("import_loads", Float), Column("export_loads", Float),
+    Column("source", String(200)),
+)
+
 ALERT_COLUMNS = tuple(c.name for c in alerts.columns if c.name != "source")
 
 
@@ -274,6 +283,27 @@ class HistoryStore:
         """Alerts and silences on their own (an operator's acknowledgement, the CLI)."""
         with self.engine.begin() as conn:
             self._write_alerts(conn, source, rows, silences)
+
+    def write_monthly_teu(self, port: str, monthly, source: str) -> int:
+        """Monthly TEU statistics (``data_sources.throughput.load_monthly_teu``) for a port;
+        a month already stored is replaced by the new figure."""
+        rows = [{"port": port, "month": r.month.strftime("%Y-%m"), "teu": r.teu,
+                 "loaded": r.loaded, "empty": r.empty, "import_loads": r.import_loads,
+                 "export_loads": r.export_loads, "source": source}
+                for r in monthly.itertuples()]
+        with self.engine.begin() as conn:
+            self._upsert(conn, throughput_monthly, rows, ("port", "month"))
+        return len(rows)
+
+    def monthly_teu(self, port: str) -> pd.DataFrame:
+        q = select(throughput_monthly).where(throughput_monthly.c.port == port) \
+            .order_by(throughput_monthly.c.month)
+        with self.engine.connect() as conn:
+            df = pd.DataFrame(conn.execute(q).mappings().all())
+        if df.empty:
+            return df
+        df["month"] = pd.to_datetime(df["month"] + "-01", utc=True)
+        return df
 
     def alerts(self, source: str | None = None, since: float | None = None,
                live_only: bool = False) -> list[dict]:

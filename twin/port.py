@@ -88,7 +88,25 @@ class Port:
                     not gdf.crs.equals("OGC:CRS84"):
                 raise PortPackageError(f"{file}: CRS {gdf.crs} is not WGS84 lon/lat")
             port.layers[layer] = gdf
+        port._merge_berth_depths(path / "berth_depths.csv")
         return port
+
+    def _merge_berth_depths(self, csv_path: Path) -> None:
+        """Charted depths kept beside the derived berths (``berth_depths.csv``: id, depth_m,
+        source): the berth layer is remade by ``port init``, the depths are not."""
+        berths = self.layers.get("berths")
+        if berths is None or not csv_path.is_file():
+            return
+        import pandas as pd
+        table = pd.read_csv(csv_path, dtype={"id": str}, comment="#")
+        unknown = set(table["id"]) - set(berths["id"].astype(str))
+        if unknown:
+            raise PortPackageError(f"{csv_path}: berths not in the package: {sorted(unknown)[:5]}")
+        depth = dict(zip(table["id"], table["depth_m"].astype(float)))
+        merged = berths["id"].astype(str).map(depth)
+        if "depth_m" in berths:
+            merged = merged.fillna(pd.to_numeric(berths["depth_m"], errors="coerce"))
+        berths["depth_m"] = merged
 
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
         return self.layers.get(name)

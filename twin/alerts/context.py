@@ -50,6 +50,7 @@ class VesselMemory:
     ais_class: str | None = None
     name: str | None = None
     draught: float | None = None
+    imo: int | None = None
     last: Fix | None = None
     recent: deque = field(default_factory=lambda: deque(maxlen=8))   # accepted fixes
 
@@ -95,6 +96,10 @@ class AlertContext:
         self.zone_by_id = {z.id: z for z in self.zones}
         # charted depths (m below chart datum) of berths and fairways, where the package has
         # them; other parts of the twin set ``hydromet``, ``fusion`` and ``plan`` for rules
+        self.berth_points = {}
+        if berths is not None and len(berths):
+            pts = berths.geometry.representative_point()
+            self.berth_points = {str(b): (p.x, p.y) for b, p in zip(berths["id"], pts)}
         self.berth_depth = {}
         if berths is not None and len(berths) and "depth_m" in berths:
             self.berth_depth = {str(b): float(d) for b, d in zip(berths["id"], berths["depth_m"])
@@ -142,6 +147,10 @@ class AlertContext:
                 shore[idx_pt] = shapely.distance(pts[idx_pt],
                                                  self._land_tree.geometries[idx_land])
         return {**where, "x": x, "y": y, "zones": zones, "near_zones": near, "shore_m": shore}
+
+    def berth_point(self, berth: str | None) -> tuple[float, float]:
+        """A lon/lat on the berth (where a plan alert is drawn)."""
+        return self.berth_points.get(berth, (float("nan"), float("nan")))
 
     def depth_at(self, fix) -> tuple[float | None, str | None]:
         """Charted depth where the fix is: its berth's, else the fairway's it is in."""

@@ -38,6 +38,7 @@ from .dark_target import UnidentifiedTrack
 from .distress import Distress
 from .hydromet_rules import ExtremeWater, LowVisibility, UnderKeelClearance, WindLimit
 from .identity import IdentityConflict
+from .plan_rules import BerthConflict, EarlyArrival, LateArrival, Overstay
 from .model import EVENT, SEVERITY_RANK, STATE, Alert, Condition, split_settings, subject_key
 from .position_jump import MOVED, OK, Plausibility, PositionJump
 from .zone_entry import ZoneEntry
@@ -46,8 +47,9 @@ from .zone_speed import ZoneSpeed
 RULES = {r.name: r for r in (CollisionRisk, CloseQuarters, ZoneEntry, ZoneSpeed,
                              UnauthorisedAnchoring, AnchorDrag, AisGap, PositionJump,
                              IdentityConflict, Distress, UnidentifiedTrack,
-                             UnderKeelClearance, WindLimit, LowVisibility, ExtremeWater)}
-STATIC = ("ship_type", "length", "ais_class", "name", "draught")   # what VesselMemory keeps
+                             UnderKeelClearance, WindLimit, LowVisibility, ExtremeWater,
+                             LateArrival, EarlyArrival, Overstay, BerthConflict)}
+STATIC = ("ship_type", "length", "ais_class", "name", "draught", "imo")   # what VesselMemory keeps
 TOP_LEVEL = ("incident_window_min", "exit_margin_m", "forget_after_h", "sectors")
 
 

@@ -1,0 +1,174 @@
+"""Berth plans (line-ups): CSV or JSON rows of planned calls -> ``PlannedCall`` events.
+
+Columns / keys (case-insensitive; a JSON file is a list of objects or ``{"calls": [...]}``):
+``plan_id`` (or ``id``), ``berth`` (id or name in the port package), ``eta``, ``etb``,
+``etd`` (ISO times; UTC unless they carry an offset), ``mmsi``, ``imo``, ``name`` (at least
+one of the three), ``cargo``, ``company`` (or ``agent``), ``sample`` (true for a derived
+sample). A row without an id, berth, vessel or any time, or with times out of order
+(ETA ≤ ETB ≤ ETD), is counted by reason and skipped.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+import urllib.request
+from collections import deque
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .events import PlannedCall
+from .health import FeedHealth
+
+KEYS = {"plan_id": ("plan_id", "id", "call_id"), "berth": ("berth", "berth_id"),
+        "eta": ("eta",), "etb": ("etb",), "etd": ("etd",), "mmsi": ("mmsi",),
+        "imo": ("imo",), "name": ("name", "vessel", "vessel_name"), "cargo": ("cargo",),
+        "company": ("company", "agent", "line")}
+
+
+def _time(value) -> float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def parse_row(row: dict, source: str, received: float, on_reject=None) -> PlannedCall | None:
+    reject = on_reject or (lambda reason, detail=None: None)
+    low = {str(k).strip().lower(): v for k, v in row.items()}
+
+    def get(name):
+        for k in KEYS[name]:
+            if low.get(k) not in (None, ""):
+                return low[k]
+        return None
+    plan_id, berth = get("plan_id"), get("berth")
+    if plan_id is None or berth is None:
+        reject("missing_field", f"needs plan_id and berth: {str(row)[:80]}")
+        return None
+    try:
+        eta, etb, etd = _time(get("eta")), _time(get("etb")), _time(get("etd"))
+        mmsi = int(get("mmsi")) if get("mmsi") is not None else None
+        imo = int(get("imo")) if get("imo") is not None else None
+    except (ValueError, TypeError) as exc:
+        reject("bad_field", f"{plan_id}: {exc}")
+        return None
+    name = get("name")
+    if mmsi is None and imo is None and not name:
+        reject("no_vessel", f"{plan_id}: no MMSI, IMO or name")
+        return None
+    if etb is None and eta is None:
+        reject("no_time", f"{plan_id}: no ETA or ETB")
+        return None
+    times = [t for t in (eta, etb, etd) if t is not None]
+    if times != sorted(times):
+        reject("times_out_of_order", f"{plan_id}: ETA ≤ ETB ≤ ETD does not hold")
+        return None
+    sample = str(low.get("sample", "")).strip().lower() in ("1", "true", "yes")
+    return PlannedCall(ts=received, source=source, plan_id=str(plan_id), berth=str(berth),
+                       eta=eta, etb=etb, etd=etd, mmsi=mmsi, imo=imo,
+                       name=str(name).strip() if name else None,
+                       cargo=get("cargo"), company=get("company"), sample=sample,
+                       issued=received)
+
+
+def parse_text(text: str, source: str, received: float, fmt: str | None = None,
+               on_reject=None) -> list[PlannedCall]:
+    text = text.lstrip("\ufeff")
+    if fmt == "csv" or (fmt is None and not text.lstrip().startswith(("[", "{"))):
+        rows = list(csv.DictReader(io.StringIO(text)))
+    else:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if on_reject:
+                on_reject("bad_json", str(exc))
+            return []
+        rows = doc.get("calls", []) if isinstance(doc, dict) else doc
+    out = []
+    for row in rows:
+        if not isinstance(row, dict):
+            if on_reject:
+                on_reject("bad_json", "not an object")
+            continue
+        call = parse_row(row, source, received, on_reject)
+        if call is not None:
+            out.append(call)
+    return out
+
+
+def load_file(path, source: str = "berth-plan", received: float | None = None,
+              on_reject=None) -> list[PlannedCall]:
+    """A plan file; ``received`` = when the plan was issued (default: its earliest ETA/ETB
+    less a day, so a replay hands it out before the first call)."""
+    path = Path(path)
+    calls = parse_text(path.read_text(encoding="utf-8"), source, 0.0,
+                       "csv" if path.suffix.lower() == ".csv" else "json", on_reject)
+    if received is None and calls:
+        received = min(min(t for t in (c.eta, c.etb) if t is not None) for c in calls) - 86400
+    for c in calls:
+        c.ts = c.issued = received or 0.0
+    return calls
+
+
+class PlanPoller:
+    """A berth plan published at an HTTP URL (the terminal's line-up), fetched every
+    ``interval_s``; each fetch replaces the plan (calls gone from it are cancelled)."""
+
+    def __init__(self, url: str, interval_s: float = 300.0, source_id: str = "berth-plan",
+                 label: str | None = None, stale_after_s: float = 3600.0):
+        self.url, self.interval_s, self.source_id = url, interval_s, source_id
+        self.label = label or url
+        self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
+        self._events: deque = deque()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def fetch(self) -> int:
+        try:
+            with urllib.request.urlopen(self.url, timeout=10) as response:
+                text = response.read().decode("utf-8", errors="replace")
+        except OSError as exc:
+            self.health.record_reject("http_error", f"{type(exc).__name__}: {exc}")
+            return 0
+        now = time.time()
+        fmt = "csv" if self.url.lower().endswith(".csv") else None
+        calls = parse_text(text, self.source_id, now, fmt, self.health.record_reject)
+        with self._lock:
+            self._events.append(PlanReplaced(now, self.source_id))
+            self._events.extend(calls)
+        self.health.record_messages(len(calls))
+        return len(calls)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.fetch()
+            self._stop.wait(self.interval_s)
+
+    def start(self):
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="berth-plan", daemon=True)
+            self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+
+    def poll(self) -> list:
+        with self._lock:
+            out = list(self._events)
+            self._events.clear()
+        return out
+
+
+class PlanReplaced:
+    """Marks a whole new plan from one source (the calls that follow replace the old ones)."""
+
+    __slots__ = ("ts", "source")
+
+    def __init__(self, ts: float, source: str):
+        self.ts, self.source = ts, source
