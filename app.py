@@ -36,6 +36,7 @@ from twin.config import ROOT, Config
 from twin.activity import PortActivity
 from twin.alerts import AlertEngine
 from twin.engine import Engine
+from twin.feeds import Feeds, build_feeds
 from twin.history import HistoryStore, recent_reports
 from twin.history_cli import history_source, load_history, open_store
 from twin.port import Port
@@ -87,20 +88,26 @@ def build_engine(config: Config, port: Port | None = None,
     source = build_ais_source(config)
     state = FleetState(trail_s=config.trail_minutes * 60, expire_s=config.expire_minutes * 60)
     activity = None
+    feeds = build_feeds(config, port, source, store) if port is not None else Feeds()
     if port is not None:
         live = f"live:{source.source_id}"
-        activity = PortActivity(port.geometry, store=store, source=live,
-                                alerts=AlertEngine(port, source=live))
+        alerts = AlertEngine(port, source=live)
+        alerts.ctx.fusion, alerts.ctx.hydromet, alerts.ctx.plan = \
+            feeds.fusion, feeds.hydromet, feeds.plan
+        activity = PortActivity(port.geometry, store=store, source=live, alerts=alerts)
         restored = activity.restore()
         if restored and activity.watermark:
             # the live picture as it was: positions (and trails) of the last minutes
             state.apply(recent_reports(store, activity.source,
                                        activity.watermark - config.expire_minutes * 60))
-            if hasattr(source, "resume"):
-                source.resume(activity.watermark)      # a replay continues where it was
+            for s in [source] + feeds.sources:
+                if hasattr(s, "resume"):
+                    s.resume(activity.watermark)       # a replay continues where it was
             log.info("resumed %d vessels' port-call state at %s", restored,
                      activity.watermark)
-    return Engine([source], state, activity=activity)
+    engine = Engine([source] + feeds.sources, state, activity=activity, models=feeds.models)
+    engine.feeds = feeds
+    return engine
 
 
 def create_app(config: Config | None = None) -> Dash:
@@ -153,6 +160,7 @@ SUBCOMMANDS = {
     "history": "twin.history_cli:history_main",
     "alerts": "twin.alerts.cli:main",
     "tide": "twin.tide:main",
+    "berthplan": "twin.berth_plan_sample:main",
     "vts": "data_sources.vts:main",
 }
 

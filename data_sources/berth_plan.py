@@ -78,7 +78,8 @@ def parse_row(row: dict, source: str, received: float, on_reject=None) -> Planne
 
 def parse_text(text: str, source: str, received: float, fmt: str | None = None,
                on_reject=None) -> list[PlannedCall]:
-    text = text.lstrip("\ufeff")
+    text = "\n".join(line for line in text.lstrip("\ufeff").splitlines()
+                     if not line.lstrip().startswith("#"))          # comment lines
     if fmt == "csv" or (fmt is None and not text.lstrip().startswith(("[", "{"))):
         rows = list(csv.DictReader(io.StringIO(text)))
     else:

@@ -27,8 +27,9 @@ class ReplaySource:
         warmup_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         health: FeedHealth | None = None,
+        span: tuple[float, float] | None = None,
     ):
-        if not events:
+        if not events and span is None:
             raise ValueError(f"replay {source_id!r} has no events to play")
         if speed <= 0:
             raise ValueError(f"replay speed must be positive, got {speed}")
@@ -39,8 +40,9 @@ class ReplaySource:
         self.loop = loop
         self.clock = clock
         self.health = health or FeedHealth(source_id, label=label, clock=clock)
-        self.start_ts = self.events[0].ts
-        self.end_ts = self.events[-1].ts
+        # ``span``: replay on another recording's clock (radar simulated over an AIS hour, a
+        # plan issued before it): same start, same period, so passes stay in step
+        self.start_ts, self.end_ts = span if span else (self.events[0].ts, self.events[-1].ts)
         # One second after the last record the next pass begins.
         self.period = self.end_ts - self.start_ts + 1.0
         # Warm-up: the first ``warmup_s`` of data are handed out at once on the first poll,

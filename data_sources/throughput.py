@@ -117,3 +117,48 @@ def load_monthly_teu(path, on_reject=None) -> pd.DataFrame:
             if on_reject:
                 on_reject("bad_row", f"row {i + 2}: {exc}")
     return pd.DataFrame(rows).sort_values("month").reset_index(drop=True)
+
+
+class CargoFeed:
+    """A terminal's live feed: JSON lines over tcp:// or udp:// (one object per line)."""
+
+    def __init__(self, url: str, source_id: str = "terminal", label: str | None = None,
+                 stale_after_s: float = 3600.0):
+        import threading
+        from collections import deque
+        from urllib.parse import urlparse
+
+        from .health import FeedHealth
+        from .transport import TcpClient, UdpListener
+        self.source_id, self.label = source_id, label or url
+        self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
+        self._events: deque = deque()
+        self._lock = threading.Lock()
+        u = urlparse(url)
+        if u.scheme == "tcp":
+            self.transport = TcpClient(u.hostname, u.port, self.on_line)
+        elif u.scheme == "udp":
+            self.transport = UdpListener(u.port, self.on_line, host=u.hostname or "0.0.0.0")
+        else:
+            raise ValueError(f"unsupported terminal feed URL {url!r}: tcp:// or udp://")
+
+    def on_line(self, line: str, arrival: float) -> None:
+        if not line.strip():
+            return
+        work = parse_payload(line, self.source_id, self.health.record_reject)
+        if work:
+            with self._lock:
+                self._events.extend(work)
+            self.health.record_messages(len(work))
+
+    def start(self) -> None:
+        self.transport.start()
+
+    def stop(self) -> None:
+        self.transport.stop()
+
+    def poll(self) -> list:
+        with self._lock:
+            out = list(self._events)
+            self._events.clear()
+        return out

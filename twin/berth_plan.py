@@ -66,6 +66,8 @@ class BerthPlan:
         self._by_imo: dict[int, list] = {}
         self.occupant: dict[str, tuple[int, float]] = {}     # berth -> (mmsi, ts)
         self._last_seen: dict[int, float] = {}
+        self.last_in_port: dict[int, float] = {}              # mmsi -> latest fix in port
+        self._names: dict[int, str] = {}
         self.samples = False
         self._lock = threading.RLock()
 
@@ -132,7 +134,11 @@ class BerthPlan:
         with self._lock:
             if self._last_seen.get(fix.mmsi) == fix.ts:
                 return []
+            if vessel.name:
+                self._names[fix.mmsi] = _norm(vessel.name)
             self._last_seen[fix.mmsi] = fix.ts
+            if fix.in_port:
+                self.last_in_port[fix.mmsi] = fix.ts
             stopped = fix.sog is not None and fix.sog < STOPPED_KN
             if fix.berth is not None and stopped:
                 self.occupant[fix.berth] = (fix.mmsi, fix.ts)
@@ -148,6 +154,16 @@ class BerthPlan:
                         happened.append(("berthed", p))
                     p.last_at_berth = fix.ts
             return happened
+
+    def arrived(self, plan: Plan) -> bool:
+        """Its vessel has been in the port area since 12 h before the ETA (also when that
+        was seen before the plan came)."""
+        if plan.arrived is not None:
+            return True
+        due = plan.eta if plan.eta is not None else plan.start
+        mmsis = [plan.call.mmsi] if plan.call.mmsi else \
+            [m for m, v in self._names.items() if v == _norm(plan.call.name)]
+        return any(self.last_in_port.get(m, -1e18) >= due - ARRIVAL_WINDOW_S for m in mmsis)
 
     def occupant_of(self, berth: str, now: float) -> int | None:
         got = self.occupant.get(berth)

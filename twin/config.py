@@ -36,6 +36,17 @@ class Config:
     # loaded into the store on first start so the KPI views have real port calls
     history_file: Path = ROOT / "data" / "ais" / "NYHarbor_2020_12_first_week.traj.gz"
     history_autoload: bool = True
+    # the other feeds (issue 6). radar: "auto" = the port's simulated radar (radar.toml) over
+    # a replayed AIS recording; "none"; tcp://host:port or udp://:port (NMEA TTM/TLL)
+    radar: str = "auto"
+    # hydro-met observations: "" = none (the predicted tide only); a CO-OPS JSON / CSV file;
+    # http(s)://… polled every hydromet_interval_s; mqtt://host:port/topic
+    hydromet: str = ""
+    hydromet_interval_s: float = 360.0
+    # berth plan: "auto" = the port package's berth_plan*.csv; "none"; a file; http(s)://…
+    berth_plan: str = "auto"
+    # monthly TEU statistics loaded into the history store on first start
+    throughput_monthly: Path = ROOT / "data" / "throughput" / "port_ny_teu.csv"
 
     @classmethod
     def load(cls, toml_path: str | Path | None = None, env: dict | None = None,

@@ -29,6 +29,7 @@ class Engine:
         # more of the twin fed by the same events: radar fusion, hydro-met, berth plan …
         # (each has ``apply(events)``; the alert rules read them in the round's tick)
         self.models = list(models)
+        self.feeds = None               # twin.feeds.Feeds: fusion, hydro-met, plan (views read)
         self.tick_s = tick_s
         self.snapshot_max_age_s = snapshot_max_age_s
         self.wall_clock = wall_clock
@@ -61,15 +62,18 @@ class Engine:
         """Poll every source once and apply what arrived; returns the number of events."""
         applied = 0
         with self._step_lock:
+            events = []
             for source in self.sources:
-                events = source.poll()
-                if events:
-                    self.state.apply(events)
-                    if self.activity is not None:
-                        self.activity.apply(events)
-                    for model in self.models:
-                        model.apply(events)
-                    applied += len(events)
+                events.extend(source.poll())
+            if events:
+                # the models first (a berth plan or a radar scan of this round is known when
+                # the round's AIS fixes reach the alert rules), then the fleet and port calls
+                for model in self.models:
+                    model.apply(events)
+                self.state.apply(events)
+                if self.activity is not None:
+                    self.activity.apply(events)
+                applied = len(events)
             now = self.now()
             if self.activity is not None:
                 self.activity.tick(now)       # alerts on pairs and silences
@@ -123,4 +127,7 @@ class Engine:
             return self._snapshot
 
     def feed_health(self) -> list[dict]:
-        return [s.health.status() for s in self.sources]
+        """Every source's health, then the slots of feeds this deployment has no source for
+        (shown empty, never invented)."""
+        slots = getattr(getattr(self, "feeds", None), "slots", [])
+        return [s.health.status() for s in self.sources] + [dict(s) for s in slots]

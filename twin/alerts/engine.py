@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from data_sources.events import StaticReport, VesselReport
+from data_sources.events import ReplayRestarted, StaticReport, VesselReport
 
 from .ais_gap import AisGap
 from .anchor_drag import AnchorDrag
@@ -99,7 +99,22 @@ class AlertEngine:
     # ---- input ---------------------------------------------------------------------------
     def update(self, events, where: dict | None = None) -> int:
         """One round of events (sorted or not). ``where`` = PortGeometry.locate of the round's
-        VesselReports in ts order, when the caller has it already."""
+        VesselReports in ts order, when the caller has it already. A ``ReplayRestarted``
+        splits the round: a replay's next pass begins where the recording began, so what the
+        rules remember of each ship is dropped there (no "jump" back to the start)."""
+        restart = next((e for e in events if isinstance(e, ReplayRestarted)), None)
+        if restart is not None:
+            before = [e for e in events if not isinstance(e, ReplayRestarted)
+                      and e.ts < restart.ts]
+            after = [e for e in events if not isinstance(e, ReplayRestarted)
+                     and e.ts >= restart.ts]
+            n = self.update(before)
+            with self._lock:
+                for v in self.ctx.vessels.values():
+                    v.recent.clear()
+                    v.last = None
+                self.plausibility.forget_all()
+            return n + self.update(after)
         reports = []
         for e in events:
             if isinstance(e, StaticReport) or (isinstance(e, VesselReport) and e.static):

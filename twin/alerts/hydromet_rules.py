@@ -2,8 +2,8 @@
 
 * ``ukc`` — under-keel clearance of a deep-draught ship at a berth or in a channel with a
   known depth: depth + water level (observed, else predicted) − AIS draught, below the larger
-  of ``min_ukc_m`` and ``min_ukc_fraction`` × draught (PIANC guidance: 10 % of draught in
-  sheltered water). State, alarm.
+  of ``min_ukc_m`` and ``min_ukc_fraction`` × draught in a fairway (PIANC guidance: 10 % of
+  draught in sheltered water), below ``berth_min_ukc_m`` alongside. State, alarm.
 * ``wind_limit`` — observed wind (gusts if reported) above the berthing/crane limit at a
   station. State, warning.
 * ``low_visibility`` — observed visibility below the limit at a station (restricted
@@ -29,8 +29,9 @@ class UnderKeelClearance(Rule):
     @dataclass
     class Params:
         min_draught_m: float = 8.0          # "deep-draught": the rule looks at these
-        min_ukc_m: float = 0.5
-        min_ukc_fraction: float = 0.10
+        min_ukc_m: float = 0.6              # in a channel: the larger of this …
+        min_ukc_fraction: float = 0.10      # … and this share of the draught
+        berth_min_ukc_m: float = 0.6        # alongside (static, no squat or waves)
 
     def on_fix(self, fix, vessel, ctx):
         hm = getattr(ctx, "hydromet", None)
@@ -44,7 +45,8 @@ class UnderKeelClearance(Rule):
         if level is None:
             return []
         ukc = depth + level[0] - draught
-        limit = max(self.p.min_ukc_m, self.p.min_ukc_fraction * draught)
+        limit = (self.p.berth_min_ukc_m if where.startswith("berth:")
+                 else max(self.p.min_ukc_m, self.p.min_ukc_fraction * draught))
         return [self.condition(fix, active=ukc < limit, qualifier="", details={
             "ukc_m": round(ukc, 2), "limit_m": round(limit, 2), "depth_m": depth,
             "water_level_m": round(level[0], 2), "level_kind": level[1], "station": level[2],

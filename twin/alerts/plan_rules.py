@@ -49,7 +49,7 @@ class LateArrival(_PlanRule):
             due = plan.eta if plan.eta is not None else plan.start
             if due is None:
                 continue
-            late = (plan.arrived is None and now > due + self.p.late_min * 60
+            late = (not plan_book.arrived(plan) and now > due + self.p.late_min * 60
                     and (plan.etd is None or now < plan.etd))
             lon, lat = self._where(ctx, plan)
             if late or plan.id in self._holding:

@@ -77,6 +77,9 @@ class Plausibility:
     def forget(self, mmsi: int) -> None:
         self._heads.pop(mmsi, None)
 
+    def forget_all(self) -> None:
+        self._heads.clear()
+
 
 class PositionJump(Rule):
     name = "position_jump"
