@@ -10,6 +10,9 @@ APT=()
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   APT+=(chromium chromium-driver)
 fi
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+  APT+=(mosquitto)
+fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   APT+=(postgresql)
 fi
