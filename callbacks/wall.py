@@ -71,7 +71,7 @@ def register(app, engine, port, cache) -> None:
         ring = selection_layer(snap.vessels, selected)
         # one layer_data update per refresh: vessels, rings and the port's layers
         return {**layers.data, SELECTION: ring, ALERT_RINGS: alert_rings(snap),
-                **port_layers(snap.time)}, token
+                **port_layers(snap.time), **other_feed_layers(snap.time)}, token
 
     @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
                   State(ids.LANG, "data"))
@@ -89,6 +89,28 @@ def register(app, engine, port, cache) -> None:
     centres = map_layers.anchorage_centres(port)
     berth_names = {b: i.get("name") for b, i in port.geometry.berth_info.items()}
     store = app.server.config["PORTTWIN"].get("store")
+
+    feeds = engine.feeds
+
+    def hydromet_now(now: float) -> tuple[list, dict | None]:
+        """Stations now and the first station's tide curve, computed once a minute."""
+        if feeds is None or feeds.hydromet is None:
+            return [], None
+        key = f"hydromet:{now // 60:.0f}"
+        got = cache.get(key)
+        if got is None:
+            hm = feeds.hydromet
+            stations = hm.snapshot(now)
+            curve = hm.tide_curve(port.tide_stations[0], now) if port.tide_stations else None
+            got = (stations, curve)
+            cache.set(key, got, timeout=120)
+        return got
+
+    def other_feed_layers(now: float) -> dict:
+        if feeds is None:
+            return {}
+        dark = feeds.fusion.dark_targets(now) if feeds.fusion is not None else []
+        return map_layers.feed_layers(dark, hydromet_now(now)[0])
 
     def history():
         """The loaded history's KPIs (they change only when history is loaded again)."""
@@ -137,7 +159,9 @@ def register(app, engine, port, cache) -> None:
                 panels.feed_health(engine.feed_health(), lang),
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
-                port_panel(live, history(), port.timezone, lang, berth_names), *alerts_out)
+                port_panel(live, history(), port.timezone, lang, berth_names)
+                + panels.hydromet_panel(*hydromet_now(snap.time), snap.time, lang),
+                *alerts_out)
 
     @app.callback(
         Output(ids.SELECTED, "data"),

@@ -30,6 +30,9 @@ ANCHORAGE_LABELS = "anchorage-labels"
 BERTHS = "berths"                # every quay, drawn free
 BERTHS_OCCUPIED = "berths-occupied"   # live: occupied quays in the occupant's colour
 ANCHORAGE_QUEUE = "anchorage-queue"   # live: how many wait at each anchorage
+DARK_TARGETS = "dark-targets"    # live: radar tracks with no AIS (magenta squares)
+TIDE_STATIONS = "tide-stations"  # live: hydro-met stations with the water level now
+TIDE_LABELS = "tide-labels"
 
 
 def _spec(layer: pdk.Layer) -> dict:
@@ -127,6 +130,23 @@ def port_activity_layers(paths: dict, berth_status: dict, categories: dict,
     return {BERTHS_OCCUPIED: occupied, ANCHORAGE_QUEUE: labels}
 
 
+def feed_layers(dark: list, stations: list) -> dict:
+    """``layer_data`` of the other feeds: dark radar targets (radar tracks without AIS) and
+    the hydro-met stations labelled with their water level now (observed, else predicted)."""
+    dark_rows = [{"position": [d.lon, d.lat], "target": d.target} for d in dark]
+    st = [s for s in stations if s["lon"] is not None]
+    labels = []
+    for s in st:
+        level = s["observed_m"] if s["observed_m"] is not None else s["predicted_m"]
+        if level is not None:
+            labels.append({"position": [s["lon"], s["lat"]],
+                           "text": f"{level:+.2f} m" + ("" if s["observed_m"] is not None
+                                                        else "*")})
+    return {DARK_TARGETS: dark_rows,
+            TIDE_STATIONS: [{"position": [s["lon"], s["lat"]]} for s in st],
+            TIDE_LABELS: labels}
+
+
 def anchorage_centres(port) -> dict:
     anchorages = port.layer("anchorages")
     if anchorages is None:
@@ -137,6 +157,19 @@ def anchorage_centres(port) -> dict:
 
 def port_activity_layer_specs() -> list[dict]:
     return [
+        _spec(pdk.Layer("ScatterplotLayer", [], id=TIDE_STATIONS, get_position="position",
+                        radius_units="pixels", get_radius=7, stroked=True, filled=True,
+                        get_fill_color=[*theme.TIDE_STATION, 200], get_line_color=[255, 255, 255,
+                                                                                  255],
+                        line_width_units="pixels", get_line_width=1.5, pickable=False)),
+        _spec(pdk.Layer("TextLayer", [], id=TIDE_LABELS, get_position="position",
+                        get_text="text", get_size=13, get_pixel_offset=[0, -18],
+                        get_color=[*theme.TIDE_STATION, 255], font_family="sans-serif",
+                        billboard=True, pickable=False)),
+        _spec(pdk.Layer("ScatterplotLayer", [], id=DARK_TARGETS, get_position="position",
+                        radius_units="pixels", get_radius=9, stroked=True, filled=False,
+                        get_line_color=[*theme.DARK_TARGET, 255], line_width_units="pixels",
+                        get_line_width=3, pickable=False)),
         _spec(pdk.Layer("PathLayer", [], id=BERTHS_OCCUPIED, get_path="path",
                         get_color="color", width_units="pixels", get_width=6,
                         cap_rounded=True, pickable=False)),

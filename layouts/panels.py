@@ -48,6 +48,18 @@ def age_text(seconds: float | None, lang: str) -> str:
 def feed_health(statuses: list[dict], lang: str) -> list:
     rows = [html.Div(t("feed_health", lang), className="panel-title")]
     for s in statuses:
+        if s["state"] == "none":                 # a slot with no source: shown empty
+            rows.append(html.Div(className="feed feed-none", children=[
+                html.Span(className="feed-dot"),
+                html.Span(t(s["label"], lang), className="feed-name"),
+                html.Span(t("state_none", lang), className="feed-state")]))
+            continue
+        if s["state"] == "live" and "rate_per_s" not in s:    # computed, not received
+            rows.append(html.Div(className="feed feed-live", children=[
+                html.Span(className="feed-dot"),
+                html.Span(t(s["label"], lang), className="feed-name"),
+                html.Span(t("state_computed", lang), className="feed-state")]))
+            continue
         rows.append(html.Div(className=f"feed feed-{s['state']}", children=[
             html.Span(className="feed-dot"),
             html.Span(t(s["label"], lang), className="feed-name"),
@@ -222,8 +234,78 @@ def port_call_rows(call: dict | None, tz: str, lang: str, berth_names: dict) -> 
                     className="card-fields")]
 
 
+# ---- hydro-met -----------------------------------------------------------------------------
+def hydromet_panel(stations: list[dict], curve: dict | None, now: float, lang: str) -> list:
+    """Water and weather at each station now, and the tide curve of the first station:
+    predicted (line) and observed (dots). Empty slots stay empty: no source, no value."""
+    rows = [html.Div(t("hydromet_title", lang), className="panel-title history")]
+    table = []
+    for s in stations:
+        level, kind = (s["observed_m"], "obs") if s["observed_m"] is not None else \
+            (s["predicted_m"], "pred")
+        table.append(html.Li(className="hm-row", children=[
+            html.Span(s["name"], className="berth-name"),
+            html.Span(t("hm_level", lang, v=level, k=t(f"hm_{kind}", lang))
+                      if level is not None else "—", className="hm-level"),
+            html.Span(t("hm_wind", lang, v=s["wspeed_kn"]) if s["wspeed_kn"] is not None
+                      else t("hm_wind_none", lang), className="hm-wind"),
+            html.Span(t("hm_vis", lang, v=s["visibility_nm"]) if s["visibility_nm"] is not None
+                      else t("hm_vis_none", lang), className="hm-vis"),
+        ]))
+    rows.append(html.Ul(table, className="top-berths hm-list"))
+    if curve and curve.get("predicted"):
+        rows.append(html.Img(src=tide_curve_svg(curve, now), className="tide-curve",
+                             alt=t("hm_curve", lang, name=curve["name"])))
+        rows.append(html.Div(t("hm_curve", lang, name=curve["name"]), className="panel-note"))
+    return rows
+
+
+def tide_curve_svg(curve: dict, now: float, width: int = 320, height: int = 90) -> str:
+    """The tide curve as a small SVG (a data URI: no script, nothing fetched)."""
+    import base64
+    times, pred = curve["times"], curve["predicted"]
+    obs_t, obs = curve.get("observed_times", []), curve.get("observed", [])
+    lo = min(pred + obs) - 0.1
+    hi = max(pred + obs) + 0.1
+    t0, t1 = times[0], times[-1]
+
+    def x(tv):
+        return 4 + (tv - t0) / (t1 - t0) * (width - 8)
+
+    def y(v):
+        return height - 12 - (v - lo) / (hi - lo) * (height - 20)
+    path = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in zip(times, pred))
+    dots = "".join(f'<circle cx="{x(a):.1f}" cy="{y(b):.1f}" r="1.6" fill="#ffd740"/>'
+                   for a, b in zip(obs_t, obs))
+    zero = f'<line x1="4" x2="{width - 4}" y1="{y(0):.1f}" y2="{y(0):.1f}" ' \
+           'stroke="#3d5166" stroke-dasharray="3,3"/>' if lo < 0 < hi else ""
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+           f'{zero}<polyline points="{path}" fill="none" stroke="#40c4ff" stroke-width="2"/>'
+           f'{dots}<line x1="{x(now):.1f}" x2="{x(now):.1f}" y1="2" y2="{height - 10}" '
+           f'stroke="#ffffff" stroke-width="1"/>'
+           f'<text x="4" y="{height - 1}" fill="#8aa1b5" font-size="9">−12 h</text>'
+           f'<text x="{width - 30}" y="{height - 1}" fill="#8aa1b5" font-size="9">+12 h</text>'
+           f'<text x="{x(now) + 3:.1f}" y="10" fill="#ffffff" font-size="9">'
+           f'{pred[len(pred) // 2]:.2f} m</text></svg>')
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
 # ---- alerts ------------------------------------------------------------------------------
 SILENCE_MINUTES = 30
+
+
+def _subject_label(a, names: dict) -> str:
+    """Who or what an alert is about: a vessel, else its station, radar track or plan."""
+    if a.mmsi is not None:
+        return _vessel_label(a.mmsi, names)
+    d = a.details
+    if d.get("station_name"):
+        return d["station_name"]
+    if d.get("target"):
+        return f"radar {d['target']}"
+    if d.get("plan_id"):
+        return f"{d.get('vessel') or ''} ({d['plan_id']})".strip()
+    return a.subject()
 
 
 def _vessel_label(mmsi: int, names: dict) -> str:
@@ -261,6 +343,28 @@ def alert_summary(a, lang: str, tz: str, names: dict) -> str:
         parts.append(t("alert_stopped_since", lang, t=port_time(a.start, tz)[1]))
     elif a.rule == "distress":
         parts.append(t("ns_ais_sart", lang))
+    elif a.rule == "unidentified_track":
+        parts.append(t("alert_dark", lang, zone=d.get("zone_name") or d.get("zone"),
+                       sim=t("simulated", lang) if d.get("simulated") else ""))
+    elif a.rule == "ukc":
+        parts.append(t("alert_ukc", lang, ukc=d.get("ukc_m"), limit=d.get("limit_m"),
+                       draught=d.get("draught_m"), level=d.get("water_level_m"),
+                       k=t(f"hm_{'obs' if d.get('level_kind') == 'observed' else 'pred'}",
+                           lang)))
+    elif a.rule == "wind_limit":
+        parts.append(t("alert_wind", lang, v=d.get("wind_kn"), limit=d.get("limit_kn")))
+    elif a.rule == "low_visibility":
+        parts.append(t("alert_vis", lang, v=d.get("visibility_nm"), limit=d.get("limit_nm")))
+    elif a.rule == "extreme_water":
+        parts.append(t("alert_water", lang, v=d.get("water_level_m")))
+    elif a.rule in ("late_arrival", "early_arrival", "overstay", "berth_conflict"):
+        parts.append(t(f"alert_{a.rule}" if a.rule != "berth_conflict"
+                       else f"alert_{d.get('kind')}", lang, berth=d.get("berth"),
+                       late=d.get("late_min"), early=d.get("early_min"),
+                       over=d.get("over_min"), other=d.get("other_vessel") or
+                       d.get("other_plan"), occupant=d.get("occupant")))
+        if d.get("sample"):
+            parts.append(t("plan_sample", lang))
     return " · ".join(p for p in parts if p)
 
 
@@ -279,7 +383,7 @@ def alert_ticker(alerts: list, lang: str, tz: str, names: dict) -> list:
     return [html.Span(t(a.severity, lang), className=f"sev sev-{a.severity}"),
             html.Span(port_time(a.start, tz)[1][:5], className="ticker-time"),
             html.Span(t(f"rule_{a.rule}", lang), className="ticker-rule"),
-            html.Span(_vessel_label(a.mmsi, names), className="ticker-vessel"),
+            html.Span(_subject_label(a, names), className="ticker-vessel"),
             html.Span(alert_summary(a, lang, tz, names), className="ticker-detail"),
             html.Span(more, className="ticker-more")]
 
@@ -303,7 +407,7 @@ def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict) -> 
                 html.Span(t("alert_repeats", lang, n=a.occurrences) if a.occurrences > 1
                           else "", className="alert-repeats"),
             ]),
-            html.Button(_vessel_label(a.mmsi, names), className="alert-vessel",
+            html.Button(_subject_label(a, names), className="alert-vessel",
                         title=t("alert_go", lang), n_clicks=0,
                         id={"type": "alert-go", "index": a.alert_id}),
             html.Div(alert_summary(a, lang, tz, names), className="alert-detail"),

@@ -9,6 +9,8 @@ DOCK = (120, 138, 156)
 TRAIL = (200, 215, 230)
 BERTH_FREE = (120, 200, 170)     # a quay with no ship at it
 QUEUE = (255, 167, 38)           # ships waiting at an anchorage
+TIDE_STATION = (64, 196, 255)    # hydro-met stations and the tide curve
+DARK_TARGET = (224, 64, 251)     # radar tracks with no AIS
 
 # Vessel colours by ship-type group (saturated, to stand out on the dark map).
 CATEGORY_COLOURS = {
