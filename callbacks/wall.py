@@ -160,7 +160,8 @@ def register(app, engine, port, cache) -> None:
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
                 port_panel(live, history(), port.timezone, lang, berth_names)
-                + panels.hydromet_panel(*hydromet_now(snap.time), snap.time, lang),
+                # the tide curve's "now" moves once a minute: the same image until then
+                + panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang),
                 *alerts_out)
 
     @app.callback(
