@@ -16,11 +16,11 @@ import threading
 import time
 import urllib.request
 from collections import deque
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .events import PlannedCall
 from .health import FeedHealth
+from .rows import first, lowered, parse_time
 
 KEYS = {"plan_id": ("plan_id", "id", "call_id"), "berth": ("berth", "berth_id"),
         "eta": ("eta",), "etb": ("etb",), "etd": ("etd",), "mmsi": ("mmsi",),
@@ -29,23 +29,15 @@ KEYS = {"plan_id": ("plan_id", "id", "call_id"), "berth": ("berth", "berth_id"),
 
 
 def _time(value) -> float | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+    return None if value in (None, "") else parse_time(value)
 
 
 def parse_row(row: dict, source: str, received: float, on_reject=None) -> PlannedCall | None:
     reject = on_reject or (lambda reason, detail=None: None)
-    low = {str(k).strip().lower(): v for k, v in row.items()}
+    low = lowered(row)
 
     def get(name):
-        for k in KEYS[name]:
-            if low.get(k) not in (None, ""):
-                return low[k]
-        return None
+        return first(low, KEYS[name])
     plan_id, berth = get("plan_id"), get("berth")
     if plan_id is None or berth is None:
         reject("missing_field", f"needs plan_id and berth: {str(row)[:80]}")

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .events import MetHydroObservation
 from .health import FeedHealth
+from .rows import lowered, number, parse_time
 
 log = logging.getLogger(__name__)
 MS_TO_KN = 3600.0 / 1852.0
@@ -58,18 +59,6 @@ COOPS_PRODUCTS = {"water_level": "waterlevel", "predictions": "predicted",
 def _reject(on_reject, reason, detail=None):
     if on_reject:
         on_reject(reason, detail)
-
-
-def parse_time(value) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def parse_coops(doc, source: str, product: str | None = None, station: str | None = None,
@@ -94,8 +83,8 @@ def parse_coops(doc, source: str, product: str | None = None, station: str | Non
         return []
     meta = doc.get("metadata") or {}
     station = str(meta.get("id") or station or "unknown")
-    lon = _float(meta.get("lon"))
-    lat = _float(meta.get("lat"))
+    lon = number(meta.get("lon"))
+    lat = number(meta.get("lat"))
     rows = doc.get("data")
     if rows is None and "predictions" in doc:
         rows, product = doc["predictions"], "predictions"
@@ -111,8 +100,8 @@ def parse_coops(doc, source: str, product: str | None = None, station: str | Non
             ts = datetime.strptime(row["t"], "%Y-%m-%d %H:%M").replace(
                 tzinfo=timezone.utc).timestamp()
             if product == "wind":
-                values = {"wspeed": _float(row.get("s")), "wdir": _float(row.get("d")),
-                          "wgust": _float(row.get("g"))}
+                values = {"wspeed": number(row.get("s")), "wdir": number(row.get("d")),
+                          "wgust": number(row.get("g"))}
                 for k in ("wspeed", "wgust"):
                     if values[k] is not None:
                         values[k] = round(values[k] * MS_TO_KN, 2)     # metric: m/s
@@ -121,7 +110,7 @@ def parse_coops(doc, source: str, product: str | None = None, station: str | Non
                 if name is None:
                     _reject(on_reject, "unknown_product", product)
                     return out
-                values = {name: _float(row.get("v"))}
+                values = {name: number(row.get("v"))}
         except (KeyError, ValueError, TypeError) as exc:
             _reject(on_reject, "bad_row", f"{exc}: {str(row)[:60]}")
             continue
@@ -134,17 +123,10 @@ def parse_coops(doc, source: str, product: str | None = None, station: str | Non
     return out
 
 
-def _float(value) -> float | None:
-    if value in (None, ""):
-        return None
-    v = float(value)
-    return v if math.isfinite(v) else None
-
-
 def parse_record(row: dict, source: str, on_reject=None, station: str | None = None
                  ) -> MetHydroObservation | None:
     """One CSV row or JSON object -> an observation (None, counted, when unusable)."""
-    low = {str(k).strip().lower(): v for k, v in row.items()}
+    low = lowered(row)
     station = str(low.get("station") or low.get("station_id") or station or "").strip()
     when = low.get("time", low.get("ts", low.get("t")))
     if not station or when in (None, ""):
@@ -157,7 +139,7 @@ def parse_record(row: dict, source: str, on_reject=None, station: str | None = N
             name = ALIASES.get(key, key)
             if name in QUANTITIES and value not in (None, ""):
                 values[name] = float(value)
-        lon, lat = _float(low.get("lon")), _float(low.get("lat"))
+        lon, lat = number(low.get("lon")), number(low.get("lat"))
     except (ValueError, TypeError) as exc:
         _reject(on_reject, "bad_field", f"{exc}: {str(row)[:80]}")
         return None

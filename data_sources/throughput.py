@@ -14,34 +14,27 @@ import csv
 import io
 import json
 import math
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from .events import CargoWork
+from .rows import lowered, parse_time
 
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
                                       "sep", "oct", "nov", "dec"), 1)}
 QUANTITIES = {"moves": int, "teu": float, "tonnage": float, "passengers": int, "crew": int}
 
 
-def _time(value) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    t = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
-
-
 def parse_row(row: dict, source: str, on_reject=None) -> CargoWork | None:
     reject = on_reject or (lambda reason, detail=None: None)
-    low = {str(k).strip().lower(): v for k, v in row.items()}
+    low = lowered(row)
     when, terminal = low.get("time") or low.get("ts"), low.get("terminal")
     if when in (None, "") or terminal in (None, ""):
         reject("missing_field", f"needs time and terminal: {str(row)[:80]}")
         return None
     try:
-        ts = _time(when)
+        ts = parse_time(when)
         values = {k: cast(float(low[k])) for k, cast in QUANTITIES.items()
                   if low.get(k) not in (None, "")}
         mmsi = int(low["mmsi"]) if low.get("mmsi") not in (None, "") else None

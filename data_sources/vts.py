@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import sys
 import threading
-import time
 from collections import deque
 from dataclasses import asdict
 from datetime import date, datetime, timezone
@@ -33,6 +31,7 @@ import pynmea2
 from pyproj import Geod
 
 from .events import RadarTrackReport
+from .rows import first, lowered, number, parse_time
 from .health import FeedHealth
 from .transport import TcpClient, UdpListener, file_lines
 
@@ -157,17 +156,17 @@ class VtsDecoder:
             bearing = (bearing + self.site_heading) % 360.0
         distance_m = float(m.distance) * UNIT_M[unit]
         lon, lat, _ = GEOD.fwd(self.site[0], self.site[1], bearing, distance_m)
-        course = _num(m.cog)
+        course = number(m.cog)
         if course is not None and (m.cog_unit or "T").upper() == "R" and self.site_heading:
             course = (course + self.site_heading) % 360.0
-        speed = _num(m.speed)
+        speed = number(m.speed)
         report = RadarTrackReport(
             ts=ts, source=self.source, target=target, lon=lon, lat=lat,
             speed=None if speed is None else speed * KN_PER[unit], course=course,
             status=STATUS.get((m.status or "T").upper(), "tracking"), distance_m=distance_m,
-            bearing=bearing, cpa_m=None if _num(m.dist_cpa) is None
-            else _num(m.dist_cpa) * UNIT_M[unit],
-            tcpa_s=None if _num(m.time_cpa) is None else _num(m.time_cpa) * 60.0,
+            bearing=bearing, cpa_m=None if number(m.dist_cpa) is None
+            else number(m.dist_cpa) * UNIT_M[unit],
+            tcpa_s=None if number(m.time_cpa) is None else number(m.time_cpa) * 60.0,
             name=(m.name or None))
         self._last_ttm[target] = report
         return [report]
@@ -198,13 +197,6 @@ class VtsDecoder:
             name=(m.target_name or None))]
 
 
-def _num(value) -> float | None:
-    if value in (None, ""):
-        return None
-    v = float(value)
-    return v if math.isfinite(v) else None
-
-
 def _dm(value: str, hemisphere: str, signs: str) -> float:
     """NMEA ddmm.mmmm / dddmm.mmmm -> degrees."""
     head, _, _ = value.partition(".")
@@ -227,21 +219,18 @@ FIELD_NAMES = {
 
 def parse_track_row(row: dict, source: str, on_reject) -> RadarTrackReport | None:
     """One row of a VTS track export (CSV or JSON object) -> a report, or None (counted)."""
-    low = {str(k).strip().lower(): v for k, v in row.items()}
+    low = lowered(row)
 
     def get(name):
-        for key in FIELD_NAMES[name]:
-            if low.get(key) not in (None, ""):
-                return low[key]
-        return None
+        return first(low, FIELD_NAMES[name])
     target, when, lat, lon = get("target"), get("time"), get("lat"), get("lon")
     if target is None or when is None or lat is None or lon is None:
         on_reject("missing_field", f"needs target, time, lat, lon: {str(row)[:80]}")
         return None
     try:
-        ts = _parse_time(when)
+        ts = parse_time(when)
         lat, lon = float(lat), float(lon)
-        speed, course = _num(get("speed")), _num(get("course"))
+        speed, course = number(get("speed")), number(get("course"))
     except (ValueError, TypeError) as exc:
         on_reject("bad_field", f"{exc}: {str(row)[:80]}")
         return None
@@ -255,17 +244,6 @@ def parse_track_row(row: dict, source: str, on_reject) -> RadarTrackReport | Non
         return None
     return RadarTrackReport(ts=ts, source=source, target=str(target), lon=lon, lat=lat,
                             speed=speed, course=course, status=status, name=get("name"))
-
-
-def _parse_time(value) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def load_tracks(path, source: str = "vts", on_reject=None, **decoder_args) -> list:

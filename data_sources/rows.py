@@ -1,0 +1,41 @@
+"""Small helpers every row-based format shares (CSV rows, JSON objects): times, numbers, and
+columns that go by several names."""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+
+def parse_time(value) -> float:
+    """Epoch seconds from a number or an ISO 8601 text (UTC unless it carries an offset;
+    ``Z`` accepted). Raises ValueError for anything else."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def number(value) -> float | None:
+    """A finite float, or None for an empty field; raises ValueError for text."""
+    if value in (None, ""):
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def lowered(row: dict) -> dict:
+    """The row with its keys stripped and lower-cased."""
+    return {str(k).strip().lower(): v for k, v in row.items()}
+
+
+def first(low: dict, names) -> object | None:
+    """The first non-empty value among the columns ``names`` (a row's aliases)."""
+    for name in names:
+        if low.get(name) not in (None, ""):
+            return low[name]
+    return None
