@@ -10,12 +10,12 @@ import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
-from urllib.parse import urlparse
 
 from .ais import MET_HYDRO, AisDecoder
 from .events import FixedStation, MetHydroObservation, StaticReport, VesselReport
 from .health import FeedHealth
-from .transport import TcpClient, UdpListener, file_lines
+from .live import line_transport
+from .transport import file_lines
 
 POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A", 9: None}
 
@@ -107,14 +107,7 @@ class AisSource:
         self._events: deque = deque()
         self._lock = threading.Lock()
         self._last_data: tuple[float, float] | None = None   # (data ts, monotonic at arrival)
-        parsed = urlparse(url)
-        if parsed.scheme == "tcp":
-            self.transport = TcpClient(parsed.hostname, parsed.port, self.on_line)
-        elif parsed.scheme == "udp":
-            self.transport = UdpListener(parsed.port or 10110, self.on_line,
-                                         host=parsed.hostname or "0.0.0.0")
-        else:
-            raise ValueError(f"unsupported AIS URL {url!r}: use tcp://host:port or udp://:port")
+        self.transport = line_transport(url, self.on_line, "AIS")
 
     def start(self) -> None:
         self.transport.start()

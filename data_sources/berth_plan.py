@@ -12,14 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-import time
-import urllib.request
-from collections import deque
 from pathlib import Path
 
 from .events import PlannedCall
-from .health import FeedHealth
+from .live import HttpFeed
 from .rows import first, lowered, parse_time
 
 KEYS = {"plan_id": ("plan_id", "id", "call_id"), "berth": ("berth", "berth_id"),
@@ -108,54 +104,20 @@ def load_file(path, source: str = "berth-plan", received: float | None = None,
     return calls
 
 
-class PlanPoller:
+class PlanPoller(HttpFeed):
     """A berth plan published at an HTTP URL (the terminal's line-up), fetched every
     ``interval_s``; each fetch replaces the plan (calls gone from it are cancelled)."""
 
     def __init__(self, url: str, interval_s: float = 300.0, source_id: str = "berth-plan",
                  label: str | None = None, stale_after_s: float = 3600.0):
-        self.url, self.interval_s, self.source_id = url, interval_s, source_id
-        self.label = label or url
-        self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
-        self._events: deque = deque()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = None
+        super().__init__(url, interval_s, source_id, label, stale_after_s)
 
-    def fetch(self) -> int:
-        try:
-            with urllib.request.urlopen(self.url, timeout=10) as response:
-                text = response.read().decode("utf-8", errors="replace")
-        except OSError as exc:
-            self.health.record_reject("http_error", f"{type(exc).__name__}: {exc}")
-            return 0
-        now = time.time()
+    def handle(self, body: bytes, now: float) -> int:
         fmt = "csv" if self.url.lower().endswith(".csv") else None
-        calls = parse_text(text, self.source_id, now, fmt, self.health.record_reject)
-        with self._lock:
-            self._events.append(PlanReplaced(now, self.source_id))
-            self._events.extend(calls)
-        self.health.record_messages(len(calls))
+        calls = parse_text(body.decode("utf-8", errors="replace"), self.source_id, now, fmt,
+                           self.health.record_reject)
+        self.push([PlanReplaced(now, self.source_id), *calls], messages=len(calls))
         return len(calls)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.fetch()
-            self._stop.wait(self.interval_s)
-
-    def start(self):
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="berth-plan", daemon=True)
-            self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-
-    def poll(self) -> list:
-        with self._lock:
-            out = list(self._events)
-            self._events.clear()
-        return out
 
 
 class PlanReplaced:

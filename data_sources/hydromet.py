@@ -28,16 +28,13 @@ import io
 import json
 import logging
 import math
-import threading
 import time
-import urllib.request
-from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from .events import MetHydroObservation
-from .health import FeedHealth
+from .live import HttpFeed, LiveFeed
 from .rows import lowered, number, parse_time
 
 log = logging.getLogger(__name__)
@@ -195,86 +192,26 @@ def parse_payload(payload, source: str, on_reject=None, station: str | None = No
     return out
 
 
-class _Feed:
-    """What the live hydro-met sources share: health, a queue the engine polls."""
-
-    def __init__(self, source_id: str, label: str, stale_after_s: float):
-        self.source_id = source_id
-        self.label = label
-        self.health = FeedHealth(source_id, label=label, stale_after_s=stale_after_s)
-        self._events: deque = deque()
-        self._lock = threading.Lock()
-
-    def _take(self, observations: list) -> None:
-        if observations:
-            with self._lock:
-                self._events.extend(observations)
-            self.health.record_messages(len(observations))
-
-    def poll(self) -> list:
-        with self._lock:
-            out = list(self._events)
-            self._events.clear()
-        return out
-
-
-class HttpPoller(_Feed):
+class HttpPoller(HttpFeed):
     """Poll an HTTP URL (the CO-OPS API, or a station's own JSON) every ``interval_s``;
     only observations newer than the last one seen per station are handed on."""
 
     def __init__(self, url: str, interval_s: float = 360.0, source_id: str = "hydromet-http",
                  label: str | None = None, stale_after_s: float = 1800.0,
                  timeout_s: float = 10.0):
-        super().__init__(source_id, label or url, stale_after_s)
-        self.url, self.interval_s, self.timeout_s = url, interval_s, timeout_s
-        self.state = "waiting"
+        super().__init__(url, interval_s, source_id, label, stale_after_s, timeout_s)
         self._seen: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._failing = False
 
-    def fetch(self) -> int:
-        """One poll now; returns the number of new observations (errors are counted)."""
-        try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:
-                body = response.read()
-        except OSError as exc:
-            self.health.record_reject("http_error", f"{type(exc).__name__}: {exc}")
-            if not self._failing:
-                log.warning("%s: %s", self.url, exc)
-                self._failing = True
-            self.state = "reconnecting"
-            return 0
-        if self._failing:
-            log.info("%s: recovered", self.url)
-            self._failing = False
-        self.state = "connected"
-        new = []
-        for o in parse_payload(body, self.source_id, self.health.record_reject):
-            if o.ts > self._seen.get(o.station, -math.inf):
-                new.append(o)
+    def handle(self, body: bytes, now: float) -> int:
+        new = [o for o in parse_payload(body, self.source_id, self.health.record_reject)
+               if o.ts > self._seen.get(o.station, -math.inf)]
         for o in new:
             self._seen[o.station] = max(self._seen.get(o.station, -math.inf), o.ts)
-        self._take(new)
+        self.push(new)
         return len(new)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.fetch()
-            self._stop.wait(self.interval_s)
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="hydromet-http", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-
-
-class MqttSource(_Feed):
+class MqttSource(LiveFeed):
     """Subscribe to MQTT topics (paho-mqtt); each message is one payload (``parse_payload``).
     The last topic level names the station when the payload does not. Reconnects by itself."""
 
@@ -305,7 +242,7 @@ class MqttSource(_Feed):
 
     def _on_message(self, client, userdata, msg):
         station = msg.topic.rsplit("/", 1)[-1] or None
-        self._take(parse_payload(msg.payload, self.source_id, self.health.record_reject,
+        self.push(parse_payload(msg.payload, self.source_id, self.health.record_reject,
                                  station=station))
 
     def start(self) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .events import CargoWork
+from .live import LineFeed
 from .rows import lowered, parse_time
 
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
@@ -112,46 +113,14 @@ def load_monthly_teu(path, on_reject=None) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("month").reset_index(drop=True)
 
 
-class CargoFeed:
+class CargoFeed(LineFeed):
     """A terminal's live feed: JSON lines over tcp:// or udp:// (one object per line)."""
+
+    what = "terminal feed"
 
     def __init__(self, url: str, source_id: str = "terminal", label: str | None = None,
                  stale_after_s: float = 3600.0):
-        import threading
-        from collections import deque
-        from urllib.parse import urlparse
+        super().__init__(url, source_id, label, stale_after_s)
 
-        from .health import FeedHealth
-        from .transport import TcpClient, UdpListener
-        self.source_id, self.label = source_id, label or url
-        self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
-        self._events: deque = deque()
-        self._lock = threading.Lock()
-        u = urlparse(url)
-        if u.scheme == "tcp":
-            self.transport = TcpClient(u.hostname, u.port, self.on_line)
-        elif u.scheme == "udp":
-            self.transport = UdpListener(u.port, self.on_line, host=u.hostname or "0.0.0.0")
-        else:
-            raise ValueError(f"unsupported terminal feed URL {url!r}: tcp:// or udp://")
-
-    def on_line(self, line: str, arrival: float) -> None:
-        if not line.strip():
-            return
-        work = parse_payload(line, self.source_id, self.health.record_reject)
-        if work:
-            with self._lock:
-                self._events.extend(work)
-            self.health.record_messages(len(work))
-
-    def start(self) -> None:
-        self.transport.start()
-
-    def stop(self) -> None:
-        self.transport.stop()
-
-    def poll(self) -> list:
-        with self._lock:
-            out = list(self._events)
-            self._events.clear()
-        return out
+    def parse(self, line: str, arrival: float) -> list:
+        return parse_payload(line, self.source_id, self.health.record_reject)

@@ -20,20 +20,17 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import threading
-from collections import deque
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pynmea2
 from pyproj import Geod
 
 from .events import RadarTrackReport
 from .rows import first, lowered, number, parse_time
-from .health import FeedHealth
-from .transport import TcpClient, UdpListener, file_lines
+from .live import LineFeed
+from .transport import file_lines
 
 GEOD = Geod(ellps="WGS84")
 STATUS = {"T": "tracking", "Q": "acquiring", "L": "lost"}
@@ -296,47 +293,21 @@ def _json_rows(path: Path, on_reject):
             on_reject("bad_json", f"line {n}: not an object")
 
 
-class VtsSource:
+class VtsSource(LineFeed):
     """A live radar feed (NMEA TTM/TLL over tcp:// or udp://) for the engine."""
+
+    what = "VTS"
 
     def __init__(self, url: str, source_id: str = "vts", label: str | None = None,
                  site: tuple[float, float] | None = None, site_heading: float | None = None,
                  stale_after_s: float = 30.0):
-        self.source_id = source_id
-        self.label = label or url
-        self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
+        super().__init__(url, source_id, label, stale_after_s)
         self.decoder = VtsDecoder(source_id, site=site, site_heading=site_heading,
                                   on_reject=self.health.record_reject,
                                   on_warning=self.health.record_note)
-        self._events: deque = deque()
-        self._lock = threading.Lock()
-        parsed = urlparse(url)
-        if parsed.scheme == "tcp":
-            self.transport = TcpClient(parsed.hostname, parsed.port, self.on_line)
-        elif parsed.scheme == "udp":
-            self.transport = UdpListener(parsed.port or 10110, self.on_line,
-                                         host=parsed.hostname or "0.0.0.0")
-        else:
-            raise ValueError(f"unsupported VTS URL {url!r}: use tcp://host:port or udp://:port")
 
-    def start(self) -> None:
-        self.transport.start()
-
-    def stop(self) -> None:
-        self.transport.stop()
-
-    def on_line(self, line: str, arrival: float) -> None:
-        with self._lock:                 # the decoder keeps the site and the date
-            reports = self.decoder.feed(line, arrival)
-            self._events.extend(reports)
-        if reports:
-            self.health.record_messages(len(reports))
-
-    def poll(self) -> list:
-        with self._lock:
-            out = list(self._events)
-            self._events.clear()
-        return out
+    def parse(self, line: str, arrival: float) -> list:
+        return self.decoder.feed(line, arrival)    # one transport thread: the decoder's own
 
 
 def main(argv: list[str] | None = None) -> int:
