@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import math
 import time
 from datetime import datetime, timezone
@@ -37,7 +36,6 @@ from .events import MetHydroObservation
 from .live import HttpFeed, LiveFeed
 from .rows import lowered, number, parse_time
 
-log = logging.getLogger(__name__)
 MS_TO_KN = 3600.0 / 1852.0
 QUANTITIES = ("waterlevel", "wspeed", "wgust", "wdir", "visibility", "airtemp", "watertemp",
               "pressure", "waveheight")

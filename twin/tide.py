@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -168,9 +168,6 @@ def load_stations(directory: str | Path, ids=None) -> dict[str, TidePredictor]:
             out[station.id] = TidePredictor(station)
     return out
 
-
-def now_utc() -> float:
-    return datetime.now(timezone.utc).timestamp()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,10 @@ class UnidentifiedTrack(Rule):
         zones: list = field(default_factory=list)      # zone ids; [] = every restricted zone
         kinds: list = field(default_factory=lambda: ["restricted"])
 
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self._inside: set = set()                 # (target, zone) holding last round
+
     def on_tick(self, now, ctx):
         fusion = getattr(ctx, "fusion", None)
         if fusion is None:
@@ -48,7 +52,3 @@ class UnidentifiedTrack(Rule):
                                      subject=f"radar:{target}", qualifier=zone))
         self._inside = seen
         return out
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self._inside: set = set()

@@ -26,9 +26,27 @@ def _plan_condition(rule, plan, ts, lon, lat, active=True, mmsi=None, subject=No
 
 
 class _PlanRule(Rule):
-    def _where(self, ctx, plan, fix=None):
-        if fix is not None:
-            return fix.lon, fix.lat
+    """Plan rules read ``ctx.plan``; state ones remember which subjects hold (to clear them)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self._holding: set = set()
+
+    def on_fix(self, fix, vessel, ctx):
+        plan_book = getattr(ctx, "plan", None)
+        return [] if plan_book is None else self.check_fix(fix, vessel, ctx, plan_book)
+
+    def on_tick(self, now, ctx):
+        plan_book = getattr(ctx, "plan", None)
+        return [] if plan_book is None else self.check_tick(now, ctx, plan_book)
+
+    def check_fix(self, fix, vessel, ctx, plan_book):
+        return []
+
+    def check_tick(self, now, ctx, plan_book):
+        return []
+
+    def _where(self, ctx, plan):
         return ctx.berth_point(plan.berth_id)
 
 
@@ -40,10 +58,7 @@ class LateArrival(_PlanRule):
     class Params:
         late_min: float = 30.0
 
-    def on_tick(self, now, ctx):
-        plan_book = getattr(ctx, "plan", None)
-        if plan_book is None:
-            return []
+    def check_tick(self, now, ctx, plan_book):
         out = []
         for plan in list(plan_book.plans.values()):
             due = plan.eta if plan.eta is not None else plan.start
@@ -58,10 +73,6 @@ class LateArrival(_PlanRule):
             (self._holding.add if late else self._holding.discard)(plan.id)
         return out
 
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self._holding: set = set()
-
 
 class EarlyArrival(_PlanRule):
     name = "early_arrival"
@@ -72,10 +83,7 @@ class EarlyArrival(_PlanRule):
     class Params:
         early_min: float = 120.0
 
-    def on_fix(self, fix, vessel, ctx):
-        plan_book = getattr(ctx, "plan", None)
-        if plan_book is None:
-            return []
+    def check_fix(self, fix, vessel, ctx, plan_book):
         out = []
         for what, plan in plan_book.observe(fix, vessel):
             if what == "arrived" and plan.eta is not None and \
@@ -93,10 +101,7 @@ class Overstay(_PlanRule):
     class Params:
         grace_min: float = 30.0
 
-    def on_fix(self, fix, vessel, ctx):
-        plan_book = getattr(ctx, "plan", None)
-        if plan_book is None:
-            return []
+    def check_fix(self, fix, vessel, ctx, plan_book):
         plan_book.observe(fix, vessel)
         out = []
         for plan in plan_book.for_vessel(fix.mmsi, vessel.name):
@@ -111,10 +116,6 @@ class Overstay(_PlanRule):
             (self._holding.add if over else self._holding.discard)(plan.id)
         return out
 
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self._holding: set = set()
-
 
 class BerthConflict(_PlanRule):
     name = "berth_conflict"
@@ -124,10 +125,7 @@ class BerthConflict(_PlanRule):
     class Params:
         lookahead_h: float = 24.0
 
-    def on_tick(self, now, ctx):
-        plan_book = getattr(ctx, "plan", None)
-        if plan_book is None:
-            return []
+    def check_tick(self, now, ctx, plan_book):
         out, holding = [], set()
         for a, b, start, end in plan_book.conflicts():
             subject = f"plan:{a.id}|{b.id}"
@@ -159,7 +157,3 @@ class BerthConflict(_PlanRule):
                 holding.add(subject)
         self._holding = holding
         return out
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self._holding: set = set()
