@@ -42,6 +42,17 @@ KN = 1852.0 / 3600.0
 BIG = 1e9
 
 
+def velocity(speed_kn: float | None, course: float | None) -> tuple:
+    """(east, north) m/s from speed over ground and course; (0, 0) for a ship slower than
+    0.5 kn with no course; (None, None) when unknown."""
+    if speed_kn is not None and course is not None:
+        s = speed_kn * KN
+        return s * math.sin(math.radians(course)), s * math.cos(math.radians(course))
+    if speed_kn is not None and speed_kn < 0.5:
+        return 0.0, 0.0
+    return None, None
+
+
 @dataclass
 class FusionParams:
     gate_m: float = 250.0
@@ -135,12 +146,7 @@ class Fusion:
                 self._scan(scan)
 
     def _ais(self, r: VesselReport, x: float, y: float) -> None:
-        vx = vy = None
-        if r.sog is not None and r.cog is not None:
-            s = r.sog * KN
-            vx, vy = s * math.sin(math.radians(r.cog)), s * math.cos(math.radians(r.cog))
-        elif r.sog is not None and r.sog < 0.5:
-            vx = vy = 0.0
+        vx, vy = velocity(r.sog, r.cog)
         old = self.ais.get(r.mmsi)
         if vx is None and old is not None and 5.0 <= r.ts - old[0] <= 600.0:
             vx, vy = (x - old[1]) / (r.ts - old[0]), (y - old[2]) / (r.ts - old[0])
@@ -162,12 +168,7 @@ class Fusion:
                     self._unpair(tr)
                     del self.tracks[r.target]
                 continue
-            vx = vy = None
-            if r.speed is not None and r.course is not None:
-                s = r.speed * KN
-                vx, vy = s * math.sin(math.radians(r.course)), s * math.cos(math.radians(r.course))
-            elif r.speed is not None and r.speed < 0.5:
-                vx = vy = 0.0
+            vx, vy = velocity(r.speed, r.course)
             if tr is None:
                 tr = self.tracks[r.target] = RadarTrack(
                     r.target, r.source, t, r.lon, r.lat, xs[i], ys[i], vx, vy, r.speed,
@@ -324,7 +325,7 @@ def measure(log: list, truth) -> dict:
       when (seconds after their track appeared); **false dark**: moments a ship with AIS was
       listed dark.
     """
-    paired = correct = strict = ais_moments = false_dark = dark_moments = 0
+    paired = correct = strict = ais_moments = wrong_pairs = false_dark = dark_moments = 0
     swaps = wrong_swaps = 0
     last: dict[str, int] = {}
     first_seen: dict[str, float] = {}
@@ -340,6 +341,7 @@ def measure(log: list, truth) -> dict:
             if kind == "dark" and who not in dark_found:
                 dark_found[who] = ts - first_seen[target]
         if mmsi is not None:
+            wrong_pairs += kind != "ais"
             paired += kind == "ais"
             strict += kind == "ais" and who == mmsi
             correct += kind == "ais" and (who == mmsi or ("ais", mmsi) in
@@ -348,8 +350,6 @@ def measure(log: list, truth) -> dict:
                 swaps += 1
                 wrong_swaps += not (who == mmsi or ("ais", mmsi) in truth.shared.get(target, ()))
             last[target] = mmsi
-    wrong_pairs = sum(1 for ts, target, mmsi, _ in log if mmsi is not None
-                      and truth.target.get(target, (None, None))[0] != "ais")
     confirmed = paired + wrong_pairs
     return {
         "moments": len(log),

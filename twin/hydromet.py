@@ -103,13 +103,18 @@ class HydroMet:
         station, or None where the port has no tide station."""
         with self._lock:
             st = self.nearest_tide_station(lon, lat)
-            if st is None:
-                return None
+            level = None if st is None else self.level_at(st, ts)
+            return None if level is None else (*level, st.id)
+
+    def level_at(self, st: Station, ts: float) -> tuple[float, str] | None:
+        """(metres above chart datum, "observed" / "predicted") at one station: its
+        observation when at most ``observed_fresh_s`` old, else its predicted tide."""
+        with self._lock:
             obs = st.latest.get("waterlevel")
             if obs is not None and abs(ts - obs[0]) <= self.observed_fresh_s:
-                return float(obs[1]), "observed", st.id
+                return float(obs[1]), "observed"
             if st.predictor is not None:
-                return float(st.predictor.heights([ts])[0]), "predicted", st.id
+                return float(st.predictor.heights([ts])[0]), "predicted"
             return None
 
     def value(self, station: str, quantity: str, now: float, max_age_s: float = 1800.0):

@@ -120,16 +120,7 @@ class ExtremeWater(_StationRule):
         low_below_mllw_m: float = 0.5
 
     def value(self, hm, station, now):
-        if station.lon is None:
-            return None
-        if station.predictor is None and "waterlevel" not in station.latest:
-            return None
-        got = hm.value(station.id, "waterlevel", now, hm.observed_fresh_s)
-        if got is not None:
-            return got, "observed"
-        if station.predictor is not None:
-            return float(station.predictor.heights([now])[0]), "predicted"
-        return None
+        return hm.level_at(station, now)
 
     def breached(self, v, st):
         level, kind = v
