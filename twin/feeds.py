@@ -41,8 +41,6 @@ class Feeds:
     fusion: Fusion | None = None
     hydromet: HydroMet | None = None
     plan: BerthPlan | None = None
-    radar_simulated: bool = False
-    plan_sample: bool = False
     slots: list = field(default_factory=list)     # feed-panel rows with no source (empty)
 
 
@@ -64,7 +62,6 @@ def build_feeds(config, port, ais_source, store=None) -> Feeds:
         reports, _ = simulate(ais, scenario, start=span[0], end=span[1])
         health = FeedHealth("radar-sim", label="radar_simulated", stale_after_s=30)
         feeds.sources.append(replay_of(reports, "radar-sim", "radar_simulated", health))
-        feeds.radar_simulated = True
         log.info("simulated radar: %d track reports over the AIS replay", len(reports))
     elif radar.startswith(("tcp://", "udp://")):
         site = None
@@ -111,18 +108,16 @@ def build_feeds(config, port, ais_source, store=None) -> Feeds:
     if plan.startswith(("http://", "https://")):
         feeds.sources.append(plan_io.PlanPoller(plan))
     elif plan != "none":
-        health = FeedHealth("berth-plan", label="berth_plan_sample"
-                            if "sample" in Path(plan).name else Path(plan).name,
-                            stale_after_s=float("inf"))
-        calls = plan_io.load_file(plan, "berth-plan", on_reject=health.record_reject)
+        health = FeedHealth("berth-plan", label=Path(plan).name, stale_after_s=float("inf"))
+        # a replay: the plan was issued just before the recording began
+        calls = plan_io.load_file(plan, "berth-plan", on_reject=health.record_reject,
+                                  received=span[0] - 1.0 if replay else None)
+        if any(c.sample for c in calls):
+            health.label = "berth_plan_sample"          # labelled a sample on screen
         if calls and replay:
-            issued = span[0] - 1.0               # issued just before the recording
-            for c in calls:
-                c.ts = c.issued = issued
             feeds.sources.append(replay_of(calls, "berth-plan", health.label, health))
         elif calls:
             feeds.plan.apply(calls)
-        feeds.plan_sample = any(c.sample for c in calls)
     else:
         feeds.slots.append({"source": "berth-plan", "label": "berth_plan_none",
                             "state": "none"})
