@@ -50,6 +50,7 @@ class HydroMet:
         # observation station ids that are one of our tide stations under another name
         self.aliases = dict(aliases or {})
         self.rejected = 0
+        self._predicted: dict = {}
         self._lock = threading.RLock()
         if tide_stations:
             for sid, predictor in load_stations(harmonics_dir, set(tide_stations)).items():
@@ -114,8 +115,22 @@ class HydroMet:
             if obs is not None and abs(ts - obs[0]) <= self.observed_fresh_s:
                 return float(obs[1]), "observed"
             if st.predictor is not None:
-                return float(st.predictor.heights([ts])[0]), "predicted"
+                return self.predicted(st, ts), "predicted"
             return None
+
+    def predicted(self, st: Station, ts: float) -> float:
+        """The station's predicted tide, computed once per station and minute (the rules ask
+        every round and for every deep-draught fix; the tide moves < 1 cm a minute)."""
+        key = (st.id, int(ts // 60))
+        got = self._predicted.get(key)
+        if got is None:
+            if len(self._predicted) > 5000:
+                self._predicted.clear()
+            minute = key[1] * 60.0
+            a, b = st.predictor.heights([minute, minute + 60.0])
+            got = self._predicted[key] = (float(a), float(b))
+        a, b = got
+        return a + (b - a) * (ts / 60.0 - key[1])        # linear within the minute
 
     def value(self, station: str, quantity: str, now: float, max_age_s: float = 1800.0):
         """The latest observed value of one quantity, if fresh; else None."""
@@ -137,7 +152,7 @@ class HydroMet:
                        "wspeed_kn": None, "wdir": None, "wgust_kn": None,
                        "visibility_nm": None, "sources": sorted(st.sources)}
                 if st.predictor is not None:
-                    row["predicted_m"] = round(float(st.predictor.heights([now])[0]), 2)
+                    row["predicted_m"] = round(self.predicted(st, now), 2)
                 obs = st.latest.get("waterlevel")
                 if obs is not None and now - obs[0] <= self.observed_fresh_s:
                     row["observed_m"], row["observed_age_s"] = round(obs[1], 2), now - obs[0]
