@@ -7,7 +7,7 @@ from dash import Input, Output, State, ctx, no_update
 
 from callbacks import alerts as alert_callbacks
 from layouts import ids, map_layers, panels
-from layouts.map_layers import (ALERT_RINGS, SELECTION, VesselLayers, alert_layer,
+from layouts.map_layers import (ALERT_RINGS, DARK_TARGETS, SELECTION, VesselLayers, alert_layer,
                                 build_vessel_layers, port_activity_layers, selection_layer)
 from layouts.panels import port_panel
 from twin.kpis import history_summary
@@ -65,13 +65,13 @@ def register(app, engine, port, cache) -> None:
         Input(ids.COLOUR_MODE, "value"),
         Input(ids.SELECTED, "data"),
     )
-    def update_vessel_layers(_n, mode, selected):
+    def update_vessel_layers(n, mode, selected):
         snap = engine.snapshot()            # one moment for the layers and the ring
         token, layers = live_layers(snap, cache, mode or "type")
         ring = selection_layer(snap.vessels, selected)
         # one layer_data update per refresh: vessels, rings and the port's layers
         return {**layers.data, SELECTION: ring, ALERT_RINGS: alert_rings(snap),
-                **port_layers(snap.time), **other_feed_layers(snap.time)}, token
+                **port_layers(snap.time), **other_feed_layers(snap.time, n)}, token
 
     @app.callback(Output(ids.LEGEND, "children"), Input(ids.COLOUR_MODE, "value"),
                   State(ids.LANG, "data"))
@@ -106,11 +106,16 @@ def register(app, engine, port, cache) -> None:
             cache.set(key, got, timeout=120)
         return got
 
-    def other_feed_layers(now: float) -> dict:
+    def other_feed_layers(now: float, n: int | None) -> dict:
+        """Dark targets every refresh; the tide stations (they change once a minute) on a
+        page's first refreshes and every 30th after — the map keeps a layer's last data."""
         if feeds is None:
             return {}
         dark = feeds.fusion.dark_targets(now) if feeds.fusion is not None else []
-        return map_layers.feed_layers(dark, hydromet_now(now)[0])
+        layers = map_layers.feed_layers(dark, hydromet_now(now)[0])
+        if n is not None and n > 2 and n % 30:
+            layers = {DARK_TARGETS: layers[DARK_TARGETS]}
+        return layers
 
     def history():
         """The loaded history's KPIs (they change only when history is loaded again)."""
