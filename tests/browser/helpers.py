@@ -59,8 +59,13 @@ def card_shown(driver):
     return False
 
 
-def wait_until_settled(driver, quiet_ms=1000, timeout=20) -> None:
-    """Wait until the page's main thread has had no long task (> 50 ms) for ``quiet_ms``."""
+def wait_until_settled(driver, quiet_ms=600, timeout=20) -> None:
+    """Wait until the page's main thread has had no long task (> 50 ms) for ``quiet_ms``.
+
+    The wall redraws every second, and under software WebGL each redraw is one long task
+    (measured at 1600×900: 70–170 ms, one a second). A quiet second therefore only comes by
+    jitter; 600 ms after the last redraw leaves room for a click (deck.gl needs pointer-up
+    within 250 ms) before the next one."""
     WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(
         "const t = window.__longTasks || []; "
         "return performance.now() - (t.length ? Math.max(...t) : 0) > arguments[0];", quiet_ms))
