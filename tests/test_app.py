@@ -68,3 +68,32 @@ def test_a_restarted_app_has_its_vessels_and_open_calls_back(tmp_path):
     open_after = {c.call_id: c.to_row() for c in second.activity.tracker.open_calls()}
     assert open_after == open_before
     assert second.primary.data_time() >= first.activity.watermark  # the replay goes on from there
+
+
+def test_the_ny_scenario_runs_every_feed_from_its_bundled_file(tmp_path):
+    """Radar (simulated over the AIS hour), berth plan (the sample), the predicted tide, and
+    the monthly TEU into the history store — each with its health on the feed panel, and the
+    slot with no source (observed water level, wind, visibility) shown empty."""
+    from app import build_engine, build_store
+    from twin.port import Port
+
+    cfg = Config.load(env={}, history_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                      history_autoload=False, start_engine=False)
+    port = Port.load(cfg.port_dir)
+    store = build_store(cfg)
+    engine = build_engine(cfg, port, store)
+    for s in engine.sources:
+        s.start()
+    engine.step()
+    health = {h["label"]: h for h in engine.feed_health()}
+    assert health["radar_simulated"]["messages"] > 1000
+    assert health["berth_plan_sample"]["messages"] > 10
+    assert health["hydromet_none"]["state"] == "none"
+    assert health["tide_predicted"]["state"] == "live"
+    assert all(h.get("rejected", 0) == 0 for h in health.values())
+    feeds = engine.feeds
+    assert feeds.fusion.status()["paired"] > 100 and feeds.fusion.dark_targets()
+    assert feeds.plan.samples and len(feeds.plan.plans) >= 10
+    levels = feeds.hydromet.snapshot(engine.now())
+    assert len(levels) == 4 and all(r["predicted_m"] is not None for r in levels)
+    assert len(store.monthly_teu(port.locode)) == 59
