@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .events import PlannedCall
 from .live import HttpFeed
-from .rows import first, lowered, parse_time
+from .rows import first, lowered, parse_objects, parse_time
 
 KEYS = {"plan_id": ("plan_id", "id", "call_id"), "berth": ("berth", "berth_id"),
         "eta": ("eta",), "etb": ("etb",), "etd": ("etd",), "mmsi": ("mmsi",),
@@ -78,16 +78,8 @@ def parse_text(text: str, source: str, received: float, fmt: str | None = None,
                 on_reject("bad_json", str(exc))
             return []
         rows = doc.get("calls", []) if isinstance(doc, dict) else doc
-    out = []
-    for row in rows:
-        if not isinstance(row, dict):
-            if on_reject:
-                on_reject("bad_json", "not an object")
-            continue
-        call = parse_row(row, source, received, on_reject)
-        if call is not None:
-            out.append(call)
-    return out
+    return parse_objects(rows, lambda row: parse_row(row, source, received, on_reject),
+                         on_reject)
 
 
 def load_file(path, source: str = "berth-plan", received: float | None = None,

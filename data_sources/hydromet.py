@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .events import MetHydroObservation
 from .live import HttpFeed, LiveFeed
-from .rows import lowered, number, parse_time
+from .rows import lowered, number, parse_objects, parse_time
 
 MS_TO_KN = 3600.0 / 1852.0
 QUANTITIES = ("waterlevel", "wspeed", "wgust", "wdir", "visibility", "airtemp", "watertemp",
@@ -179,15 +179,8 @@ def parse_payload(payload, source: str, on_reject=None, station: str | None = No
                                   or "error" in doc):
         return parse_coops(doc, source, station=station, on_reject=on_reject)
     rows = doc if isinstance(doc, list) else [doc]
-    out = []
-    for row in rows:
-        if not isinstance(row, dict):
-            _reject(on_reject, "bad_json", "not an object")
-            continue
-        o = parse_record(row, source, on_reject, station)
-        if o is not None:
-            out.append(o)
-    return out
+    return parse_objects(rows, lambda row: parse_record(row, source, on_reject, station),
+                         on_reject)
 
 
 class HttpPoller(HttpFeed):

@@ -39,3 +39,18 @@ def first(low: dict, names) -> object | None:
         if low.get(name) not in (None, ""):
             return low[name]
     return None
+
+
+def parse_objects(items, parse, on_reject=None) -> list:
+    """``parse`` each JSON object of ``items``; anything that is not an object is counted as
+    ``bad_json``, and rows ``parse`` refuses (None) are left out."""
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            if on_reject:
+                on_reject("bad_json", "not an object")
+            continue
+        got = parse(item)
+        if got is not None:
+            out.append(got)
+    return out

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .events import CargoWork
 from .live import LineFeed
-from .rows import lowered, parse_time
+from .rows import lowered, parse_objects, parse_time
 
 MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
                                       "sep", "oct", "nov", "dec"), 1)}
@@ -66,16 +66,7 @@ def parse_payload(payload, source: str, on_reject=None) -> list[CargoWork]:
             on_reject("bad_json", str(exc)[:80])
         return []
     rows = doc if isinstance(doc, list) else [doc]
-    out = []
-    for row in rows:
-        if not isinstance(row, dict):
-            if on_reject:
-                on_reject("bad_json", "not an object")
-            continue
-        w = parse_row(row, source, on_reject)
-        if w is not None:
-            out.append(w)
-    return out
+    return parse_objects(rows, lambda row: parse_row(row, source, on_reject), on_reject)
 
 
 def load_file(path, source: str = "terminal", on_reject=None) -> list[CargoWork]:
