@@ -19,12 +19,14 @@ import argparse
 import importlib
 import logging
 import sys
+import threading
 from pathlib import Path
 
 import flask
 from dash import Dash
 from flask_caching import Cache
 
+from callbacks import api
 from callbacks import wall as wall_callbacks
 from data_sources import marinecadastre
 from data_sources.ais_source import AisSource, load_nmea_file
@@ -38,8 +40,10 @@ from twin.alerts import AlertEngine
 from twin.engine import Engine
 from twin.feeds import Feeds, build_feeds
 from twin.history import HistoryStore, recent_reports
-from twin.history_cli import history_source, load_history, open_store
+from twin.history_cli import (history_source, load_history, load_history_alerts,
+                              open_store)
 from twin.port import Port
+from twin.query import TwinQuery
 from twin.state import FleetState
 
 log = logging.getLogger("porttwin")
@@ -78,7 +82,22 @@ def build_store(config: Config) -> HistoryStore | None:
         log.info("first start: loading %s into the history store", config.history_file.name)
         result = load_history(store, config.history_file, Port.load(config.port_dir))
         log.info("loaded %d port calls in %.1f s", result["calls"], result["seconds"])
+    if config.history_alerts and config.history_file and Path(config.history_file).is_file():
+        source = history_source(config.history_file)
+        if source in store.sources() and store.get_meta(source, "alerts_loaded") is None:
+            threading.Thread(target=_history_alerts, args=(store, config), daemon=True,
+                             name="history-alerts").start()
     return store
+
+
+def _history_alerts(store: HistoryStore, config: Config) -> None:
+    """The alert rules over the loaded history (reports, playback), in the background: the
+    dashboard serves meanwhile."""
+    try:
+        got = load_history_alerts(store, config.history_file, Port.load(config.port_dir))
+        log.info("history alerts: %d in %.1f s", got["alerts"], got["seconds"])
+    except Exception:                      # the live twin goes on without them
+        log.exception("history alerts failed")
 
 
 def build_engine(config: Config, port: Port | None = None,
@@ -125,8 +144,10 @@ def create_app(config: Config | None = None) -> Dash:
         suppress_callback_exceptions=False,
     )
     cache = Cache(app.server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+    query = TwinQuery(engine, port, store)         # every view's data goes through it
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
-                                      "store": store}
+                                      "store": store, "query": query}
+    api.register(app.server, query)
 
     def serve_layout():
         lang = normalise_language(config.language, port.language)

@@ -13,6 +13,10 @@ fi
 if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
   APT+=(mosquitto)
 fi
+# pdftotext (poppler-utils) reads the reports page's PDF export back in its test.
+if ! command -v pdftotext >/dev/null 2>&1; then
+  APT+=(poppler-utils)
+fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   APT+=(postgresql)
 fi

@@ -194,6 +194,12 @@ class PortActivity:
                     out[v.place] = (call.mmsi, v.arrival)
             return out
 
+    def places(self) -> dict[int, tuple[str, str, float]]:
+        """mmsi -> (kind, place, since) of every vessel in an open berth or anchorage stay."""
+        with self._lock:
+            return {c.mmsi: (c.visits[-1].kind, c.visits[-1].place, c.visits[-1].arrival)
+                    for c in self.tracker.open_calls() if c.visits and c.visits[-1].open}
+
     def live_summary(self, now: float) -> dict:
         """What the port panel and the map's port layers show now."""
         with self._lock:

@@ -186,6 +186,15 @@ class BerthPlan:
                         out.append((a, b, b.start, min(a.etd, b.etd)))
             return out
 
+    def expected(self, now: float, horizon_s: float = 3 * 86400) -> list[Plan]:
+        """Planned calls not yet arrived whose ETA (else berthing time) is at most
+        ``horizon_s`` ahead — including ones already late (the late-arrival rule's ships)."""
+        with self._lock:
+            out = [p for p in self.plans.values() if p.arrived is None
+                   and (p.eta or p.start) is not None and (p.eta or p.start) <= now + horizon_s
+                   and (p.etd is None or p.etd > now)]
+        return sorted(out, key=lambda p: p.eta or p.start)
+
     def timeline(self, start: float, end: float) -> list[dict]:
         """Planned occupancy per berth between ``start`` and ``end`` (for the berth
         timeline): berth, vessel, from, to, plan id, sample."""

@@ -36,6 +36,8 @@ class Config:
     # loaded into the store on first start so the KPI views have real port calls
     history_file: Path = ROOT / "data" / "ais" / "NYHarbor_2020_12_first_week.traj.gz"
     history_autoload: bool = True
+    # run the alert rules over the loaded history once, in the background (reports, playback)
+    history_alerts: bool = True
     # the other feeds (issue 6). radar: "auto" = the port's simulated radar (radar.toml) over
     # a replayed AIS recording; "none"; tcp://host:port or udp://:port (NMEA TTM/TLL)
     radar: str = "auto"

@@ -347,11 +347,19 @@ class HistoryStore:
         with self.engine.begin() as conn:
             return conn.execute(delete(positions).where(positions.c.ts < cutoff)).rowcount
 
+    def set_meta(self, source: str, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, meta, [{"source": source, "key": key, "value": value}],
+                         ("source", "key"))
+
     # ---- reading -------------------------------------------------------------------------
-    def watermark(self, source: str) -> float | None:
+    def get_meta(self, source: str, key: str) -> str | None:
         with self.engine.connect() as conn:
-            v = conn.execute(select(meta.c.value).where(meta.c.source == source,
-                                                        meta.c.key == "watermark")).scalar()
+            return conn.execute(select(meta.c.value).where(meta.c.source == source,
+                                                           meta.c.key == key)).scalar()
+
+    def watermark(self, source: str) -> float | None:
+        v = self.get_meta(source, "watermark")
         return float(v) if v is not None else None
 
     def tracker_states(self, source: str) -> list[dict]:

@@ -1,0 +1,19 @@
+"""Property-based API test: schemathesis reads the OpenAPI document the app serves and sends
+generated requests to every operation; each response must be no server error and must
+conform to the document (status code, content type, body schema)."""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+schema = schemathesis.pytest.from_fixture("served_schema")
+
+
+@pytest.fixture(scope="package")
+def served_schema(api_app):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app.server)
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_openapi_document(case):
+    case.call_and_validate()

@@ -1,0 +1,220 @@
+"""Leadership reports: a period's KPIs against the previous period and the year before, berth
+occupancy, TEU by month, alerts by rule, CO₂ estimate and the port performance scorecard.
+
+Periods are calendar periods in the port's time zone: a day, an ISO week (Monday–Sunday) or a
+calendar month. Definitions of every figure: docs/definitions.md, "Reports".
+
+The scorecard follows the four dimensions of China's port-of-entry comprehensive performance
+evaluation (口岸综合绩效评价: capacity use, efficiency, safety, service). The national guidance
+names the dimensions, not a formula; the indicators, their 0–100 scoring bands and the weights
+below are ours, stated here and in docs/definitions.md, and a port overrides the weights in its
+TOML (``[scorecard] weights = {capacity = …}``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+PERIODS = ("day", "week", "month")
+KPI_KEYS = ("arrivals", "vessels_in_port", "waiting_median_h", "berth_time_median_h",
+            "terminal_occupancy", "co2_t", "alerts")
+DEFAULT_WEIGHTS = {"capacity": 0.25, "efficiency": 0.35, "safety": 0.25, "service": 0.15}
+OCCUPANCY_TARGET = 0.70        # UNCTAD: container berths congest above ~70 % occupancy
+
+
+def period_bounds(period: str, anchor: float, tz: str) -> tuple[float, float]:
+    """[start, end) epoch seconds of the calendar day / ISO week / month holding ``anchor``."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}")
+    local = datetime.fromtimestamp(anchor, ZoneInfo(tz))
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        start, end = day, day + timedelta(days=1)
+    elif period == "week":
+        start = day - timedelta(days=day.weekday())
+        end = start + timedelta(days=7)
+    else:
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    # re-attach the zone: a period over a DST change is 23 or 25 hours long
+    start = start.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tz))
+    end = end.replace(tzinfo=None).replace(tzinfo=ZoneInfo(tz))
+    return start.timestamp(), end.timestamp()
+
+
+def previous_period(period: str, start: float, tz: str) -> tuple[float, float]:
+    return period_bounds(period, start - 1, tz)
+
+
+def year_before(period: str, start: float, tz: str) -> tuple[float, float]:
+    """The same period a year earlier (for a week: the ISO week with the same number)."""
+    local = datetime.fromtimestamp(start, ZoneInfo(tz))
+    if period == "week":
+        iso = local.isocalendar()
+        try:
+            then = datetime.fromisocalendar(iso.year - 1, iso.week, 1)
+        except ValueError:
+            then = datetime.fromisocalendar(iso.year - 1, 52, 1)
+    else:
+        then = local.replace(year=local.year - 1, tzinfo=None) if not (
+            local.month == 2 and local.day == 29) else local.replace(
+            year=local.year - 1, day=28, tzinfo=None)
+    return period_bounds(period, then.replace(tzinfo=ZoneInfo(tz)).timestamp() + 3600, tz)
+
+
+def vessels_in_port(calls: pd.DataFrame, start: float, end: float, now: float) -> float | None:
+    """Average number of (counted) vessels in the port area over the period: their summed
+    hours in port inside it / the period's hours."""
+    hours = max(0.0, min(end, now) - start) / 3600
+    if not hours or calls.empty:
+        return None if not hours else 0.0
+    c = calls[calls["kind"] != "transit"]
+    a = c["arrival_port_area"].astype(float).to_numpy()
+    d = c["port_area_departure"].astype(float).to_numpy()
+    d = np.where(np.isnan(d), np.where(c["open"].astype(bool), now,
+                                       c["last_seen"].astype(float)), d)
+    overlap = np.clip(np.minimum(d, end) - np.maximum(a, start), 0, None)
+    return float(overlap.sum() / 3600 / hours)
+
+
+@dataclass
+class PeriodFigures:
+    start: float
+    end: float
+    figures: dict            # KPI_KEYS -> value or None (no data)
+    has_data: bool
+
+
+def period_figures(query, source: str | None, start: float, end: float) -> PeriodFigures:
+    """The report's KPIs over one period (None where the store holds no data for it)."""
+    calls = query.port_calls(source, start, end)
+    now = query.report_now(source, end)
+    k = query.kpis(source, start, end)
+    occ = query.occupancy(source, start, end)
+    terminals = occ["terminals"]
+    term_occ = (float(terminals["occupied_h"].sum() / (terminals["berths"].sum()
+                * max(1e-9, (min(end, now) - start) / 3600)))
+                if len(terminals) and terminals["berths"].sum() else None)
+    emissions = query.call_emissions(source, start, end)
+    alerts = query.alerts_by_rule(start, end, source)
+    arrivals = k["calls"]
+    has_data = bool(len(calls))
+    figures = {
+        "arrivals": arrivals if has_data else None,
+        "vessels_in_port": vessels_in_port(calls, start, end, now) if has_data else None,
+        "waiting_median_h": k["waiting_median_h"],
+        "berth_time_median_h": k["berth_time_median_h"],
+        "terminal_occupancy": term_occ if has_data else None,
+        "co2_t": float(emissions["co2_t"].sum()) if emissions["co2_t"].notna().any() else None,
+        "co2_calls": int(emissions["co2_t"].notna().sum()),
+        "calls_counted": int(len(emissions)),
+        "alerts": sum(r["alerts"] for r in alerts.values()) if has_data else None,
+        "alarms_warnings": sum(r.get("alarm", 0) + r.get("warning", 0)
+                               for r in alerts.values()),
+        "waits": k["waits"],
+        "waiting_p90_h": k["waiting_p90_h"],
+        "calls_waited_over_2h": _waited_over(calls, start, end, 2 * 3600),
+    }
+    return PeriodFigures(start, end, figures, has_data)
+
+
+def _waited_over(calls: pd.DataFrame, start: float, end: float, limit_s: float) -> dict:
+    """Calls berthed in the period, and how many of them waited longer than ``limit_s``."""
+    if calls.empty:
+        return {"berthed": 0, "over": 0}
+    b = calls[(calls["berth_arrival"] >= start) & (calls["berth_arrival"] < end)]
+    return {"berthed": int(len(b)), "over": int((b["waiting_s"].fillna(0) > limit_s).sum())}
+
+
+def change(now, before) -> float | None:
+    """Relative change, None when either side is unknown or the base is zero."""
+    if now is None or before is None or before == 0:
+        return None
+    return (now - before) / before
+
+
+def _band(value, good, poor) -> float | None:
+    """0–100: 100 at ``good`` or better, 0 at ``poor`` or worse, linear between."""
+    if value is None:
+        return None
+    if good < poor:
+        return float(np.clip((poor - value) / (poor - good), 0, 1) * 100)
+    return float(np.clip((value - poor) / (good - poor), 0, 1) * 100)
+
+
+def scorecard(f: dict, weights: dict | None = None) -> dict:
+    """The four dimensions scored 0–100 and their weighted total (see the module docstring).
+
+    - capacity: terminal berth occupancy against the 70 % target — 100 at 70 %, 0 at 0 % and
+      at 100 % (idle quays and congested quays both score low);
+    - efficiency: median wait for a berth (100 at ≤ 1 h, 0 at ≥ 24 h) and waiting / berth
+      time (UNCTAD's waiting-to-service ratio: 100 at ≤ 0.1, 0 at ≥ 1), averaged;
+    - safety: alarms and warnings per 100 calls (100 at 0, 0 at ≥ 20);
+    - service: share of berthed calls that waited under 2 h (100 at ≥ 95 %, 0 at ≤ 50 %).
+    A dimension without data is left out and the weights of the others rescaled."""
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    occ = f.get("terminal_occupancy")
+    capacity = None if occ is None else float(
+        max(0.0, 100 - abs(occ - OCCUPANCY_TARGET) / (OCCUPANCY_TARGET if occ < OCCUPANCY_TARGET
+                                                      else 1 - OCCUPANCY_TARGET) * 100))
+    wait, berth = f.get("waiting_median_h"), f.get("berth_time_median_h")
+    parts = [_band(wait, 1.0, 24.0)]
+    if wait is not None and berth:
+        parts.append(_band(wait / berth, 0.1, 1.0))
+    parts = [p for p in parts if p is not None]
+    efficiency = float(np.mean(parts)) if parts else None
+    calls = f.get("arrivals")
+    safety = (_band(100 * f.get("alarms_warnings", 0) / calls, 0.0, 20.0)
+              if calls else None)
+    w = f.get("calls_waited_over_2h") or {}
+    service = (_band(1 - w["over"] / w["berthed"], 0.95, 0.50) if w.get("berthed") else None)
+    scores = {"capacity": capacity, "efficiency": efficiency, "safety": safety,
+              "service": service}
+    used = {k: weights[k] for k, v in scores.items() if v is not None}
+    total = (sum(scores[k] * w for k, w in used.items()) / sum(used.values())
+             if used and sum(used.values()) else None)
+    return {"scores": scores, "weights": weights, "total": total}
+
+
+def build_report(query, source: str | None, period: str, anchor: float,
+                 weights: dict | None = None) -> dict:
+    """Everything the reports page and its PDF/XLSX exports show, for one period."""
+    tz = query.port.timezone
+    start, end = period_bounds(period, anchor, tz)
+    cur = period_figures(query, source, start, end)
+    prev = period_figures(query, source, *previous_period(period, start, tz))
+    yoy = period_figures(query, source, *year_before(period, start, tz))
+    kpis = []
+    for key in KPI_KEYS:
+        v = cur.figures[key]
+        kpis.append({"key": key, "value": v,
+                     "previous": prev.figures[key] if prev.has_data else None,
+                     "year_before": yoy.figures[key] if yoy.has_data else None,
+                     "vs_previous": change(v, prev.figures[key]) if prev.has_data else None,
+                     "vs_year_before": change(v, yoy.figures[key]) if yoy.has_data else None})
+    occ = query.occupancy(source, start, end)
+    teu = query.monthly_teu()
+    teu_rows = []
+    if len(teu):
+        t = teu[["month", "teu"]].copy()
+        t["yoy"] = t["teu"].pct_change(12, fill_method=None) \
+            if t["month"].diff().dt.days.max() < 32 else None
+        teu_rows = [{"month": m.strftime("%Y-%m"), "teu": float(v),
+                     "yoy": None if y is None or y != y else float(y)}
+                    for m, v, y in zip(t["month"], t["teu"], t["yoy"])]
+    alerts = query.alerts_by_rule(start, end, source)
+    return {"period": period, "start": start, "end": end, "source": source,
+            "timezone": tz, "has_data": cur.has_data, "kpis": kpis,
+            "figures": cur.figures,
+            "previous": {"start": prev.start, "end": prev.end, "has_data": prev.has_data},
+            "year_before": {"start": yoy.start, "end": yoy.end, "has_data": yoy.has_data},
+            "berths": occ["berths"].head(25).to_dict("records"),
+            "terminals": occ["terminals"].to_dict("records"),
+            "teu_by_month": teu_rows,
+            "alerts_by_rule": [{"rule": r, **v} for r, v in sorted(
+                alerts.items(), key=lambda kv: -kv[1]["alerts"])],
+            "scorecard": scorecard(cur.figures, weights)}
