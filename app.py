@@ -23,16 +23,19 @@ import threading
 from pathlib import Path
 
 import flask
-from dash import Dash
+from dash import Dash, Input, Output, State, dcc, html
 from flask_caching import Cache
 
 from callbacks import api
+from callbacks import playback as playback_callbacks
+from callbacks import reports as reports_callbacks
+from callbacks import vessels as vessels_callbacks
 from callbacks import wall as wall_callbacks
 from data_sources import marinecadastre
 from data_sources.ais_source import AisSource, load_nmea_file
 from data_sources.health import FeedHealth
 from data_sources.replay import ReplaySource
-from layouts import wall
+from layouts import ids, playback, reports, vessels, wall
 from layouts.i18n import normalise_language
 from twin.config import ROOT, Config
 from twin.activity import PortActivity
@@ -149,15 +152,37 @@ def create_app(config: Config | None = None) -> Dash:
                                       "store": store, "query": query}
     api.register(app.server, query)
 
+    def page(path: str, lang: str):
+        """The page for a path (unknown paths show the wall)."""
+        if path == "/vessels":
+            return vessels.layout(port, config, lang)
+        if path == "/reports":
+            return reports.layout(port, config, lang, query)
+        if path == "/playback":
+            return playback.layout(port, config, lang, query)
+        token, layers = wall_callbacks.live_layers(engine.snapshot(), cache, "type")
+        return wall.layout(port, config, lang, initial_layers=layers.data, layer_token=token)
+
     def serve_layout():
+        """The shell: the language (a ?lang= link, else the cookie, else the deployment's,
+        else the port's) and the routed page."""
         lang = normalise_language(config.language, port.language)
         if flask.has_request_context():
             lang = normalise_language(
                 flask.request.args.get("lang") or flask.request.cookies.get(LANG_COOKIE), lang)
-        token, layers = wall_callbacks.live_layers(engine.snapshot(), cache, "type")
-        return wall.layout(port, config, lang, initial_layers=layers.data, layer_token=token)
+        return html.Div([dcc.Location(id=ids.URL), dcc.Store(id=ids.LANG, data=lang),
+                         html.Div(id=ids.PAGE, className="page-root")])
 
     app.layout = serve_layout
+    # every page's components, so each page's callbacks validate (Dash checks ids up front)
+    app.validation_layout = html.Div([serve_layout()] + [page(p, "en") for p in
+                                                         ("/", "/vessels", "/reports",
+                                                          "/playback")])
+
+    @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"),
+                  State(ids.LANG, "data"))
+    def route(path, lang):
+        return page(path or "/", lang)
 
     @app.server.after_request
     def remember_language(response):
@@ -166,7 +191,10 @@ def create_app(config: Config | None = None) -> Dash:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
-    wall_callbacks.register(app, engine, port, cache)
+    wall_callbacks.register(app, engine, port, cache, query)
+    vessels_callbacks.register(app, query, port)
+    reports_callbacks.register(app, query, port)
+    playback_callbacks.register(app, query, port)
     if config.start_engine:
         engine.start()
     return app

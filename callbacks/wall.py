@@ -57,7 +57,7 @@ def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int
     return snap.nearest(lon, lat, CLICK_NEAREST_M)
 
 
-def register(app, engine, port, cache) -> None:
+def register(app, engine, port, cache, query=None) -> None:
     @app.callback(
         Output(ids.MAP, "layerData"),
         Output(ids.LAYER_VERSION, "data"),
@@ -168,6 +168,38 @@ def register(app, engine, port, cache) -> None:
                 # the tide curve's "now" moves once a minute: the same image until then
                 + panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang),
                 *alerts_out)
+
+    @app.callback(Output(ids.STALE_BANNER, "children"), Output(ids.STALE_BANNER, "hidden"),
+                  Input(ids.TICK, "n_intervals"), State(ids.LANG, "data"))
+    def update_stale(_n, lang):
+        """A feed that should be live and is not: said across the top of the wall."""
+        text = panels.stale_banner(engine.feed_health(), lang)
+        return text or "", text is None
+
+    @app.callback(Output(ids.BERTH_TIMELINE, "children"), Output(ids.QUEUE_PANEL, "children"),
+                  Input("slow-tick", "n_intervals"), State(ids.LANG, "data"))
+    def update_timeline(_n, lang):
+        """Berth timeline and anchorage queue: they change by the minute, drawn every 10 s."""
+        if query is None:
+            return [], []
+        snap = engine.snapshot()
+        names = {int(m): n for m, n in zip(snap.vessels["mmsi"], snap.vessels["name"])
+                 if isinstance(n, str)}
+        return (panels.berth_timeline(query.berth_timeline(top=10), port.timezone, lang, names),
+                panels.queue_panel(query.anchorage_queue(), lang))
+
+    # the optional camera tour: the next preset view every tour_s (clientside, no server)
+    app.clientside_callback(
+        """function(n, views) {
+            if (!views || !views.length || !n) { return window.dash_clientside.no_update; }
+            const v = views[n % views.length];
+            return {longitude: v.longitude, latitude: v.latitude, zoom: v.zoom,
+                    pitch: v.pitch || 45, bearing: v.bearing || 0,
+                    transitionDuration: 8000};
+        }""",
+        Output(ids.MAP, "initialViewState", allow_duplicate=True),
+        Input(ids.TOUR_TICK, "n_intervals"),
+        State("tour-views", "data"), prevent_initial_call=True)
 
     @app.callback(
         Output(ids.SELECTED, "data"),

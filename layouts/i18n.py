@@ -151,6 +151,112 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ns_reserved": ("Reserved", "保留"),
     "ns_ais_sart": ("AIS-SART / MOB / EPIRB", "AIS-SART/落水/示位标"),
     "ns_none": ("Not reported", "未报告"),
+    # pages and navigation
+    "nav_wall": ("Wall", "指挥大屏"),
+    "nav_vessels": ("Vessels", "船舶查询"),
+    "nav_reports": ("Reports", "统计报表"),
+    "nav_playback": ("Playback", "历史回放"),
+    # vessels page
+    "v_search": ("Search name, MMSI, IMO or call sign", "搜索船名、MMSI、IMO 或呼号"),
+    "v_status_all": ("All", "全部"),
+    "v_status_in_port": ("In port", "在港"),
+    "v_status_at_anchor": ("At anchor", "锚泊"),
+    "v_status_at_berth": ("At berth", "靠泊"),
+    "v_status_expected": ("Expected", "预抵"),
+    "v_col_name": ("Name", "船名"),
+    "v_col_place": ("Berth / anchorage", "泊位/锚地"),
+    "v_none": ("No vessel matches", "没有符合条件的船舶"),
+    "v_pick": ("Pick a vessel in the list to see where it is in its port call.",
+               "在列表中选择一艘船，查看其港口挂靠进程。"),
+    "export_csv": ("Export CSV", "导出 CSV"),
+    "export_geojson": ("Export GeoJSON", "导出 GeoJSON"),
+    "stage_expected": ("Expected (berth plan)", "预抵（泊位计划）"),
+    "s211_title": ("Port-call timestamps (IHO S-211)", "挂靠时间节点（IHO S-211）"),
+    "s211_ata_port": ("Arrived in port area", "抵达港区"),
+    "s211_ata_anch": ("Arrived at anchorage", "抵达锚地"),
+    "s211_atd_anch": ("Left anchorage", "离开锚地"),
+    "s211_atb": ("Berthed (all fast)", "靠泊（系缆完毕）"),
+    "s211_atd_berth": ("Left berth", "离泊"),
+    "s211_atd_port": ("Left port area", "离开港区"),
+    "already_there": ("(already there when first seen)", "（首次观测时已在港）"),
+    "co2_title": ("CO₂ of this port call so far", "本次挂靠二氧化碳排放（至今）"),
+    "co2_value": ("{v} t CO₂", "{v} 吨 CO₂"),
+    "co2_unknown": ("not estimated: ship type or size unknown", "未估算：船型或尺度未知"),
+    "estimate_label": ("ESTIMATE · IMO 4th GHG method", "估算值 · IMO 第四次温室气体研究方法"),
+    "at_berth_conditions": ("Water and wind at its berth", "泊位水文气象"),
+    "berth_depth": ("Berth depth (chart datum)", "泊位水深（海图基准面）"),
+    "water_level": ("Water level", "潮位"),
+    "ukc": ("Under-keel clearance", "富余水深"),
+    "wind": ("Wind", "风速"),
+    "no_observation": ("no observation", "无观测"),
+    "plan_title": ("Berth plan", "泊位计划"),
+    "etd": ("ETD", "预计离港"),
+    "track_note": ("Map: the last 24 h ({n} positions).", "地图：最近 24 小时轨迹（{n} 个位置）。"),
+    # wall extras
+    "berth_timeline": ("Berth timeline: occupied (solid) · planned (outline)",
+                       "泊位时间线：实际占用（实心）· 计划（空心）"),
+    "anchorage_queue": ("Anchorage queue", "锚地排队"),
+    "queue_empty": ("Nobody waiting", "无船等待"),
+    "stale_banner": ("DATA STALE — {what} silent for {age}", "数据过时——{what} 已 {age} 无数据"),
+    # reports page
+    "r_source": ("Data", "数据"),
+    "r_period": ("Period", "周期"),
+    "r_day": ("Day", "日"),
+    "r_week": ("Week", "周"),
+    "r_month": ("Month", "月"),
+    "r_date": ("Date", "日期"),
+    "r_period_label": ("{start} – {end} ({tz})", "{start} – {end}（{tz}）"),
+    "r_vs_prev": ("vs previous", "环比"),
+    "r_vs_yoy": ("year on year", "同比"),
+    "r_no_data": ("no data", "无数据"),
+    "kpi_arrivals": ("Arrivals", "到港艘次"),
+    "kpi_vessels_in_port": ("Vessels in port (average)", "平均在港船舶"),
+    "kpi_waiting_median_h": ("Median waiting for berth", "等泊时间中位数"),
+    "kpi_berth_time_median_h": ("Median time at berth", "在泊时间中位数"),
+    "kpi_terminal_occupancy": ("Terminal berth occupancy", "码头泊位占用率"),
+    "kpi_co2_t": ("CO₂ (estimate)", "二氧化碳（估算）"),
+    "kpi_alerts": ("Alerts", "告警"),
+    "r_occupancy_terminal": ("Berth occupancy by terminal", "各码头泊位占用率"),
+    "r_occupancy_berth": ("Busiest berths", "占用率最高的泊位"),
+    "r_teu": ("Container throughput by month (TEU, Port Authority of NY & NJ)",
+              "集装箱月吞吐量（TEU，纽约新泽西港务局）"),
+    "r_alerts_by_rule": ("Alerts by rule", "各类告警"),
+    "r_scorecard": ("Port performance scorecard (口岸综合绩效评价)", "口岸综合绩效评价"),
+    "r_score_total": ("Overall", "综合得分"),
+    "r_score_capacity": ("Capacity use", "能力利用"),
+    "r_score_efficiency": ("Efficiency", "运行效率"),
+    "r_score_safety": ("Safety", "安全"),
+    "r_score_service": ("Service", "服务"),
+    "r_weight": ("weight {w:.0%}", "权重 {w:.0%}"),
+    "r_scorecard_note": ("Indicators, scoring bands and weights: docs/definitions.md "
+                         "(our operationalisation of the guidance's four dimensions).",
+                         "指标、评分区间与权重见 docs/definitions.md（对指导文件四个维度的具体化）。"),
+    "r_co2_note": ("CO₂ estimated for {n} of {m} calls (type and size known).",
+                   "已对 {m} 艘次中的 {n} 艘次估算 CO₂（船型与尺度已知）。"),
+    "r_export_pdf": ("Export PDF", "导出 PDF"),
+    "r_export_xlsx": ("Export Excel", "导出 Excel"),
+    "r_building": ("Building the report…", "正在生成报表…"),
+    "r_col_terminal": ("Terminal", "码头"),
+    "r_col_berth": ("Berth", "泊位"),
+    "r_col_berths": ("Berths", "泊位数"),
+    "r_col_occupancy": ("Occupancy", "占用率"),
+    "r_col_visits": ("Visits", "靠泊次数"),
+    "r_col_rule": ("Rule", "规则"),
+    "r_col_count": ("Alerts", "告警数"),
+    "r_col_month": ("Month", "月份"),
+    "r_col_teu": ("TEU", "标准箱"),
+    "r_col_yoy": ("YoY", "同比"),
+    "r_title": ("Port report", "港口统计报表"),
+    "r_source_history": ("History: {name} (real AIS)", "历史：{name}（真实 AIS）"),
+    "r_source_live": ("Live twin", "实时孪生"),
+    # playback page
+    "p_play": ("Play", "播放"),
+    "p_pause": ("Pause", "暂停"),
+    "p_speed": ("Speed", "倍速"),
+    "p_state": ("{vessels} vessels · {berths} berths occupied · {alerts} alerts open",
+                "{vessels} 艘船 · {berths} 个泊位占用 · {alerts} 条告警"),
+    "p_note": ("Replays stored history: tracks animated in the browser, one window of data "
+               "per hour of history.", "回放存储的历史数据：轨迹在浏览器中动画播放，每小时历史数据加载一次。"),
     # alerts
     "alerts": ("Alerts", "告警"),
     "alerts_none": ("No open alerts", "无未处理告警"),
@@ -213,6 +319,53 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "alert_two_positions": ("same MMSI {d} km apart", "同一 MMSI 相距 {d} 公里"),
     "alert_stopped_since": ("stopped since {t}", "自 {t} 起停留"),
 }
+
+
+LOCALES = {"en": "en_US", "zh": "zh_Hans_CN"}
+
+
+def fmt_number(value, lang: str, digits: int = 0) -> str:
+    """A number in the language's convention (Babel, CLDR): grouping, decimal sign."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    from babel.numbers import format_decimal
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALES.get(lang, "en_US"))
+
+
+def fmt_percent(value, lang: str, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    from babel.numbers import format_percent
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return format_percent(value, format=pattern, locale=LOCALES.get(lang, "en_US"))
+
+
+def fmt_time(epoch, tz: str, lang: str, with_date: bool = True) -> str:
+    """A moment in the port's time zone, in the language's date order (CLDR medium/short)."""
+    if epoch is None or (isinstance(epoch, float) and epoch != epoch):
+        return "—"
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+    moment = datetime.fromtimestamp(float(epoch), ZoneInfo(tz))
+    pattern = ("yyyy-MM-dd HH:mm zzz" if lang == "en" else "yyyy年M月d日 HH:mm zzz") \
+        if with_date else "HH:mm"
+    return format_datetime(moment, pattern, tzinfo=ZoneInfo(tz),
+                           locale=LOCALES.get(lang, "en_US"))
+
+
+def fmt_date(epoch, tz: str, lang: str) -> str:
+    if epoch is None:
+        return "—"
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date
+    return format_date(datetime.fromtimestamp(float(epoch), ZoneInfo(tz)).date(),
+                       "yyyy-MM-dd" if lang == "en" else "yyyy年M月d日",
+                       locale=LOCALES.get(lang, "en_US"))
 
 
 def t(key: str, lang: str = "en", **fmt) -> str:

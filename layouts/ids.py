@@ -24,3 +24,24 @@ ALERT_SECTORS = "alert-sectors"      # Dropdown: the sectors this operator watch
 ALERT_SIG = "alert-signature"        # dcc.Store: what the list shows (redrawn on change only)
 # pattern-matching ids of the buttons in each alert row: {"type": ..., "index": alert id}
 ALERT_ACK, ALERT_SILENCE, ALERT_GO = "alert-ack", "alert-silence", "alert-go"
+
+# ---- the app shell and its pages ---------------------------------------------------------
+URL = "url"                          # dcc.Location
+PAGE = "page"                        # the routed page's container
+# vessels page (shipping companies)
+V_SEARCH, V_STATUS, V_GRID = "v-search", "v-status", "v-grid"
+V_SELECTED = "v-selected"            # dcc.Store: MMSI of the vessel whose card is shown
+V_CARD, V_MAP, V_TICK = "v-card", "v-map", "v-tick"
+V_EXPORT_CSV, V_EXPORT_GEOJSON = "v-export-csv", "v-export-geojson"
+# reports page (leadership)
+R_SOURCE, R_PERIOD, R_DATE, R_BODY = "r-source", "r-period", "r-date", "r-body"
+R_PDF, R_XLSX, R_DOWNLOAD, R_PROGRESS = "r-pdf", "r-xlsx", "r-download", "r-progress"
+# playback page
+P_SOURCE, P_MAP, P_SLIDER, P_PLAY, P_SPEED = "p-source", "p-map", "p-slider", "p-play", "p-speed"
+P_WINDOW = "p-window"                # dcc.Store: the window start the browser is playing
+P_DATA = "p-data"                    # dcc.Store: that window's trips, stays and alerts
+P_HEAD = "p-head"                    # dcc.Store: play head (s into the history), playing, speed
+P_TICK, P_CLOCK, P_STATE = "p-tick", "p-clock", "p-state"
+# wall extras
+BERTH_TIMELINE, QUEUE_PANEL, STALE_BANNER = "berth-timeline", "queue-panel", "stale-banner"
+TOUR_TICK = "tour-tick"

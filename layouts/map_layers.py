@@ -101,6 +101,31 @@ def static_layers(port) -> list[dict]:
     return layers
 
 
+TRACK = "track"                  # the vessels page: a ship's last 24 h
+TRACK_HEAD = "track-head"
+
+
+def track_layers() -> list[dict]:
+    """The vessels page's small map: the selected ship's track and where it is now."""
+    return [
+        _spec(pdk.Layer("PathLayer", [], id=TRACK, get_path="path",
+                        get_color=[*theme.TRAIL, 220], width_units="pixels", get_width=2.5,
+                        joint_rounded=True, cap_rounded=True, pickable=False)),
+        _spec(pdk.Layer("ScatterplotLayer", [], id=TRACK_HEAD, get_position="position",
+                        get_fill_color="color", get_line_color=list(theme.SELECTED),
+                        stroked=True, line_width_min_pixels=2, get_radius=60,
+                        radius_min_pixels=7, pickable=False)),
+    ]
+
+
+def track_data(points: list, category: str) -> dict:
+    """``layer_data`` of the track layers from [(ts, lon, lat)]."""
+    colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
+    path = [[x, y] for _, x, y in points]
+    return {TRACK: [{"path": path}] if len(path) > 1 else [],
+            TRACK_HEAD: [{"position": path[-1], "color": [*colour, 255]}] if path else []}
+
+
 def berth_paths(port) -> dict[str, list]:
     """berth id -> its quay line as [[lon, lat], …] (the first part of a multi-line)."""
     berths = port.layer("berths")

@@ -420,3 +420,172 @@ def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict) -> 
             ]),
         ]))
     return [html.Ul(rows, className="alert-rows")]
+
+
+# ---- the vessels page's status card --------------------------------------------------------
+def hours_text(seconds, lang: str) -> str:
+    return _hours(seconds, lang)
+
+
+S211_EVENTS = (("arrival_port_area", "s211_ata_port"), ("anchorage_arrival", "s211_ata_anch"),
+               ("anchorage_departure", "s211_atd_anch"), ("berth_arrival", "s211_atb"),
+               ("berth_departure", "s211_atd_berth"), ("port_area_departure", "s211_atd_port"))
+
+
+def _dl(rows: list[tuple[str, str, str]]) -> html.Dl:
+    """(css key, label, value) rows as a definition list."""
+    return html.Dl([el for key, label, value in rows
+                    for el in (html.Dt(label), html.Dd(value, className=f"field-{key}"))],
+                   className="card-fields")
+
+
+def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) -> list:
+    """Where a ship is in its port call: AIS data, stage with its S-211 timestamps, berth,
+    waiting, destination/ETA, UKC with the tide and wind at the berth, the CO₂ estimate."""
+    from .i18n import fmt_number, fmt_time
+    if detail is None:
+        return [html.P(t("vessel_gone", lang), className="card-empty")]
+    v, call, cond = detail["vessel"], detail["port_call"], detail["conditions"]
+    na = t("not_available", lang)
+    ns = v.get("nav_status")
+    ns_key = "ns_none" if ns is None else f"ns_{NAV_STATUS.get(int(ns), 'reserved')}"
+    category = v.get("category") or "unknown"
+    colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
+    ident = [("mmsi", t("mmsi", lang), str(v["mmsi"])),
+             ("imo", t("imo", lang), str(v["imo"]) if v.get("imo") else na),
+             ("callsign", t("callsign", lang), v.get("callsign") or na),
+             ("ship_type", t("ship_type", lang), t(category, lang)),
+             ("nav_status", t("nav_status", lang), t(ns_key, lang)),
+             ("sog", t("sog", lang), _fmt(v.get("sog"), " kn", 1, lang)),
+             ("destination", t("destination", lang), v.get("destination") or na),
+             ("eta", t("eta", lang), fmt_time(v.get("eta"), tz, lang)),
+             ("last_seen", t("last_seen", lang), fmt_time(v.get("last_seen"), tz, lang))]
+    out = [html.Div(t("card_title", lang), className="card-kicker"),
+           html.H2(v.get("name") or t("unnamed", lang), className="card-name",
+                   style={"borderLeftColor": theme.hex_colour(colour)}),
+           _dl(ident)]
+    # the port call
+    if call is None:
+        out.append(html.Div(t("not_in_port", lang), className="card-call-none"))
+    else:
+        stage = [("stage", t("stage", lang), t(f"stage_{call['stage']}", lang))]
+        if call.get("place_kind") == "berth":
+            stage.append(("place_berth", t("place_berth", lang),
+                          call.get("berth_name") or call["place"]))
+        elif call.get("place_kind") == "anchorage":
+            stage.append(("place_anchorage", t("place_anchorage", lang), call["place"]))
+        if call.get("waiting_s"):
+            stage.append(("waiting_so_far", t("waiting_so_far", lang),
+                          _hours(call["waiting_s"], lang)))
+        if call.get("place_s") is not None:
+            stage.append(("time_here", t("time_here", lang), _hours(call["place_s"], lang)))
+        events = [(key, t(label, lang), fmt_time(call.get(key), tz, lang)
+                   + ("" if key != "arrival_port_area" or call.get("arrival_observed")
+                      else " " + t("already_there", lang)))
+                  for key, label in S211_EVENTS if call.get(key) is not None]
+        out += [html.Div(t("port_call", lang), className="card-kicker card-call"), _dl(stage),
+                html.Div(t("s211_title", lang), className="card-subtitle"),
+                _dl(events)]
+        e = call.get("emissions") or {}
+        co2 = (t("co2_value", lang, v=fmt_number(e["co2_t"], lang, 1))
+               if e.get("co2_t") is not None else t("co2_unknown", lang))
+        out += [html.Div(t("co2_title", lang), className="card-subtitle"),
+                html.Div([html.Span(co2, className="field-co2"),
+                          html.Span(t("estimate_label", lang), className="estimate-badge")],
+                         className="co2-line")]
+    # water and weather at the berth
+    plan = detail.get("plan")
+    water = cond.get("water_level_m")
+    level = (f"{fmt_number(water, lang, 2)} m ({t('hm_obs' if cond['water_level_kind'] == 'observed' else 'hm_pred', lang)})"
+             if water is not None else na)
+    env = [("depth", t("berth_depth", lang),
+            f"{fmt_number(cond['depth_m'], lang, 1)} m" if cond.get("depth_m") else na),
+           ("draught", t("draught", lang),
+            f"{fmt_number(cond['draught_m'], lang, 1)} m" if cond.get("draught_m") else na),
+           ("water", t("water_level", lang), level),
+           ("ukc", t("ukc", lang),
+            f"{fmt_number(cond['ukc_m'], lang, 2)} m" if cond.get("ukc_m") is not None else na),
+           ("wind", t("wind", lang),
+            f"{fmt_number(cond['wind_kn'], lang, 0)} kn" if cond.get("wind_kn") is not None
+            else t("no_observation", lang))]
+    out += [html.Div(t("at_berth_conditions", lang), className="card-subtitle"), _dl(env)]
+    if plan is not None:
+        out += [html.Div(t("plan_title", lang) + (f" ({t('plan_sample', lang)})"
+                                                  if plan.get("sample") else ""),
+                         className="card-subtitle"),
+                _dl([("plan_berth", t("place_berth", lang), plan.get("berth_name")
+                      or plan.get("berth") or na),
+                     ("plan_eta", t("eta", lang), fmt_time(plan.get("eta"), tz, lang)),
+                     ("plan_etd", t("etd", lang), fmt_time(plan.get("etd"), tz, lang))])]
+    out.append(html.Div(t("track_note", lang, n=track_points), className="panel-note"))
+    return out
+
+
+# ---- the wall's berth timeline and anchorage queue -------------------------------------------
+def berth_timeline(tl: dict, tz: str, lang: str, names: dict, width: int = 336,
+                   row_h: int = 17) -> list:
+    """Per berth, a bar row over [now − 12 h, now + 24 h]: occupied (solid, actual stays) and
+    planned (outline, the berth plan); a line at now. SVG: sharp at any wall size."""
+    from .i18n import fmt_time
+    berths = tl["berths"]
+    label_w, top = 118, 16
+    span = tl["end"] - tl["start"]
+
+    def x(ts):
+        return label_w + (ts - tl["start"]) / span * (width - label_w - 4)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{top + row_h * max(1, len(berths)) + 4}" font-size="11" '
+             f'font-family="sans-serif">']
+    for hours in range(-12, 25, 12):
+        tick = tl["now"] + hours * 3600
+        parts.append(f'<line x1="{x(tick):.1f}" y1="{top - 3}" x2="{x(tick):.1f}" '
+                     f'y2="{top + row_h * len(berths)}" stroke="#24364d"/>')
+        parts.append(f'<text x="{x(tick):.1f}" y="{top - 5}" fill="#8da2b8" '
+                     f'text-anchor="middle">{fmt_time(tick, tz, lang, with_date=False)}</text>')
+    for i, b in enumerate(berths):
+        y = top + i * row_h
+        label = _svg_text((b["name"] or b["berth"])[:18])
+        parts.append(f'<text x="0" y="{y + row_h - 5}" fill="#e6edf5">{label}</text>')
+        for p in b["planned"]:
+            parts.append(f'<rect x="{x(p["from"]):.1f}" y="{y + 2}" '
+                         f'width="{max(2.0, x(p["to"]) - x(p["from"])):.1f}" '
+                         f'height="{row_h - 5}" fill="none" stroke="#40a0c8" '
+                         f'stroke-dasharray="{"3,2" if p["sample"] else "0"}">'
+                         f'<title>{_svg_text(p["vessel"])}</title></rect>')
+        for a in b["actual"]:
+            who = _svg_text(names.get(a["mmsi"]) or str(a["mmsi"]))
+            parts.append(f'<rect x="{x(a["from"]):.1f}" y="{y + 4}" '
+                         f'width="{max(2.0, x(a["to"]) - x(a["from"])):.1f}" height="{row_h - 9}" '
+                         f'fill="#43d17a" opacity="0.85"><title>{who}</title></rect>')
+    parts.append(f'<line x1="{x(tl["now"]):.1f}" y1="{top - 3}" x2="{x(tl["now"]):.1f}" '
+                 f'y2="{top + row_h * len(berths)}" stroke="#f2a23a" stroke-width="2"/>')
+    parts.append("</svg>")
+    import base64
+    src = "data:image/svg+xml;base64," + base64.b64encode("".join(parts).encode()).decode()
+    return [html.Div(t("berth_timeline", lang), className="panel-title"),
+            html.Img(src=src, className="timeline-svg", alt=t("berth_timeline", lang))]
+
+
+def _svg_text(s) -> str:
+    import html as _html
+    return _html.escape(str(s))
+
+
+def queue_panel(rows: list[dict], lang: str) -> list:
+    out = [html.Div(t("anchorage_queue", lang), className="panel-title")]
+    if not rows:
+        return out + [html.Div(t("queue_empty", lang), className="panel-note")]
+    out.append(html.Ol([html.Li([html.Span(r["name"] or str(r["mmsi"]), className="q-name"),
+                                 html.Span(r["anchorage"], className="q-anch"),
+                                 html.Span(_hours(r["waiting_s"], lang), className="q-wait")])
+                        for r in rows[:8]], className="queue-list"))
+    return out
+
+
+def stale_banner(statuses: list[dict], lang: str):
+    """The first feed that should be live and is stale, in words; None when all are fresh."""
+    for s in statuses:
+        if s.get("state") == "stale":
+            return t("stale_banner", lang, what=t(s.get("label") or s.get("source_id"), lang),
+                     age=age_text(s.get("last_message_age_s"), lang))
+    return None

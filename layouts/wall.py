@@ -5,9 +5,8 @@ from dash import dcc, html
 from deckgl_dash import DeckGL
 
 from . import ids, map_layers, theme
-from .i18n import LANGUAGES, t
-
-LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+from .common import lang_switch, nav
+from .i18n import t
 
 
 def legend(mode: str, lang: str) -> list:
@@ -53,7 +52,6 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
     )
     port_name = port.name_zh if lang == "zh" else port.name
     return html.Div(className="wall", lang="zh-CN" if lang == "zh" else "en", children=[
-        dcc.Store(id=ids.LANG, data=lang),
         dcc.Store(id=ids.LAYER_VERSION, data=layer_token),
         dcc.Store(id=ids.SELECTED),
         dcc.Interval(id=ids.TICK, interval=config.refresh_ms),
@@ -65,12 +63,15 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
                 html.Span(t("one_map", lang), className="one-map"),
             ]),
             html.Div(id=ids.SOURCE_BANNER, className="source-banner"),
+            nav(lang, "/"),
             html.Div(id=ids.CLOCK, className="clock"),
-            html.Nav(className="lang-switch", title=t("language", lang), children=[
-                html.A(LANGUAGE_NAMES[code], href=f"?lang={code}",
-                       className="active" if code == lang else "")
-                for code in LANGUAGES]),
+            lang_switch(lang),
         ]),
+        html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),
+        dcc.Interval(id=ids.TOUR_TICK, interval=max(1.0, config.tour_s) * 1000,
+                     disabled=not (config.tour_s and port.tour)),
+        dcc.Store(id="tour-views", data=port.tour),
+        dcc.Interval(id="slow-tick", interval=10_000),
         html.Section(id=ids.KPI_STRIP, className="kpi-strip"),
         html.Section(className="map-controls", children=[
             html.Span(t("colour_by", lang), className="control-label"),
@@ -82,7 +83,11 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
             html.Div(t("map_note", lang), className="map-note"),
         ]),
         html.Section(id=ids.FEED_HEALTH, className="feed-health"),
-        html.Section(id=ids.PORT_PANEL, className="port-panel"),
+        html.Div(className="left-column", children=[
+            html.Section(id=ids.PORT_PANEL, className="port-panel"),
+            html.Div(id=ids.QUEUE_PANEL, className="queue-panel"),
+            html.Div(id=ids.BERTH_TIMELINE, className="berth-timeline"),
+        ]),
         html.Section(id=ids.ALERT_TICKER, className="alert-ticker"),
         alert_panel(port, lang),
         html.Aside(id=ids.CARD, className="vessel-card", hidden=True, children=[

@@ -29,6 +29,7 @@ class Config:
     expire_minutes: float = 30.0   # vessels silent this long leave the live picture
     stale_after_s: float = 60.0    # a feed silent this long is shown stale
     language: str = ""             # "" = the port's default
+    tour_s: float = 0.0            # the wall's camera tour: seconds per preset view (0 = off)
     start_engine: bool = True
     # history store: SQLAlchemy URL; "" = SQLite file var/porttwin.sqlite; "none" = no store
     history_url: str = ""

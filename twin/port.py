@@ -42,6 +42,8 @@ class Port:
     language: str = "en"
     tide_stations: tuple = ()
     alerts: dict = field(default_factory=dict)      # alerts.toml: rule thresholds, sectors
+    tour: list = field(default_factory=list)        # the wall's camera tour: preset views
+    scorecard_weights: dict | None = None           # reports: weights of the 4 dimensions
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     _geometry: "PortGeometry | None" = field(default=None, repr=False)
 
@@ -71,6 +73,9 @@ class Port:
                 language=meta.get("language", "en"),
                 tide_stations=tuple(meta.get("tide_stations", ())),
             )
+            # the wall's optional camera tour: preset views, shown in turn
+            port.tour = [dict(v) for v in meta.get("tour", [])]
+            port.scorecard_weights = dict(meta.get("scorecard", {}).get("weights", {})) or None
         except KeyError as exc:
             raise PortPackageError(f"{toml_path}: missing key {exc}") from None
         alerts_path = path / "alerts.toml"

@@ -1,0 +1,53 @@
+"""Callbacks of the reports page: build the period's report (twin.reports, cached per
+parameters) and export it as PDF or Excel, with a progress indicator while it is built."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dash import Input, Output, State, ctx, dcc, no_update
+
+from layouts import ids, report_export, reports
+from twin.reports import build_report
+
+
+def register(app, query, port) -> None:
+    tz = ZoneInfo(port.timezone)
+    cache: dict = {}
+
+    def report(source, period, date) -> dict:
+        anchor = datetime.fromisoformat(date).replace(hour=12, tzinfo=tz).timestamp()
+        key = (source, period, date)
+        if key not in cache:          # history does not change under a report
+            if len(cache) > 32:
+                cache.clear()
+            cache[key] = build_report(query, source, period, anchor,
+                                      getattr(port, "scorecard_weights", None))
+        return cache[key]
+
+    @app.callback(Output(ids.R_BODY, "children"), Input(ids.R_SOURCE, "value"),
+                  Input(ids.R_PERIOD, "value"), Input(ids.R_DATE, "date"),
+                  State(ids.LANG, "data"))
+    def update_report(source, period, date, lang):
+        if not date:
+            return []
+        return reports.body(report(source, period or "week", date), lang)
+
+    @app.callback(
+        Output(ids.R_DOWNLOAD, "data"),
+        Input(ids.R_PDF, "n_clicks"), Input(ids.R_XLSX, "n_clicks"),
+        State(ids.R_SOURCE, "value"), State(ids.R_PERIOD, "value"), State(ids.R_DATE, "date"),
+        State(ids.LANG, "data"),
+        running=[(Output(ids.R_PROGRESS, "hidden"), False, True),
+                 (Output(ids.R_PDF, "disabled"), True, False),
+                 (Output(ids.R_XLSX, "disabled"), True, False)],
+        prevent_initial_call=True,
+    )
+    def export(_pdf, _xlsx, source, period, date, lang):
+        if not date or not ctx.triggered_id:
+            return no_update
+        r = report(source, period or "week", date)
+        name = f"porttwin-{port.locode}-{period}-{date}"
+        if ctx.triggered_id == ids.R_PDF:
+            return dcc.send_bytes(report_export.pdf(r, port, lang), f"{name}.pdf")
+        return dcc.send_bytes(report_export.xlsx(r, port, lang), f"{name}.xlsx")
