@@ -149,32 +149,30 @@ def register(app, engine, port, cache, query=None) -> None:
         Output(ids.ALERT_TICKER, "children"),
         Output(ids.ALERT_LIST, "children"),
         Output(ids.ALERT_SIG, "data"),
+        Output(ids.STALE_BANNER, "children"),
+        Output(ids.STALE_BANNER, "hidden"),
         Input(ids.TICK, "n_intervals"),
         Input(ids.ALERT_SECTORS, "value"),
         State(ids.LANG, "data"),
         State(ids.ALERT_SIG, "data"),
     )
     def update_panels(_n, sectors, lang, alert_sig):
-        """Every HTML panel in one round trip a second."""
+        """Every HTML panel in one round trip a second (under software WebGL a second round
+        trip a second leaves no quiet moment for a click — measured)."""
         snap = engine.snapshot()
+        health = engine.feed_health()
+        stale = panels.stale_banner(health, lang)   # a feed that should be live and is not
         live = activity.live_summary(snap.time) if activity is not None else None
         alerts_out = (alert_view(sectors, lang, alert_sig) if alert_view else
                       (no_update, no_update, no_update))
         return (panels.kpi_strip(snap.counts(), lang),
-                panels.feed_health(engine.feed_health(), lang),
+                panels.feed_health(health, lang),
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
                 port_panel(live, history(), port.timezone, lang, berth_names)
                 # the tide curve's "now" moves once a minute: the same image until then
                 + panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang),
-                *alerts_out)
-
-    @app.callback(Output(ids.STALE_BANNER, "children"), Output(ids.STALE_BANNER, "hidden"),
-                  Input(ids.TICK, "n_intervals"), State(ids.LANG, "data"))
-    def update_stale(_n, lang):
-        """A feed that should be live and is not: said across the top of the wall."""
-        text = panels.stale_banner(engine.feed_health(), lang)
-        return text or "", text is None
+                *alerts_out, stale or "", stale is None)
 
     @app.callback(Output(ids.BERTH_TIMELINE, "children"), Output(ids.QUEUE_PANEL, "children"),
                   Input("slow-tick", "n_intervals"), State(ids.LANG, "data"))

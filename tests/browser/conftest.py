@@ -36,6 +36,10 @@ def server(tmp_path_factory, request):
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1",
                                  "PORTTWIN_HISTORY_URL": f"sqlite:///{db}",
+                                 # the alert rules over the loaded week take a CPU for ~40 s
+                                 # in the background: on this 2-core machine that starves
+                                 # the software WebGL the tests watch (no page test needs them)
+                                 "PORTTWIN_HISTORY_ALERTS": "0",
                                  # SwiftShader draws on the CPU: 15 min of warm-up trails make
                                  # its frames so slow that a click is held past deck.gl's drag
                                  # threshold. Two minutes, as a wall has shortly after start.
@@ -75,9 +79,13 @@ def browser():
 
     binary, driver_path = chromium_paths()
     opts = webdriver.ChromeOptions()
+    # 1100x700: software WebGL draws a frame in time proportional to its pixels; at 1280x800
+    # a map click's picking waited > 250 ms for the frame in flight on this 2-core machine
+    # (deck.gl then reads a drag) — measured failing at that size for this and the previous
+    # release alike, passing at this one
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                 "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-                "--window-size=1280,800", "--force-device-scale-factor=1", "--lang=en-US"):
+                "--window-size=1100,700", "--force-device-scale-factor=1", "--lang=en-US"):
         opts.add_argument(arg)
     opts.binary_location = binary
     opts.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
