@@ -50,4 +50,4 @@ def register(app, query, port) -> None:
         ClientsideFunction("porttwin", "playbackRender"),
         Output(ids.P_MAP, "layers"), Output(ids.P_CLOCK, "children"),
         Output(ids.P_STATE, "children"),
-        Input(ids.P_HEAD, "data"), Input(ids.P_DATA, "data"), State(ids.P_SOURCE, "data"))
+        Input(ids.P_HEAD, "data"), Input(ids.P_DATA, "data"), State(ids.P_BASE, "data"))

@@ -17,12 +17,14 @@ def register(app, query, port) -> None:
 
     def report(source, period, date) -> dict:
         anchor = datetime.fromisoformat(date).replace(hour=12, tzinfo=tz).timestamp()
+        weights = getattr(port, "scorecard_weights", None)
+        if not (source or "").startswith("history"):     # the live twin moves on: no cache
+            return build_report(query, source, period, anchor, weights)
         key = (source, period, date)
-        if key not in cache:          # history does not change under a report
+        if key not in cache:          # loaded history does not change under a report
             if len(cache) > 32:
                 cache.clear()
-            cache[key] = build_report(query, source, period, anchor,
-                                      getattr(port, "scorecard_weights", None))
+            cache[key] = build_report(query, source, period, anchor, weights)
         return cache[key]
 
     @app.callback(Output(ids.R_BODY, "children"), Input(ids.R_SOURCE, "value"),

@@ -37,7 +37,7 @@ V_EXPORT_CSV, V_EXPORT_GEOJSON = "v-export-csv", "v-export-geojson"
 R_SOURCE, R_PERIOD, R_DATE, R_BODY = "r-source", "r-period", "r-date", "r-body"
 R_PDF, R_XLSX, R_DOWNLOAD, R_PROGRESS = "r-pdf", "r-xlsx", "r-download", "r-progress"
 # playback page
-P_SOURCE, P_MAP, P_SLIDER, P_PLAY, P_SPEED = "p-source", "p-map", "p-slider", "p-play", "p-speed"
+P_BASE, P_MAP, P_SLIDER, P_PLAY, P_SPEED = "p-base", "p-map", "p-slider", "p-play", "p-speed"
 P_WINDOW = "p-window"                # dcc.Store: the window start the browser is playing
 P_DATA = "p-data"                    # dcc.Store: that window's trips, stays and alerts
 P_HEAD = "p-head"                    # dcc.Store: play head (s into the history), playing, speed

@@ -66,7 +66,7 @@ def layout(port, config, lang: str, query) -> html.Div:
         dcc.Store(id=ids.P_HEAD, data=head),
         dcc.Store(id=ids.P_WINDOW, data=None),
         dcc.Store(id=ids.P_DATA, data=None),
-        dcc.Store(id=ids.P_SOURCE, data={"specs": specs,
+        dcc.Store(id=ids.P_BASE, data={"specs": specs,
                                          "berths": map_layers.berth_paths(port)}),
         dcc.Interval(id=ids.P_TICK, interval=TICK_MS),
         html.Div(DeckGL(id=ids.P_MAP, layers=specs, layer_data=data,

@@ -24,6 +24,12 @@ KPI_KEYS = ("arrivals", "vessels_in_port", "waiting_median_h", "berth_time_media
             "terminal_occupancy", "co2_t", "alerts")
 DEFAULT_WEIGHTS = {"capacity": 0.25, "efficiency": 0.35, "safety": 0.25, "service": 0.15}
 OCCUPANCY_TARGET = 0.70        # UNCTAD: container berths congest above ~70 % occupancy
+# the scorecard's safety counts navigational-safety alerts, not data quality (an AIS gap, a
+# position jump, an identity conflict) nor plan punctuality
+SAFETY_RULES = frozenset({"collision_risk", "close_quarters", "zone_entry", "zone_speed",
+                          "unauthorised_anchoring", "anchor_drag", "distress",
+                          "unidentified_track", "ukc", "wind_limit", "low_visibility",
+                          "extreme_water"})
 
 
 def period_bounds(period: str, anchor: float, tz: str) -> tuple[float, float]:
@@ -114,7 +120,7 @@ def period_figures(query, source: str | None, start: float, end: float) -> Perio
         "calls_counted": int(len(emissions)),
         "alerts": sum(r["alerts"] for r in alerts.values()) if has_data else None,
         "alarms_warnings": sum(r.get("alarm", 0) + r.get("warning", 0)
-                               for r in alerts.values()),
+                               for rule, r in alerts.items() if rule in SAFETY_RULES),
         "waits": k["waits"],
         "waiting_p90_h": k["waiting_p90_h"],
         "calls_waited_over_2h": _waited_over(calls, start, end, 2 * 3600),
@@ -153,7 +159,8 @@ def scorecard(f: dict, weights: dict | None = None) -> dict:
       at 100 % (idle quays and congested quays both score low);
     - efficiency: median wait for a berth (100 at ≤ 1 h, 0 at ≥ 24 h) and waiting / berth
       time (UNCTAD's waiting-to-service ratio: 100 at ≤ 0.1, 0 at ≥ 1), averaged;
-    - safety: alarms and warnings per 100 calls (100 at 0, 0 at ≥ 20);
+    - safety: navigational-safety alarms and warnings (``SAFETY_RULES``) per 100 calls (100
+      at 0, 0 at ≥ 100, i.e. one per call);
     - service: share of berthed calls that waited under 2 h (100 at ≥ 95 %, 0 at ≤ 50 %).
     A dimension without data is left out and the weights of the others rescaled."""
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
@@ -168,7 +175,7 @@ def scorecard(f: dict, weights: dict | None = None) -> dict:
     parts = [p for p in parts if p is not None]
     efficiency = float(np.mean(parts)) if parts else None
     calls = f.get("arrivals")
-    safety = (_band(100 * f.get("alarms_warnings", 0) / calls, 0.0, 20.0)
+    safety = (_band(100 * f.get("alarms_warnings", 0) / calls, 0.0, 100.0)
               if calls else None)
     w = f.get("calls_waited_over_2h") or {}
     service = (_band(1 - w["over"] / w["berthed"], 0.95, 0.50) if w.get("berthed") else None)

@@ -42,7 +42,7 @@ def test_scorecard_scores_by_the_documented_bands_and_rescales_missing_dimension
                             "service": 100.0}
     assert sc["total"] == pytest.approx(100.0)
     poor = {**good, "terminal_occupancy": 1.0, "waiting_median_h": 24.0,
-            "alarms_warnings": 20, "calls_waited_over_2h": {"berthed": 10, "over": 5}}
+            "alarms_warnings": 100, "calls_waited_over_2h": {"berthed": 10, "over": 5}}
     sc = scorecard(poor)
     assert sc["scores"]["capacity"] == 0 and sc["scores"]["safety"] == 0
     assert sc["scores"]["service"] == 0
