@@ -1,4 +1,5 @@
 """The app as served: layout per language, language remembered, every script from this server."""
+import json
 import re
 
 import pytest
@@ -22,21 +23,43 @@ def test_page_scripts_are_all_served_locally(client):
     assert any("deckgl_dash" in s for s in srcs)
 
 
+def shell_language(client, query: str = "") -> str:
+    """The language the served shell carries (its ``lang`` store)."""
+    layout = json.loads(client.get("/_dash-layout" + query).get_data(as_text=True))
+    store = next(c for c in layout["props"]["children"] if c["props"].get("id") == "lang")
+    return store["props"]["data"]
+
+
+def page(client, path: str, lang: str) -> str:
+    """The routed page for a path, as the browser gets it (the router callback)."""
+    resp = client.post("/_dash-update-component", json={
+        "output": "page.children", "outputs": {"id": "page", "property": "children"},
+        "inputs": [{"id": "url", "property": "pathname", "value": path}],
+        "state": [{"id": "lang", "property": "data", "value": lang}],
+        "changedPropIds": ["url.pathname"]})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return resp.get_data(as_text=True)
+
+
 def test_layout_in_chinese_and_the_choice_is_remembered(client):
     resp = client.get("/_dash-layout?lang=zh")
-    text = resp.get_data(as_text=True)
-    assert "一张图" in text and "纽约-新泽西港" in text
     assert "porttwin_lang=zh" in resp.headers.get("Set-Cookie", "")
-    # later page loads without ?lang= use the cookie
-    assert "一张图" in client.get("/_dash-layout").get_data(as_text=True)
+    assert shell_language(client) == "zh"           # later loads without ?lang= keep it
+    text = page(client, "/", "zh")
+    assert "一张图" in text and "纽约-新泽西港" in text
+    for path, title in (("/vessels", "船舶查询"), ("/reports", "统计报表"),
+                        ("/playback", "历史回放")):
+        assert title in page(client, path, "zh"), path
     client.get("/_dash-layout?lang=en")
-    english = client.get("/_dash-layout").get_data(as_text=True)
+    assert shell_language(client) == "en"
+    english = page(client, "/", "en")
     assert "One map" in english and "一张图" not in english
 
 
 def test_unknown_language_falls_back_to_the_port_default(client):
-    text = client.get("/_dash-layout?lang=xx").get_data(as_text=True)
-    assert "Port of New York and New Jersey" in text
+    client.get("/_dash-layout?lang=en")
+    assert shell_language(client, "?lang=xx") == "en"     # NY's port.toml: language = "en"
+    assert "Port of New York and New Jersey" in page(client, "/", "en")
 
 
 def test_config_from_environment_and_bad_keys():
