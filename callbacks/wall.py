@@ -180,10 +180,7 @@ def register(app, engine, port, cache, query=None) -> None:
         """Berth timeline and anchorage queue: they change by the minute, drawn every 10 s."""
         if query is None:
             return [], []
-        snap = engine.snapshot()
-        names = {int(m): n for m, n in zip(snap.vessels["mmsi"], snap.vessels["name"])
-                 if isinstance(n, str)}
-        return (panels.berth_timeline(query.berth_timeline(top=10), port.timezone, lang, names),
+        return (panels.berth_timeline(query.berth_timeline(top=10), port.timezone, lang),
                 panels.queue_panel(query.anchorage_queue(), lang))
 
     # the optional camera tour: the next preset view every tour_s (clientside, no server)

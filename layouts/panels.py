@@ -152,7 +152,7 @@ def clock(epoch: float, tz: str, lang: str) -> list:
             html.Span(t("port_time", lang), className="clock-label")]
 
 
-def _hours(seconds, lang: str) -> str:
+def hours_text(seconds, lang: str) -> str:
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return t("not_available", lang)
     return t("hours", lang, h=seconds / 3600)
@@ -224,10 +224,10 @@ def port_call_rows(call: dict | None, tz: str, lang: str, berth_names: dict) -> 
     elif call.get("place_kind") == "anchorage":
         rows.append(("place_anchorage", call["place"]))
     if call.get("place_s") is not None:
-        rows.append(("time_here", _hours(call["place_s"], lang)))
+        rows.append(("time_here", hours_text(call["place_s"], lang)))
     if call.get("waiting_s") is not None:
-        rows.append(("waiting_so_far", _hours(call["waiting_s"], lang)))
-    rows.append(("in_port_so_far", _hours(call["in_port_s"], lang)))
+        rows.append(("waiting_so_far", hours_text(call["waiting_s"], lang)))
+    rows.append(("in_port_so_far", hours_text(call["in_port_s"], lang)))
     return [html.Div(t("port_call", lang), className="card-kicker card-call"),
             html.Dl([el for key, value in rows
                      for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
@@ -423,10 +423,6 @@ def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict) -> 
 
 
 # ---- the vessels page's status card --------------------------------------------------------
-def hours_text(seconds, lang: str) -> str:
-    return _hours(seconds, lang)
-
-
 S211_EVENTS = (("arrival_port_area", "s211_ata_port"), ("anchorage_arrival", "s211_ata_anch"),
                ("anchorage_departure", "s211_atd_anch"), ("berth_arrival", "s211_atb"),
                ("berth_departure", "s211_atd_berth"), ("port_area_departure", "s211_atd_port"))
@@ -476,9 +472,9 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
             stage.append(("place_anchorage", t("place_anchorage", lang), call["place"]))
         if call.get("waiting_s"):
             stage.append(("waiting_so_far", t("waiting_so_far", lang),
-                          _hours(call["waiting_s"], lang)))
+                          hours_text(call["waiting_s"], lang)))
         if call.get("place_s") is not None:
-            stage.append(("time_here", t("time_here", lang), _hours(call["place_s"], lang)))
+            stage.append(("time_here", t("time_here", lang), hours_text(call["place_s"], lang)))
         events = [(key, t(label, lang), fmt_time(call.get(key), tz, lang)
                    + ("" if key != "arrival_port_area" or call.get("arrival_observed")
                       else " " + t("already_there", lang)))
@@ -496,8 +492,8 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
     # water and weather at the berth
     plan = detail.get("plan")
     water = cond.get("water_level_m")
-    level = (f"{fmt_number(water, lang, 2)} m ({t('hm_obs' if cond['water_level_kind'] == 'observed' else 'hm_pred', lang)})"
-             if water is not None else na)
+    kind = t("hm_obs" if cond.get("water_level_kind") == "observed" else "hm_pred", lang)
+    level = f"{fmt_number(water, lang, 2)} m ({kind})" if water is not None else na
     env = [("depth", t("berth_depth", lang),
             f"{fmt_number(cond['depth_m'], lang, 1)} m" if cond.get("depth_m") else na),
            ("draught", t("draught", lang),
@@ -522,7 +518,7 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
 
 
 # ---- the wall's berth timeline and anchorage queue -------------------------------------------
-def berth_timeline(tl: dict, tz: str, lang: str, names: dict, width: int = 336,
+def berth_timeline(tl: dict, tz: str, lang: str, width: int = 336,
                    row_h: int = 17) -> list:
     """Per berth, a bar row over [now − 12 h, now + 24 h]: occupied (solid, actual stays) and
     planned (outline, the berth plan); a line at now. SVG: sharp at any wall size."""
@@ -553,7 +549,7 @@ def berth_timeline(tl: dict, tz: str, lang: str, names: dict, width: int = 336,
                          f'stroke-dasharray="{"3,2" if p["sample"] else "0"}">'
                          f'<title>{_svg_text(p["vessel"])}</title></rect>')
         for a in b["actual"]:
-            who = _svg_text(names.get(a["mmsi"]) or str(a["mmsi"]))
+            who = _svg_text(a["vessel"])
             parts.append(f'<rect x="{x(a["from"]):.1f}" y="{y + 4}" '
                          f'width="{max(2.0, x(a["to"]) - x(a["from"])):.1f}" height="{row_h - 9}" '
                          f'fill="#43d17a" opacity="0.85"><title>{who}</title></rect>')
@@ -577,7 +573,7 @@ def queue_panel(rows: list[dict], lang: str) -> list:
         return out + [html.Div(t("queue_empty", lang), className="panel-note")]
     out.append(html.Ol([html.Li([html.Span(r["name"] or str(r["mmsi"]), className="q-name"),
                                  html.Span(r["anchorage"], className="q-anch"),
-                                 html.Span(_hours(r["waiting_s"], lang), className="q-wait")])
+                                 html.Span(hours_text(r["waiting_s"], lang), className="q-wait")])
                         for r in rows[:8]], className="queue-list"))
     return out
 

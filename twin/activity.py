@@ -182,6 +182,7 @@ class PortActivity:
         row["place_since"] = current.arrival if current else None
         row["place_s"] = now - current.arrival if current else None
         row["in_port_s"] = now - call.arrival_port_area
+        row["visits"] = [(v.kind, v.arrival, v.departure) for v in call.visits]
         return row
 
     def berth_status(self, now: float) -> dict:

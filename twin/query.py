@@ -330,6 +330,7 @@ class TwinQuery:
         busiest first."""
         now = self.now()
         start, end = now - before_h * 3600, now + after_h * 3600
+        names = self._names(self.engine.snapshot())
         rows: dict[str, dict] = {}
 
         def row(b):
@@ -347,7 +348,8 @@ class TwinQuery:
                     dep = v.departure if v.departure is not None else now
                     if dep >= start and v.arrival <= now:
                         row(v.place)["actual"].append(
-                            {"mmsi": c.mmsi, "from": max(v.arrival, start), "to": min(dep, now),
+                            {"mmsi": c.mmsi, "vessel": names.get(c.mmsi) or str(c.mmsi),
+                             "from": max(v.arrival, start), "to": min(dep, now),
                              "open": v.departure is None})
         if self.plan is not None:
             for p in self.plan.timeline(start, end):
@@ -435,41 +437,27 @@ class TwinQuery:
         return {"berths": per_berth,
                 "terminals": terminal_occupancy(per_berth, self.berth_info, calendar_h)}
 
-    def kpis(self, source: str | None, start: float, end: float) -> dict:
+    def kpis(self, source: str | None, start: float, end: float,
+             calls: pd.DataFrame | None = None) -> dict:
         """The port's KPIs over [start, end) from the stored calls of a source."""
-        return port_kpis(self.port_calls(source, start, end), start, end,
-                         self.report_now(source, end))
+        calls = self.port_calls(source, start, end) if calls is None else calls
+        return port_kpis(calls, start, end, self.report_now(source, end))
 
-    def emissions_of_call(self, call: dict, vessel: dict | None, now: float,
-                          visits: list | None = None) -> dict:
-        """The activity-based CO₂ estimate of one call (twin.emissions)."""
-        if visits is None:
-            visits = []
-            if self.activity is not None:
-                c = next((c for c in self.activity.calls() if c.call_id == call.get("call_id")),
-                         None)
-                if c is not None:
-                    visits = [(v.kind, v.arrival, v.departure) for v in c.visits]
-        vessel = vessel or {}
-        return estimate_call(call_hours(call, now, visits), call.get("category")
-                             or vessel.get("category"), vessel.get("length"),
-                             self._moving_speed(call, vessel))
+    def emissions_of_call(self, call: dict, vessel: dict, now: float) -> dict:
+        """The activity-based CO₂ estimate of one live call (``PortActivity.status`` row, with
+        its visits) — twin.emissions."""
+        speed = self._moving_speeds(mmsi=call["mmsi"], start=call.get("arrival_port_area"))
+        return estimate_call(call_hours(call, now, call.get("visits", ())),
+                             call.get("category") or vessel.get("category"),
+                             vessel.get("length"), speed.get(call["mmsi"]))
 
-    def _moving_speed(self, call: dict, vessel: dict) -> float | None:
-        """Mean SOG above 1 kn of the call's stored fixes (None when there are none)."""
-        if self.store is None or call.get("mmsi") is None:
-            return None
-        df = self.store.positions(mmsi=call["mmsi"], start=call.get("arrival_port_area"),
-                                  end=call.get("last_seen"))
-        sog = df["sog"].dropna() if len(df) else pd.Series(dtype=float)
-        sog = sog[sog > 1.0]
-        return float(sog.mean()) if len(sog) else None
-
-    def call_emissions(self, source: str | None, start: float, end: float) -> pd.DataFrame:
-        """The CO₂ estimate of every counted call arriving in [start, end)."""
+    def call_emissions(self, source: str | None, start: float, end: float,
+                       calls: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The CO₂ estimate of every counted call arriving in [start, end) (``calls``: the
+        period's ``port_calls`` when the caller has them already)."""
         columns = ["call_id", "mmsi", "category", "co2_t", "fuel_t", "berth_t", "anchorage_t",
                    "manoeuvring_t"]
-        calls = self.port_calls(source, start, end)
+        calls = self.port_calls(source, start, end) if calls is None else calls
         if calls.empty:
             return pd.DataFrame(columns=columns)
         calls = calls[(calls["arrival_port_area"] >= start) & (calls["arrival_port_area"] < end)
@@ -478,7 +466,7 @@ class TwinQuery:
         by_call = {k: list(zip(g["kind"], g["arrival"], g["departure"]))
                    for k, g in visits.groupby("call_id")} if len(visits) else {}
         static = self.store.static().set_index("mmsi") if self.store is not None else None
-        moving = self._moving_speeds(source, start, end)
+        moving = self._moving_speeds(source, start, end + DAY)    # calls run past the end
         rows = []
         for c in calls.to_dict("records"):
             c = _clean_row(c)
@@ -499,12 +487,15 @@ class TwinQuery:
                             ("berth", "anchorage", "manoeuvring")}})
         return pd.DataFrame(rows, columns=columns)
 
-    def _moving_speeds(self, source, start, end) -> dict:
+    def _moving_speeds(self, source=None, start=None, end=None, mmsi=None) -> dict:
+        """mmsi -> mean SOG of its stored fixes above 1 kn (the speed it moved at) in
+        [start, end); ships with none are absent."""
         if self.store is None:
             return {}
-        df = self.store.positions(source=source, start=start, end=end + DAY)
+        df = self.store.positions(mmsi=mmsi, source=source, start=start, end=end)
         df = df[df["sog"] > 1.0] if len(df) else df
-        return df.groupby("mmsi")["sog"].mean().to_dict() if len(df) else {}
+        return {int(m): float(v) for m, v in df.groupby("mmsi")["sog"].mean().items()} \
+            if len(df) else {}
 
     def alerts_by_rule(self, start: float, end: float, source: str | None = None) -> dict:
         if self.store is None:

@@ -52,6 +52,15 @@ def period_bounds(period: str, anchor: float, tz: str) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
+def default_anchor(query, source: str | None) -> float:
+    """The moment a report opens on: the middle of a source's data (of all sources' when none
+    is named) — its main period (a loaded week's days, not the partial one it ends in)."""
+    spans = [s for s in query.sources() if source is None or s["source"] == source]
+    if not spans:
+        return query.now()
+    return (min(s["start"] for s in spans) + max(s["end"] for s in spans)) / 2
+
+
 def previous_period(period: str, start: float, tz: str) -> tuple[float, float]:
     return period_bounds(period, start - 1, tz)
 
@@ -66,9 +75,8 @@ def year_before(period: str, start: float, tz: str) -> tuple[float, float]:
         except ValueError:
             then = datetime.fromisocalendar(iso.year - 1, 52, 1)
     else:
-        then = local.replace(year=local.year - 1, tzinfo=None) if not (
-            local.month == 2 and local.day == 29) else local.replace(
-            year=local.year - 1, day=28, tzinfo=None)
+        day = 28 if (local.month, local.day) == (2, 29) else local.day   # 29 Feb -> 28 Feb
+        then = local.replace(year=local.year - 1, day=day, tzinfo=None)
     return period_bounds(period, then.replace(tzinfo=ZoneInfo(tz)).timestamp() + 3600, tz)
 
 
@@ -97,15 +105,15 @@ class PeriodFigures:
 
 def period_figures(query, source: str | None, start: float, end: float) -> PeriodFigures:
     """The report's KPIs over one period (None where the store holds no data for it)."""
-    calls = query.port_calls(source, start, end)
+    calls = query.port_calls(source, start, end)          # read once for every figure
     now = query.report_now(source, end)
-    k = query.kpis(source, start, end)
+    k = query.kpis(source, start, end, calls)
     occ = query.occupancy(source, start, end)
     terminals = occ["terminals"]
     term_occ = (float(terminals["occupied_h"].sum() / (terminals["berths"].sum()
                 * max(1e-9, (min(end, now) - start) / 3600)))
                 if len(terminals) and terminals["berths"].sum() else None)
-    emissions = query.call_emissions(source, start, end)
+    emissions = query.call_emissions(source, start, end, calls)
     alerts = query.alerts_by_rule(start, end, source)
     arrivals = k["calls"]
     has_data = bool(len(calls))
