@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import flask
 
 from twin.query import VESSEL_STATUSES
-from twin.reports import PERIODS, build_report
+from twin.reports import PERIODS, build_report, default_anchor
 
 PREFIX = "/api/v1"
 FORMATS = ("json", "csv")
@@ -41,10 +41,11 @@ VESSEL_ROW = {"type": "object", "required": ["mmsi", "stage"], "properties": {
     "last_seen": TIME, "age_s": NUM, "stage": STR, "in_port": BOOL, "place_kind": STR,
     "place": STR, "place_since": TIME, "berth_name": STR, "waiting_s": NUM,
     "arrival_port_area": TIME}}
-LIST = lambda item, key: {"type": "object", "required": ["time", "count", key],  # noqa: E731
-                          "properties": {"time": {"type": "number"},
-                                         "count": {"type": "integer"},
-                                         key: {"type": "array", "items": item}}}
+def LIST(item: dict, key: str) -> dict:                  # noqa: N802 (a schema, like the rest)
+    """A timed list answer: {time, count, <key>: [item, …]}."""
+    return {"type": "object", "required": ["time", "count", key],
+            "properties": {"time": {"type": "number"}, "count": {"type": "integer"},
+                           key: {"type": "array", "items": item}}}
 EMISSIONS = {"type": "object", "nullable": True, "properties": {
     "estimate": {"type": "boolean"}, "co2_t": NUM, "fuel_t": NUM,
     "by_mode": {"type": "object", "additionalProperties": {"type": "number"}},
@@ -273,20 +274,15 @@ def _csv(rows: list[dict], name: str) -> flask.Response:
                           headers={"Content-Disposition": f"attachment; filename={name}.csv"})
 
 
+def _spans(query, source) -> list[dict]:
+    """The stored sources' spans: the one named, or all."""
+    return [s for s in query.sources() if source is None or s["source"] == source]
+
+
 def _default_span(query, source):
     """The last 7 days of a source's data (of all sources' when none is named)."""
-    spans = [s for s in query.sources() if source is None or s["source"] == source]
-    end = max((s["end"] for s in spans), default=query.now())
+    end = max((s["end"] for s in _spans(query, source)), default=query.now())
     return end - 7 * 86400, end
-
-
-def default_report_date(query, source) -> float:
-    """The middle of a source's data: its main period (a loaded week's days, not the partial
-    one it ends in)."""
-    spans = [s for s in query.sources() if source is None or s["source"] == source]
-    if not spans:
-        return query.now()
-    return (min(s["start"] for s in spans) + max(s["end"] for s in spans)) / 2
 
 
 class Handlers:
@@ -317,9 +313,7 @@ class Handlers:
 
     def port_calls(self, source, start, end, mmsi, limit, format):
         df = self.q.port_calls(source, start, end, mmsi)
-        rows = [{k: _jsonable(v) for k, v in r.items()} for r in df.to_dict("records")]
-        rows = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                 for k, v in r.items()} for r in rows]
+        rows = _jsonable(df.to_dict("records"))          # NaN -> None
         rows = rows[:limit] if limit else rows
         return {"count": len(rows), "port_calls": rows}
 
@@ -346,7 +340,7 @@ class Handlers:
 
     def kpis(self, source, period, date):
         if date is None:
-            date = default_report_date(self.q, source)
+            date = default_anchor(self.q, source)
         return build_report(self.q, source, period, date)
 
     def sources(self):

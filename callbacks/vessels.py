@@ -10,7 +10,7 @@ from layouts import ids, map_layers, panels
 from layouts.i18n import fmt_time, t
 
 
-def grid_rows(rows: list[dict], now: float, tz: str, lang: str) -> list[dict]:
+def grid_rows(rows: list[dict], tz: str, lang: str) -> list[dict]:
     """Query rows shaped for the grid: translated stage and type, port-time ETA."""
     out = []
     for r in rows:
@@ -55,7 +55,7 @@ def register(app, query, port) -> None:
         pick = no_update
         if search and ctx.triggered_id == ids.V_SEARCH and len(rows) == 1 and rows[0]["mmsi"]:
             pick = rows[0]["mmsi"]
-        return (grid_rows(rows, query.now(), tz, lang),
+        return (grid_rows(rows, tz, lang),
                 "/api/v1/vessels?" + urlencode({**args, "format": "csv"}),
                 "/api/v1/positions?" + urlencode(args), pick)
 

@@ -10,6 +10,8 @@ import dash_ag_grid as dag
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from twin.reports import default_anchor
+
 from . import ids
 from .common import page_header
 from .i18n import fmt_date, fmt_number, fmt_percent, t
@@ -55,7 +57,7 @@ def layout(port, config, lang: str, query) -> html.Div:
     sources = query.sources()
     default = sources[0] if sources else None
     tz = ZoneInfo(port.timezone)
-    date = (datetime.fromtimestamp((default["start"] + default["end"]) / 2, tz).date()
+    date = (datetime.fromtimestamp(default_anchor(query, default["source"]), tz).date()
             .isoformat() if default else None)
     return html.Div(className="page reports-page", children=[
         page_header(port, lang, "/reports", "nav_reports"),
