@@ -102,6 +102,11 @@ def test_switching_to_chinese_changes_the_ui_text_and_is_remembered(server, page
     wait_text(page, ".report-body", lambda s: "到港艘次" in s)
     page.get(server)
     wait_text(page, ".kpi-strip", lambda s: "区域内船舶" in s)
+    # the wall's queue and berth timeline panels, drawn and in Chinese too
+    wait_text(page, ".queue-panel", lambda s: "锚地排队" in s)
+    wait_text(page, ".berth-timeline", lambda s: "泊位时间线" in s)
+    assert page.find_element(By.CSS_SELECTOR, ".berth-timeline img.timeline-svg"
+                             ).get_attribute("src").startswith("data:image/svg+xml")
     page.find_element(By.ID, "lang-en").click()
     wait_text(page, ".kpi-strip", lambda s: "Vessels in area" in s)
 
