@@ -254,6 +254,7 @@ class AisError(ValueError):
         self.detail = detail
 
 
+MAX_LINE = 1024      # characters: an NMEA sentence is at most 82, a tag block adds a few dozen
 _ARMOUR_OK = frozenset(chr(c) for c in list(range(48, 88)) + list(range(96, 120)))
 
 
@@ -372,6 +373,8 @@ class Reassembler:
     orphans; a fragment that collides with a different message under the same key (a reused
     sequence id) ends the old one as orphaned."""
 
+    max_pending = 10_000
+
     def __init__(self, timeout_s: float = 10.0, on_reject=None):
         self.timeout_s = timeout_s
         self.on_reject = on_reject or (lambda reason, detail: None)
@@ -395,6 +398,9 @@ class Reassembler:
             self._orphan(key, pending, "sequence id reused")
             pending = None
         if pending is None:
+            if len(self._pending) >= self.max_pending:     # a flood of first fragments
+                old = next(iter(self._pending))
+                self._orphan(old, self._pending.pop(old), "too many incomplete messages")
             pending = self._pending[key] = _Pending(first_seen=now, count=s.frag_count)
         pending.parts[s.frag_num] = s
         if len(pending.parts) < pending.count:
@@ -430,7 +436,8 @@ class AisDecoder:
 
     def __init__(self, on_reject=None, timeout_s: float = 10.0, on_warning=None,
                  dedup_window_s: float = 3.0, dedup_memory: int = 50_000,
-                 cache_size: int = 20_000):
+                 cache_size: int = 20_000, time_check=None):
+        self.time_check = time_check                  # timecheck.LiveTimeCheck for live feeds
         self.on_reject = on_reject or (lambda reason, detail: None)
         self.on_warning = on_warning or (lambda reason, detail: None)
         self.reassembler = Reassembler(timeout_s, self.on_reject)
@@ -475,6 +482,16 @@ class AisDecoder:
         return False
 
     def feed(self, line: str, arrival: float) -> dict | None:
+        """One line of outside text -> a record, or None (rejected and counted, or a fragment
+        of a message still incomplete). Never raises: whatever a line makes the decoder raise
+        is a counted ``internal_error``.
+
+        With a ``time_check`` (a live feed) the framing's time is used only when it is
+        plausible against the arrival time; otherwise the arrival time is, and the reason is
+        counted as a note (the message itself is still good)."""
+        if len(line) > MAX_LINE:
+            self.on_reject("line_too_long", f"{len(line)} characters")
+            return None
         line = line.strip()
         if not line or line.startswith("#"):
             return None
@@ -488,13 +505,25 @@ class AisDecoder:
             if done is None:
                 return None
             payload, fill, first = done
-            t = first.rx_time if first.rx_time is not None else arrival
+            t = first.rx_time
+            if self.time_check is not None:
+                t, why = self.time_check.check(t, arrival)
+                if why:
+                    self.on_warning(why, f"{first.rx_time!r} vs receive time {arrival:.0f}")
+            elif t is None:
+                t = arrival
+            elif t != t:                               # NaN: a time that is no time
+                self.on_warning("time_implausible", line[:80])
+                t = arrival
             if self.dedup_window_s > 0 and self._is_duplicate(payload, fill, t):
                 self.on_warning("duplicate", f"{payload[:20]}… from {first.station or '?'}")
                 return None
             record = self._decode(payload, fill)
         except (FramingError, AisError) as err:
             self.on_reject(err.reason, err.detail)
+            return None
+        except Exception as exc:          # a line no check foresaw: counted, never fatal
+            self.on_reject("internal_error", f"{type(exc).__name__}: {exc}: {line[:60]}")
             return None
         record["ts"] = t
         if first.station:

@@ -15,6 +15,7 @@ from .ais import MET_HYDRO, AisDecoder
 from .events import FixedStation, MetHydroObservation, StaticReport, VesselReport
 from .health import FeedHealth
 from .live import line_transport
+from .timecheck import LiveTimeCheck, recording_window
 from .transport import file_lines
 
 POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A", 9: None}
@@ -94,20 +95,30 @@ def to_events(rec: dict, source: str) -> list:
 
 class AisSource:
     """A live AIS feed for the engine. Lines arrive on the transport's thread; ``poll()`` hands
-    the events gathered since the last poll to the engine."""
+    the events gathered since the last poll to the engine.
+
+    A live feed's time is the receive clock: a message's own time (tag block, USCG trailer)
+    is used for the message only when it is at most ``max_ahead_s`` ahead of its arrival and
+    at most ``max_latency_s`` behind it (``timecheck.LiveTimeCheck``). The twin's clock for
+    this feed (``data_time``) is the wall clock, never a message's time: no single message —
+    a bit flip to 2286 — can move it."""
+
+    live = True                 # new MMSIs are confirmed before they enter (twin.admission)
 
     def __init__(self, url: str, source_id: str = "ais", label: str | None = None,
-                 stale_after_s: float = 60.0):
+                 stale_after_s: float = 60.0, max_latency_s: float = 600.0,
+                 max_ahead_s: float = 300.0):
         self.url = url
         self.source_id = source_id
         self.label = label or url
         self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
         self.decoder = AisDecoder(on_reject=self.health.record_reject,
-                                  on_warning=self.health.record_note)
+                                  on_warning=self.health.record_note,
+                                  time_check=LiveTimeCheck(max_ahead_s, max_latency_s))
         self._events: deque = deque()
         self._lock = threading.Lock()
-        self._last_data: tuple[float, float] | None = None   # (data ts, monotonic at arrival)
-        self.transport = line_transport(url, self.on_line, "AIS")
+        self._last_time = float("-inf")
+        self.transport = line_transport(url, self.on_line, "AIS", health=self.health)
 
     def start(self) -> None:
         self.transport.start()
@@ -122,12 +133,6 @@ class AisSource:
         events = to_events(record, self.source_id)
         with self._lock:
             self._events.extend(events)
-            # the clock follows the newest message; a late one (a slower receiver) must not
-            # turn it back
-            now = time.monotonic()
-            last = self._last_data
-            if last is None or record["ts"] > last[0] + (now - last[1]):
-                self._last_data = (record["ts"], now)
         self.health.record_messages(1)
 
     def poll(self) -> list:
@@ -137,33 +142,46 @@ class AisSource:
         return events
 
     def data_time(self) -> float:
-        """The twin's now for this feed: the latest message time, run on by the wall clock
-        since it arrived — the wall clock for a live feed, the recording's clock for a feed
-        that replays old messages with their original times."""
-        with self._lock:
-            last = self._last_data
-        if last is None:
-            return time.time()
-        return last[0] + (time.monotonic() - last[1])
+        """The twin's now for this feed: the wall clock, never turned back."""
+        self._last_time = max(self._last_time, time.time())
+        return self._last_time
 
 
 def load_nmea_file(path, source: str, on_reject=None, on_warning=None) -> list:
     """A whole NMEA file -> time-ordered twin events (for replay at the recorded pace).
 
     A replay needs each message's time from its framing (tag block, epoch column, USCG
-    trailer); a message without one is rejected as ``no_time`` and counted."""
-    decoder = AisDecoder(on_reject=on_reject, on_warning=on_warning)
-    events = []
-    for line in file_lines(path, encoding="latin-1"):
+    trailer). A message without a believable one (none, or its tag block's checksum failed)
+    takes the time of the last timed line before it — the file's own receive clock — and is
+    counted as a note (``time_from_previous_line``); before the first timed line it is
+    rejected as ``no_time``. Times outside the recording (``timecheck.recording_window``: a
+    bit flip turning 2020 into 2286) are rejected as ``time_outside_recording`` with their
+    line number."""
+    note = on_warning or (lambda reason, detail: None)
+    reject = on_reject or (lambda reason, detail: None)
+    decoder = AisDecoder(on_reject=reject, on_warning=note)
+    records = []
+    for number, line in enumerate(file_lines(path, encoding="latin-1"), start=1):
         record = decoder.feed(line, 0.0)
-        if record is None:
+        if record is not None:
+            records.append((number, record))
+    decoder.finish()
+    window = recording_window([r["ts"] for _, r in records if r["ts"]])
+    events, previous = [], None
+    for number, record in records:
+        ts = record["ts"]
+        if ts and window is not None and not window[0] <= ts <= window[1]:
+            reject("time_outside_recording", f"{path}:{number}: {ts!r}")
             continue
-        if not record["ts"]:
-            if on_reject:
-                on_reject("no_time", f"type {record['type']} MMSI {record['mmsi']}: no time in "
-                                     "its framing, cannot be replayed")
+        if ts:
+            previous = ts
+        elif previous is not None:
+            record["ts"] = previous
+            note("time_from_previous_line", f"{path}:{number}")
+        else:
+            reject("no_time", f"{path}:{number}: type {record['type']} MMSI {record['mmsi']}: "
+                              "no time in its framing, cannot be replayed")
             continue
         events.extend(to_events(record, source))
-    decoder.finish()
     events.sort(key=lambda e: e.ts)
     return events

@@ -42,7 +42,7 @@ def parse_row(row: dict, source: str, received: float, on_reject=None) -> Planne
         eta, etb, etd = _time(get("eta")), _time(get("etb")), _time(get("etd"))
         mmsi = int(get("mmsi")) if get("mmsi") is not None else None
         imo = int(get("imo")) if get("imo") is not None else None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         reject("bad_field", f"{plan_id}: {exc}")
         return None
     name = get("name")
@@ -65,7 +65,10 @@ def parse_row(row: dict, source: str, received: float, on_reject=None) -> Planne
 
 
 def parse_text(text: str, source: str, received: float, fmt: str | None = None,
-               on_reject=None) -> list[PlannedCall]:
+               on_reject=None) -> list[PlannedCall] | None:
+    """The calls of one plan document; None (counted) when the document is no plan at all —
+    not JSON, or JSON that is neither a list of calls nor ``{"calls": [...]}`` — so that a
+    broken fetch never replaces a good plan with an empty one."""
     text = "\n".join(line for line in text.lstrip("\ufeff").splitlines()
                      if not line.lstrip().startswith("#"))          # comment lines
     if fmt == "csv" or (fmt is None and not text.lstrip().startswith(("[", "{"))):
@@ -73,11 +76,15 @@ def parse_text(text: str, source: str, received: float, fmt: str | None = None,
     else:
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             if on_reject:
-                on_reject("bad_json", str(exc))
-            return []
-        rows = doc.get("calls", []) if isinstance(doc, dict) else doc
+                on_reject("bad_json", str(exc)[:200])
+            return None
+        rows = doc.get("calls") if isinstance(doc, dict) else doc
+        if not isinstance(rows, list):
+            if on_reject:
+                on_reject("bad_document", "neither a list of calls nor {\"calls\": [...]}")
+            return None
     return parse_objects(rows, lambda row: parse_row(row, source, received, on_reject),
                          on_reject)
 
@@ -87,8 +94,8 @@ def load_file(path, source: str = "berth-plan", received: float | None = None,
     """A plan file; ``received`` = when the plan was issued (default: its earliest ETA/ETB
     less a day, so a replay hands it out before the first call)."""
     path = Path(path)
-    calls = parse_text(path.read_text(encoding="utf-8"), source, 0.0,
-                       "csv" if path.suffix.lower() == ".csv" else "json", on_reject)
+    calls = parse_text(path.read_text(encoding="utf-8", errors="replace"), source, 0.0,
+                       "csv" if path.suffix.lower() == ".csv" else "json", on_reject) or []
     if received is None and calls:
         received = min(min(t for t in (c.eta, c.etb) if t is not None) for c in calls) - 86400
     for c in calls:
@@ -108,6 +115,8 @@ class PlanPoller(HttpFeed):
         fmt = "csv" if self.url.lower().endswith(".csv") else None
         calls = parse_text(body.decode("utf-8", errors="replace"), self.source_id, now, fmt,
                            self.health.record_reject)
+        if calls is None:                     # no plan in it: the last good plan stays
+            return 0
         self.push([PlanReplaced(now, self.source_id), *calls], messages=len(calls))
         return len(calls)
 

@@ -26,6 +26,12 @@ class FeedHealth:
     last_message_at: float | None = None  # clock() of the last accepted message
     last_error: str | None = None
     last_error_at: float | None = None
+    # the transport's connection: None (a replay, a file), "connected", "reconnecting",
+    # "failed"; since when (wall clock, epoch s) and why
+    connection: str | None = None
+    connection_since: float | None = None
+    connection_error: str | None = None
+    reconnects: int = 0
     _recent: deque = field(default_factory=deque, repr=False)  # (clock time, count)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -47,6 +53,17 @@ class FeedHealth:
             self.last_error = f"{reason}: {detail}" if detail else reason
             self.last_error_at = now
 
+    def set_connection(self, state: str, error: str | None = None) -> None:
+        """The transport says how its connection stands; a change restarts ``since``."""
+        with self._lock:
+            if state != self.connection:
+                if state == "connected" and self.connection in ("reconnecting", "failed"):
+                    self.reconnects += 1
+                self.connection = state
+                self.connection_since = time.time()
+            if error is not None or state == "connected":
+                self.connection_error = error
+
     def record_note(self, reason: str, detail: str | None = None) -> None:
         """Count something worth knowing about input that was still handled (not a reject)."""
         with self._lock:
@@ -67,7 +84,9 @@ class FeedHealth:
             if self._recent:
                 span = min(self.rate_window_s, max(1.0, now - self._recent[0][0]))
             age = None if self.last_message_at is None else max(0.0, now - self.last_message_at)
-            if age is None:
+            if self.connection in ("reconnecting", "failed"):
+                state = self.connection       # a dropped link is not "live" for a minute
+            elif age is None:
                 state = "waiting"
             elif age > self.stale_after_s:
                 state = "stale"
@@ -84,4 +103,8 @@ class FeedHealth:
                 "notes": dict(self.notes),
                 "rejected": sum(self.rejects.values()),
                 "last_error": self.last_error,
+                "connection": self.connection,
+                "connection_since": self.connection_since,
+                "connection_error": self.connection_error,
+                "reconnects": self.reconnects,
             }

@@ -77,9 +77,15 @@ def parse_coops(doc, source: str, product: str | None = None, station: str | Non
         _reject(on_reject, "api_error", str(doc["error"])[:120])
         return []
     meta = doc.get("metadata") or {}
-    station = str(meta.get("id") or station or "unknown")
-    lon = number(meta.get("lon"))
-    lat = number(meta.get("lat"))
+    if not isinstance(meta, dict):
+        _reject(on_reject, "bad_json", "metadata is not an object")
+        return []
+    station = str(meta.get("id") or station or "unknown")[:80]
+    try:
+        lon, lat = number(meta.get("lon")), number(meta.get("lat"))
+    except (ValueError, TypeError) as exc:
+        _reject(on_reject, "bad_field", f"{station}: metadata position: {exc}")
+        lon = lat = None
     rows = doc.get("data")
     if rows is None and "predictions" in doc:
         rows, product = doc["predictions"], "predictions"
@@ -106,7 +112,7 @@ def parse_coops(doc, source: str, product: str | None = None, station: str | Non
                     _reject(on_reject, "unknown_product", product)
                     return out
                 values = {name: number(row.get("v"))}
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
             _reject(on_reject, "bad_row", f"{exc}: {str(row)[:60]}")
             continue
         values = {k: v for k, v in values.items() if v is not None}
@@ -135,7 +141,7 @@ def parse_record(row: dict, source: str, on_reject=None, station: str | None = N
             if name in QUANTITIES and value not in (None, ""):
                 values[name] = float(value)
         lon, lat = number(low.get("lon")), number(low.get("lat"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         _reject(on_reject, "bad_field", f"{exc}: {str(row)[:80]}")
         return None
     if not values:
@@ -223,18 +229,28 @@ class MqttSource(LiveFeed):
     def _on_connect(self, client, userdata, flags, reason_code, properties=None):
         if reason_code.is_failure:
             self.health.record_reject("mqtt_connect", str(reason_code))
+            self.state = "reconnecting"
+            self.health.set_connection("reconnecting", str(reason_code))
             return
         self.state = "connected"
+        self.health.set_connection("connected")
         for topic in self.topics:
             client.subscribe(topic, qos=1)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
         self.state = "reconnecting"
+        self.health.set_connection("reconnecting", str(reason_code))
 
     def _on_message(self, client, userdata, msg):
-        station = msg.topic.rsplit("/", 1)[-1] or None
-        self.push(parse_payload(msg.payload, self.source_id, self.health.record_reject,
-                                 station=station))
+        """One message; whatever it makes ``parse_payload`` raise is counted with its topic
+        (paho would otherwise end its network loop on an exception in a callback)."""
+        try:
+            station = msg.topic.rsplit("/", 1)[-1] or None
+            self.push(parse_payload(msg.payload, self.source_id, self.health.record_reject,
+                                    station=station))
+        except Exception as exc:
+            self.health.record_reject("bad_document", f"mqtt://{self.host}:{self.port}/"
+                                      f"{msg.topic}: {type(exc).__name__}: {exc}"[:300])
 
     def start(self) -> None:
         self.client.connect_async(self.host, self.port, keepalive=30)

@@ -11,18 +11,22 @@ from collections import deque
 from urllib.parse import urlparse
 
 from .health import FeedHealth
+from .supervisor import Supervisor
 from .transport import TcpClient, UdpListener
 
 log = logging.getLogger(__name__)
 
 
-def line_transport(url: str, on_line, what: str = "feed", udp_port: int = 10110):
-    """The receiver for ``tcp://host:port`` (client, reconnects) or ``udp://[host]:port``."""
+def line_transport(url: str, on_line, what: str = "feed", udp_port: int = 10110,
+                   health: FeedHealth | None = None):
+    """The receiver for ``tcp://host:port`` (client, reconnects) or ``udp://[host]:port``;
+    its connection state and the lines it could not handle are kept in ``health``."""
     u = urlparse(url)
     if u.scheme == "tcp":
-        return TcpClient(u.hostname, u.port, on_line)
+        return TcpClient(u.hostname, u.port, on_line, health=health)
     if u.scheme == "udp":
-        return UdpListener(u.port or udp_port, on_line, host=u.hostname or "0.0.0.0")
+        return UdpListener(u.port or udp_port, on_line, host=u.hostname or "0.0.0.0",
+                           health=health)
     raise ValueError(f"unsupported {what} URL {url!r}: use tcp://host:port or udp://:port")
 
 
@@ -56,12 +60,13 @@ class LineFeed(LiveFeed):
 
     def __init__(self, url: str, source_id: str, label: str | None, stale_after_s: float):
         super().__init__(source_id, label or url, stale_after_s)
-        self.transport = line_transport(url, self.on_line, self.what)
+        self.transport = line_transport(url, self.on_line, self.what, health=self.health)
 
     def parse(self, line: str, arrival: float) -> list:
         raise NotImplementedError
 
     def on_line(self, line: str, arrival: float) -> None:
+        """One line (the transport's guard counts anything ``parse`` raises and goes on)."""
         if line.strip():
             self.push(self.parse(line, arrival))
 
@@ -74,49 +79,67 @@ class LineFeed(LiveFeed):
 
 class HttpFeed(LiveFeed):
     """A document fetched from an HTTP URL every ``interval_s``; subclasses ``handle`` the
-    body. A failed fetch is counted (``http_error``), logged once and once recovered."""
+    body. A failed fetch is counted (``http_error``), logged once and once recovered; a
+    document that ``handle`` cannot take (anything it raises) is counted (``bad_document``,
+    with the URL) and the next fetch comes as usual; a body over ``max_bytes`` is refused
+    (``document_too_large``). The polling loop runs under a ``Supervisor``."""
+
+    max_bytes = 32 * 1024 * 1024
 
     def __init__(self, url: str, interval_s: float, source_id: str, label: str | None,
                  stale_after_s: float, timeout_s: float = 10.0):
         super().__init__(source_id, label or url, stale_after_s)
         self.url, self.interval_s, self.timeout_s = url, interval_s, timeout_s
         self.state = "waiting"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._supervisor: Supervisor | None = None
         self._failing = False
 
     def handle(self, body: bytes, now: float) -> int:
         raise NotImplementedError
 
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        self.state = state
+        self.health.set_connection(state, error)
+
     def fetch(self) -> int:
-        """One fetch now; returns what ``handle`` says it handed on."""
+        """One fetch now; returns what ``handle`` says it handed on (0 when it failed)."""
         try:
             with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:
-                body = response.read()
-        except OSError as exc:
-            self.health.record_reject("http_error", f"{type(exc).__name__}: {exc}")
+                body = response.read(self.max_bytes + 1)
+        except Exception as exc:             # OSError, http.client.HTTPException, ValueError…
+            detail = f"{self.url}: {type(exc).__name__}: {exc}"[:300]
+            self.health.record_reject("http_error", detail)
             if not self._failing:
-                log.warning("%s: %s", self.url, exc)
+                log.warning("%s", detail)
                 self._failing = True
-            self.state = "reconnecting"
+            self._set_state("reconnecting", detail)
             return 0
         if self._failing:
             log.info("%s: recovered", self.url)
             self._failing = False
-        self.state = "connected"
-        return self.handle(body, time.time())
+        self._set_state("connected")
+        if len(body) > self.max_bytes:
+            self.health.record_reject("document_too_large",
+                                      f"{self.url}: over {self.max_bytes} bytes")
+            return 0
+        try:
+            return self.handle(body, time.time())
+        except Exception as exc:             # a document it cannot take: count it, go on
+            self.health.record_reject("bad_document",
+                                      f"{self.url}: {type(exc).__name__}: {exc}"[:300])
+            return 0
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             self.fetch()
-            self._stop.wait(self.interval_s)
+            stop.wait(self.interval_s)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self.source_id, daemon=True)
-            self._thread.start()
+        if self._supervisor is None:
+            self._supervisor = Supervisor(self.source_id, self._loop,
+                                          on_failure=lambda e: self._set_state("failed", e))
+            self._supervisor.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
+        if self._supervisor is not None:
+            self._supervisor.stop(5)

@@ -9,15 +9,20 @@ Framings read (any talker — AI, AB, BS, WS …; VDM and VDO):
 
 Receive time comes from the framing when it has one (tag block ``c:``, leading epoch, USCG
 trailer), else from the arrival time the caller passes. Problems raise ``FramingError`` with a
-reason the feed counts; they never stop it. A tag block with a wrong checksum is still used
-(``Sentence.tag_checksum_ok`` is False and the decoder counts a warning).
+reason the feed counts; they never stop it. A tag block whose checksum fails is not believed:
+its time, station and group are ignored (``Sentence.tag_checksum_ok`` is False and the decoder
+counts it), the sentence itself — which has its own checksum — is still used. Times that are not
+plausible epoch seconds (``nan``, ``inf``, ``1e93475727``, 0) are no time at all.
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import reduce
 from operator import xor
 from typing import NamedTuple
+
+from .timecheck import plausible_epoch
 
 _SENTENCE = re.compile(r"[!$](?P<talker>[A-Z]{2})(?P<fmt>VD[MO]),")
 _TAG_BLOCK = re.compile(r"\\(?P<body>[^\\]*)\\")
@@ -42,7 +47,7 @@ class Sentence(NamedTuple):
     channel: str             # 'A', 'B', '1', '2' or ''
     payload: str
     fill_bits: int
-    rx_time: float | None    # epoch seconds from the framing, else None
+    rx_time: float | None    # epoch seconds from the framing, else None; NaN: implausible
     station: str | None      # receiver / source id from the framing
     group: str | None        # tag-block group id of a multi-sentence message
     tag_checksum_ok: bool = True  # False: the tag block's own checksum did not match
@@ -59,18 +64,20 @@ def checksum(body: str) -> int:
 def _tag_block(body: str) -> tuple[dict, bool]:
     """``c:1565218798,s:rORBCOMM008,g:1-2-1604*37`` -> (fields, checksum matches).
 
-    A tag block whose checksum does not match is still read: the sentence after it has its own
-    checksum, and real feeds add fields without recomputing the tag-block checksum (the
-    Kystverket sample does, on every grouped sentence). The caller counts the mismatch.
+    Only a tag block whose checksum matches is believed: one flipped bit in ``c:`` would
+    otherwise move the twin's clock by centuries. A tag block without a checksum (some
+    loggers write none) is read as it is.
     """
     ok = True
     fields = body
     if "*" in body:
         fields, _, cs = body.rpartition("*")
         try:
-            ok = checksum(fields) == int(cs[:2], 16)
+            ok = len(cs) == 2 and checksum(fields) == int(cs, 16)
         except ValueError:
             ok = False
+        if not ok:
+            return {}, False
     out = {}
     for item in fields.split(","):
         key, sep, value = item.partition(":")
@@ -80,15 +87,19 @@ def _tag_block(body: str) -> tuple[dict, bool]:
 
 
 def _unix_time(text: str | None) -> float | None:
+    """Epoch seconds (or milliseconds) from the framing: None when there is none, NaN when
+    there is one that is no plausible time (1980-2100) — the decoder counts those."""
     if not text:
         return None
+    if len(text) > 20 or not text.isascii():
+        return math.nan
     try:
         t = float(text)
     except ValueError:
-        return None
+        return math.nan
     if t > 1e11:          # some feeds write milliseconds
         t /= 1000.0
-    return t
+    return t if plausible_epoch(t) else math.nan
 
 
 def parse(line: str) -> Sentence:
@@ -129,8 +140,8 @@ def parse(line: str) -> Sentence:
         for item in line[star + 4:].split(","):
             if item.startswith("r") and station is None:
                 station = item[1:]
-            elif item.isdigit() and len(item) >= 9 and rx_time is None:
-                rx_time = float(item)
+            elif rx_time is None and len(item) >= 9 and item.isascii() and item.isdigit():
+                rx_time = _unix_time(item)
 
     parts = body.split(",")
     if len(parts) != 7:

@@ -5,25 +5,35 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+from .timecheck import plausible_epoch
+
 
 def parse_time(value) -> float:
     """Epoch seconds from a number or an ISO 8601 text (UTC unless it carries an offset;
-    ``Z`` accepted). Raises ValueError for anything else."""
+    ``Z`` accepted). Raises ValueError for anything else, and for a time that is not a
+    plausible one (``nan``, ``1e400``, year 1 or 9999: see ``timecheck``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+        t = float(value)
+    else:
+        text = str(value).strip()[:64]
+        try:
+            t = float(text)
+        except ValueError:
+            d = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            t = (d if d.tzinfo else d.replace(tzinfo=timezone.utc)).timestamp()
+    if not plausible_epoch(t):
+        raise ValueError(f"implausible time {value!r}")
+    return t
 
 
 def number(value) -> float | None:
     """A finite float, or None for an empty field; raises ValueError for text."""
     if value in (None, ""):
         return None
+    if isinstance(value, (bool, list, dict)):
+        raise ValueError(f"not a number: {str(value)[:40]}")
     v = float(value)
     return v if math.isfinite(v) else None
 

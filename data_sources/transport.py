@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .supervisor import Supervisor, guard
+
 log = logging.getLogger(__name__)
 LineHandler = Callable[[str, float], None]     # (line, arrival epoch seconds)
 
@@ -32,42 +34,67 @@ def file_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[str]:
 
 
 class _Receiver:
-    """A transport that runs in its own daemon thread and hands each line to ``on_line``.
+    """A transport whose reading loop runs under a ``Supervisor`` and hands each line to
+    ``on_line``.
 
-    ``state`` is one of waiting / connected / reconnecting / stopped; ``connects`` counts
-    successful connections and ``last_error`` keeps the latest failure (logged once, then
-    "recovered" once — no log spam while a peer stays down).
+    ``state`` is one of waiting / connected / reconnecting / failed / stopped; ``connects``
+    counts successful connections and ``last_error`` keeps the latest failure (logged once,
+    then "recovered" once — no log spam while a peer stays down). With a ``health``
+    (``FeedHealth``) the connection state goes there too, for the feed panel and the API.
+    An exception while handling one line is a counted reject (``on_reject``) and the next line
+    is read; an exception of the loop itself restarts it.
     """
 
     name = "transport"
+    max_line = 4096            # bytes: NMEA is 82, tag blocks and JSON rows a few hundred
 
-    def __init__(self, on_line: LineHandler):
-        self.on_line = on_line
+    def __init__(self, on_line: LineHandler, on_reject=None, health=None):
         self.state = "waiting"
         self.connects = 0
         self.last_error: str | None = None
+        self.health = health
+        self.on_reject = on_reject or (health.record_reject if health is not None
+                                       else (lambda reason, detail=None: None))
+        self.on_line = guard(on_line, self._line_failed, self.name)
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._supervisor: Supervisor | None = None
         self._failing = False
 
+    def _line_failed(self, reason: str, detail: str) -> None:
+        self.on_reject(reason, detail)
+
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        self.state = state
+        if self.health is not None:
+            self.health.set_connection(state, error)
+
     def start(self) -> "_Receiver":
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-            self._thread.start()
+        if self._supervisor is None:
+            self._supervisor = Supervisor(self.name, self._loop, on_failure=self._crashed,
+                                          **self.supervision())
+            self._supervisor.stop_event = self._stop
+            self._supervisor.start()
         return self
+
+    def supervision(self) -> dict:
+        return {}
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._close()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._supervisor is not None:
+            self._supervisor.stop(timeout)
         self.state = "stopped"
 
     def _close(self) -> None:
         pass
 
-    def _run(self) -> None:
+    def _loop(self, stop: threading.Event) -> None:
         raise NotImplementedError
+
+    def _crashed(self, error: str) -> None:
+        self.last_error = error
+        self._set_state("failed", error)
 
     def _failed(self, exc: Exception) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}"
@@ -82,18 +109,50 @@ class _Receiver:
             self._failing = False
 
 
-class TcpClient(_Receiver):
-    """NMEA over TCP (a receiver, an aggregator, ``python app.py feed``): reconnects by itself
-    with exponential backoff (``backoff_s`` doubling to ``max_backoff_s``, reset on success)."""
+def split_lines(buffer: bytearray, chunk: bytes, max_line: int, on_long) -> list[str]:
+    """Append ``chunk`` to ``buffer`` and return the complete lines in it (latin-1 text, no
+    line endings). A line longer than ``max_line`` bytes is dropped (``on_long``): a peer that
+    never sends a newline cannot make the buffer grow without bound."""
+    buffer += chunk
+    lines = []
+    start = 0
+    while True:
+        end = buffer.find(b"\n", start)
+        if end < 0:
+            break
+        if end - start <= max_line:
+            lines.append(buffer[start:end].rstrip(b"\r").decode("latin-1"))
+        else:
+            on_long(end - start)
+        start = end + 1
+    del buffer[:start]
+    if len(buffer) > max_line:
+        on_long(len(buffer))
+        buffer.clear()
+    return lines
 
-    def __init__(self, host: str, port: int, on_line: LineHandler, backoff_s: float = 0.5,
-                 max_backoff_s: float = 30.0, connect_timeout_s: float = 5.0):
-        super().__init__(on_line)
-        self.host, self.port = host, port
+
+class TcpClient(_Receiver):
+    """NMEA (or any lines) over TCP from a receiver, an aggregator or ``python app.py feed``.
+
+    A dropped connection is retried at once, then every ``backoff_s`` doubling to at most
+    ``max_backoff_s`` (2 s) while the peer stays away, so a receiver coming back is read
+    again within a few seconds. A connection that stays silent for ``idle_timeout_s`` is
+    taken as dead (a peer that vanished without closing) and opened again."""
+
+    def __init__(self, host: str, port: int, on_line: LineHandler, backoff_s: float = 0.25,
+                 max_backoff_s: float = 2.0, connect_timeout_s: float = 5.0,
+                 idle_timeout_s: float = 120.0, on_reject=None, health=None):
         self.name = f"tcp://{host}:{port}"
+        super().__init__(on_line, on_reject, health)
+        self.host, self.port = host, port
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.connect_timeout_s = connect_timeout_s
+        self.idle_timeout_s = idle_timeout_s
         self._sock: socket.socket | None = None
+
+    def supervision(self) -> dict:
+        return {"backoff_s": self.backoff_s, "max_backoff_s": self.max_backoff_s}
 
     def _close(self) -> None:
         sock, self._sock = self._sock, None
@@ -104,62 +163,82 @@ class TcpClient(_Receiver):
                 pass
             sock.close()
 
-    def _run(self) -> None:
-        delay = self.backoff_s
-        while not self._stop.is_set():
-            try:
-                self._sock = socket.create_connection((self.host, self.port),
-                                                      timeout=self.connect_timeout_s)
-                self._sock.settimeout(None)
-                self.state = "connected"
-                self._recovered()
-                delay = self.backoff_s
-                with self._sock.makefile("r", encoding="latin-1", newline="") as stream:
-                    for line in stream:
-                        self.on_line(line.rstrip("\r\n"), time.time())
-                raise ConnectionError("peer closed the connection")
-            except OSError as exc:
-                if self._stop.is_set():
-                    break
+    def _too_long(self, n: int) -> None:
+        self.on_reject("line_too_long", f"{self.name}: {n} bytes without a line end")
+
+    def _loop(self, stop: threading.Event) -> None:
+        """One connection: connect, read lines until it ends. Raising or returning hands it
+        back to the supervisor, which opens the next."""
+        try:
+            sock = socket.create_connection((self.host, self.port),
+                                            timeout=self.connect_timeout_s)
+        except OSError as exc:
+            self._failed(exc)
+            self._set_state("reconnecting", self.last_error)
+            return
+        self._sock = sock
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            sock.settimeout(1.0)
+            self._recovered()
+            self._set_state("connected")
+            buffer = bytearray()
+            idle = 0.0
+            while not stop.is_set():
+                try:
+                    chunk = sock.recv(65536)
+                except socket.timeout:
+                    idle += 1.0
+                    if idle >= self.idle_timeout_s:
+                        raise ConnectionError(f"no data for {self.idle_timeout_s:.0f} s")
+                    continue
+                if not chunk:
+                    raise ConnectionError("peer closed the connection")
+                idle = 0.0
+                arrival = time.time()
+                for line in split_lines(buffer, chunk, self.max_line, self._too_long):
+                    self.on_line(line, arrival)
+        except OSError as exc:
+            if not stop.is_set():
                 self._failed(exc)
-            finally:
-                self._close()
-            self.state = "reconnecting"
-            self._stop.wait(delay)
-            delay = min(delay * 2, self.max_backoff_s)
+                self._set_state("reconnecting", self.last_error)
+        finally:
+            self._close()
 
 
 class UdpListener(_Receiver):
     """NMEA over UDP datagrams (one or more lines each); the usual NMEA port is 10110."""
 
     def __init__(self, port: int = 10110, on_line: LineHandler | None = None,
-                 host: str = "0.0.0.0"):
-        super().__init__(on_line)
-        self.host, self.port = host, port
+                 host: str = "0.0.0.0", on_reject=None, health=None):
         self.name = f"udp://{host}:{port}"
+        super().__init__(on_line, on_reject, health)
+        self.host, self.port = host, port
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port = self._sock.getsockname()[1]
         self._sock.settimeout(0.5)
 
-    def _close(self) -> None:
-        pass
+    def stop(self, timeout: float = 5.0) -> None:
+        super().stop(timeout)
+        self._sock.close()
 
-    def _run(self) -> None:
-        self.state = "connected"
+    def _loop(self, stop: threading.Event) -> None:
         self._recovered()
-        while not self._stop.is_set():
+        self._set_state("connected")
+        while not stop.is_set():
             try:
                 data, _ = self._sock.recvfrom(65535)
             except socket.timeout:
                 continue
             except OSError as exc:
+                if stop.is_set():
+                    return
                 self._failed(exc)
-                self._stop.wait(0.5)
-                continue
+                self._set_state("failed", self.last_error)
+                raise
             arrival = time.time()
             for line in data.decode("latin-1").splitlines():
                 if line.strip():
                     self.on_line(line, arrival)
-        self._sock.close()

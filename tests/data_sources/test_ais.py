@@ -42,12 +42,17 @@ def test_bad_lines_are_rejected_with_a_reason(line, reason):
     assert err.value.reason == reason
 
 
-def test_a_tag_block_with_a_wrong_checksum_is_used_and_counted():
+def test_a_tag_block_with_a_wrong_checksum_is_not_believed_but_the_sentence_is_used():
     warnings = Counter()
     dec = AisDecoder(on_warning=lambda r, d: warnings.update([r]))
-    rec = dec.feed("\\g:1-1-9,c:1565218798*53\\" + TYPE1, 0.0)   # *53 is c:'s alone
-    assert rec["mmsi"] == 371798000 and rec["ts"] == 1565218798.0
+    # *53 is c:'s alone: the g: field was added without a new checksum — or a bit flipped
+    rec = dec.feed("\\g:1-1-9,c:1565218798*53\\" + TYPE1, 1e9)
+    assert rec["mmsi"] == 371798000 and rec["ts"] == 1e9     # the receive time, not c:
     assert warnings == Counter({"bad_tagblock_checksum": 1})
+    # the same tag block with its right checksum is used
+    ok = "c:1565218798"
+    rec = dec.feed(f"\\{ok}*{nmea.checksum(ok):02X}\\" + TYPE1, 1e9)
+    assert rec["ts"] == 1565218798.0
 
 
 def test_fragments_join_in_any_order_and_orphans_are_counted():
@@ -154,14 +159,14 @@ def test_duplicate_memory_forgets_the_oldest_not_a_just_refreshed_payload():
     dec = AisDecoder(dedup_memory=4)                 # past 4 payloads, the oldest 2 go
     others = [nmea_line("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2" + tail + ",0*00")
               for tail in ("08CR", "08CS", "08CT", "08CU")]
-    assert dec.feed("\\c:1000\\" + TYPE1, 0.0)                      # A
-    assert dec.feed("\\c:1001\\" + others[0], 0.1)
-    assert dec.feed("\\c:1002\\" + others[1], 0.2)
-    assert dec.feed("\\c:1060\\" + TYPE1, 1.0)                      # A a minute later: new
-    assert dec.feed("\\c:1061\\" + others[2], 1.1)
-    assert dec.feed("\\c:1061\\" + others[3], 1.2)                  # 5 > 4: two oldest go
-    # A was refreshed at 1060, so it is among the newest and still remembered
-    assert dec.feed("\\c:1061\\" + TYPE1, 1.3) is None and dec.duplicates == 1
+    assert dec.feed("\\c:1593471000\\" + TYPE1, 0.0)                      # A
+    assert dec.feed("\\c:1593471001\\" + others[0], 0.1)
+    assert dec.feed("\\c:1593471002\\" + others[1], 0.2)
+    assert dec.feed("\\c:1593471060\\" + TYPE1, 1.0)                      # A a minute later: new
+    assert dec.feed("\\c:1593471061\\" + others[2], 1.1)
+    assert dec.feed("\\c:1593471061\\" + others[3], 1.2)                  # 5 > 4: two oldest go
+    # A was refreshed at …1060, so it is among the newest and still remembered
+    assert dec.feed("\\c:1593471061\\" + TYPE1, 1.3) is None and dec.duplicates == 1
 
 
 def nmea_line(sentence: str) -> str:

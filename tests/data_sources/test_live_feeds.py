@@ -5,6 +5,7 @@ import time
 from data_sources.ais_source import AisSource, load_nmea_file
 from data_sources.feed_emulator import FeedServer, timed_lines
 from tests.conftest import ROOT
+from data_sources import nmea
 from twin.engine import Engine
 
 NY_NMEA = ROOT / "data" / "ais" / "NYHarbor_2020_06_30_first_hour.nmea"
@@ -64,8 +65,9 @@ def test_ny_feed_over_tcp_builds_the_twin_with_static_data_merged():
     try:
         assert wait_for(lambda: len(engine.state.vessels) > 150, timeout=15)
         snap = engine.snapshot()
-        # the twin's clock follows the feed's recorded time (2020-06-30), not today's
-        assert 1593475200 <= snap.time < 1593475200 + 3600
+        # a live feed runs on the receive clock: the emulator stamps its lines with the time
+        # it sends them, as a receiver does
+        assert abs(snap.time - time.time()) < 5
         v = snap.vessel(367000140)                               # class B: type 24 A + B
         assert v["name"] == "SAMUEL I NEWHOUSE" and v["ship_type"] == 60
         assert v["length"] == 94 and v["callsign"] == "WYR3371"
@@ -132,27 +134,55 @@ def test_met_hydro_messages_become_observations_at_their_stations():
         assert obs.values.get("airtemp") != -102.4 and obs.values.get("pressure") != 1310
 
 
-def test_a_late_report_does_not_turn_the_feeds_clock_back():
+def tagged(t: float, tail: str = "08CQ") -> str:
+    """A type 1 report (differing in its last characters) with a good tag block at ``t``."""
+    line = f"AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2{tail},0"
+    body = f"c:{t:.0f}"
+    return f"\\{body}*{nmea.checksum(body):02X}\\!{line}*{nmea.checksum(line):02X}"
+
+
+def test_a_live_feeds_clock_is_the_receive_clock_whatever_the_messages_say():
     source = AisSource("udp://127.0.0.1:0")           # not started: lines fed by hand
     try:
-        new, late = "\\c:1593475260*00\\", "\\c:1593475200*00\\"
-        line = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
-        source.on_line(new + line, 0.0)
-        before = source.data_time()
-        source.on_line(late + line, 0.0)                 # a slower receiver, 60 s old
-        assert source.data_time() >= before >= 1593475260
+        now = time.time()
+        source.on_line(tagged(now - 60), now)            # a slower receiver, 60 s old: kept
+        source.on_line(tagged(9999999999, "08CR"), now)          # a bit flip to 2286
+        source.on_line(tagged(now - 86400 * 365, "08CS"), now)   # older than the latency
+        source.on_line(tagged(now + 3600, "08CT"), now)          # an hour ahead
+        events = source.poll()
+        assert [round(e.ts) for e in events] == [round(now - 60)] + [round(now)] * 3
+        assert now <= source.data_time() < now + 5       # no message moved the clock
+        notes = source.health.status()["notes"]
+        assert notes["time_ahead"] == 1 and notes["time_too_old"] == 1
+        assert notes["time_implausible"] == 1
     finally:
         source.transport._sock.close()
 
 
-def test_nmea_file_replay_counts_messages_it_cannot_time(tmp_path):
+def test_nmea_file_replay_times_untimed_lines_by_the_file_and_counts_the_rest(tmp_path):
     from collections import Counter
-    rejects = Counter()
+    rejects, notes = Counter(), Counter()
+
+    def line(tail):                 # type 1 reports differing in their last characters
+        body = f"AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2{tail},0"
+        return f"!{body}*{nmea.checksum(body):02X}"
+
+    def tag(t):
+        return f"\\c:{t}*{nmea.checksum(f'c:{t}'):02X}\\"
     f = tmp_path / "mixed.nmea"
-    f.write_text("\\c:1593475200*00\\!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n"
-                 "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n")
-    events = load_nmea_file(f, "t", on_reject=lambda r, d: rejects.update([r]))
-    assert len(events) == 1 and rejects == Counter({"no_time": 1})
+    f.write_text(f"{line('08CQ')}\n"                         # before any time: no_time
+                 + "".join(f"{tag(1593475200 + i)}{line(f'0{i}CR')}\n" for i in range(5))
+                 + f"{tag(1593475200)}{line('08CR')}\n"
+                 f"\\c:1593475260*00\\{line('08CS')}\n"   # its tag block fails its checksum
+                 f"{tag(3786000000)}{line('08CT')}\n"         # 2089: outside the recording
+                 f"{tag(9999999999)}{line('08CU')}\n")        # 2286: no time at all
+    events = load_nmea_file(f, "t", on_reject=lambda r, d: rejects.update([r]),
+                            on_warning=lambda r, d: notes.update([r]))
+    assert [e.ts for e in events] == sorted([1593475200.0 + i for i in range(5)]
+                                            + [1593475200.0] * 3)
+    assert rejects == Counter({"no_time": 1, "time_outside_recording": 1})
+    assert notes["time_from_previous_line"] == 2 and notes["bad_tagblock_checksum"] == 1
+    assert notes["time_implausible"] == 1
 
 
 def test_emulator_paces_a_file_without_times_steadily(tmp_path):
