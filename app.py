@@ -37,8 +37,9 @@ from data_sources.health import FeedHealth
 from data_sources.replay import ReplaySource
 from layouts import ids, playback, reports, vessels, wall
 from layouts.i18n import normalise_language
-from twin.config import ROOT, Config
+from twin.config import ROOT, Config, ConfigError
 from twin.activity import PortActivity
+from twin.admission import Admission
 from twin.alerts import AlertEngine
 from twin.engine import Engine
 from twin.feeds import Feeds, build_feeds
@@ -58,7 +59,9 @@ def build_ais_source(config: Config):
     pace, or (default) the bundled MarineCadastre CSV replay. Rejects count in its health."""
     url = config.ais
     if url.startswith(("tcp://", "udp://")):
-        return AisSource(url, source_id="ais-nmea", label=url, stale_after_s=config.stale_after_s)
+        return AisSource(url, source_id="ais-nmea", label=url, stale_after_s=config.stale_after_s,
+                         max_latency_s=config.ais_max_latency_s,
+                         max_ahead_s=config.ais_max_ahead_s)
     if url:
         label = f"NMEA replay: {Path(url).name}"
         health = FeedHealth("ais-nmea", label=label, stale_after_s=config.stale_after_s)
@@ -116,7 +119,8 @@ def build_engine(config: Config, port: Port | None = None,
         alerts = AlertEngine(port, source=live)
         alerts.ctx.fusion, alerts.ctx.hydromet, alerts.ctx.plan = \
             feeds.fusion, feeds.hydromet, feeds.plan
-        activity = PortActivity(port.geometry, store=store, source=live, alerts=alerts)
+        activity = PortActivity(port.geometry, store=store, source=live, alerts=alerts,
+                                prune_max_share=config.history_prune_max_share)
         restored = activity.restore()
         if restored and activity.watermark:
             # the live picture as it was: positions (and trails) of the last minutes
@@ -127,7 +131,16 @@ def build_engine(config: Config, port: Port | None = None,
                     s.resume(activity.watermark)       # a replay continues where it was
             log.info("resumed %d vessels' port-call state at %s", restored,
                      activity.watermark)
-    engine = Engine([source] + feeds.sources, state, activity=activity, models=feeds.models)
+    sources = [source] + feeds.sources
+    admission = Admission(
+        port.bounds if port is not None else None, margin_m=config.region_margin_km * 1000,
+        max_ahead_s=config.ais_max_ahead_s,
+        max_speed_kn=activity.alerts.plausibility.max_speed_kn if activity else 50.0,
+        confirm_sources=[s.source_id for s in sources if getattr(s, "live", False)],
+        health={s.source_id: s.health for s in sources if hasattr(s, "health")})
+    admission.know(state.vessels)                     # restored: already confirmed
+    engine = Engine(sources, state, activity=activity, models=feeds.models,
+                    admission=admission)
     engine.feeds = feeds
     return engine
 
@@ -146,7 +159,15 @@ def create_app(config: Config | None = None) -> Dash:
         serve_locally=True,            # every script from this server: no CDN
         suppress_callback_exceptions=False,
     )
-    cache = Cache(app.server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+    # Bounded: per snapshot the vessel layers of each colour mode (≈ 75 KB for the NY hour;
+    # the key is the token a click sends back; 120 s), the port layers per second (60 s), the
+    # tide per minute: ≈ 2 entries/s from a wall refreshing each second, ≤ 6/s (2 snapshots/s
+    # × 2 modes + port layers). SimpleCache drops expired entries only over its threshold, and
+    # then the soonest-expiring first: 300 lets every entry live its timeout at the usual rate,
+    # keeps a click's token ≥ 45 s at the most, and holds ≤ 300 × 75 KB ≈ 22 MB (2000 grew
+    # 82 MB in a 10-minute soak). Entries set without a timeout live 60 s.
+    cache = Cache(app.server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 300,
+                                      "CACHE_DEFAULT_TIMEOUT": 60})
     query = TwinQuery(engine, port, store)         # every view's data goes through it
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
                                       "store": store, "query": query}
@@ -234,9 +255,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="default language (else the port's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = Config.load(args.config, host=args.host, port=args.port, speed=args.speed,
-                         loop=args.loop, ais_csv=args.ais_csv, ais=args.ais,
-                         language=args.language)
+    try:
+        config = Config.load(args.config, host=args.host, port=args.port, speed=args.speed,
+                             loop=args.loop, ais_csv=args.ais_csv, ais=args.ais,
+                             language=args.language)
+    except ConfigError as exc:           # one line naming the file/variable and key
+        print(f"app.py: {exc}", file=sys.stderr)
+        return 2
     app = create_app(config)
     log.info("PortTwin serving http://%s:%d/", config.host, config.port)
     app.run(host=config.host, port=config.port, debug=False,

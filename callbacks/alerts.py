@@ -3,18 +3,22 @@ silence, fly the camera to the vessel. The alerts themselves are computed in the
 thread (twin.alerts), whether or not a browser is open."""
 from __future__ import annotations
 
+import logging
+
 from dash import ALL, Input, Output, State, ctx, no_update
 
 from layouts import ids, panels
 from layouts.i18n import t
 
 FLY_ZOOM = 14.5
+log = logging.getLogger(__name__)
 
 
 def register(app, engine, port):
     """The acknowledge / silence / fly-to callbacks; returns ``alert_view`` for the panels
     callback (None when the twin has no alert engine)."""
-    alerts = engine.activity.alerts if engine.activity is not None else None
+    activity = engine.activity
+    alerts = activity.alerts if activity is not None else None
     if alerts is None:
         return None
 
@@ -64,11 +68,15 @@ def register(app, engine, port):
             return no_update, no_update
         if not (operator or "").strip():
             return t("alert_need_operator", lang), no_update
-        if ctx.triggered_id["type"] == ids.ALERT_ACK:
-            alerts.acknowledge(alert.alert_id, operator, comment or "")
-            return t("alert_done_ack", lang, what=t(f"rule_{alert.rule}", lang)), None
-        for mmsi in alert.vessels():
-            alerts.silence(mmsi, panels.SILENCE_MINUTES, operator, comment or "")
+        # committed to the history store before the screen says it is done
+        try:
+            if ctx.triggered_id["type"] == ids.ALERT_ACK:
+                activity.acknowledge(alert.alert_id, operator, comment or "")
+                return t("alert_done_ack", lang, what=t(f"rule_{alert.rule}", lang)), None
+            activity.silence(alert.vessels(), panels.SILENCE_MINUTES, operator, comment or "")
+        except Exception:
+            log.exception("acknowledgement / silence not stored")
+            return t("alert_not_stored", lang), no_update
         return t("alert_done_silence", lang, vessel=alert.mmsi,
                  m=panels.SILENCE_MINUTES), None
 

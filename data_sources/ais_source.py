@@ -104,6 +104,7 @@ class AisSource:
     a bit flip to 2286 — can move it."""
 
     live = True                 # new MMSIs are confirmed before they enter (twin.admission)
+    max_buffer = 200_000        # events waiting for the engine; past it the oldest are dropped
 
     def __init__(self, url: str, source_id: str = "ais", label: str | None = None,
                  stale_after_s: float = 60.0, max_latency_s: float = 600.0,
@@ -133,6 +134,11 @@ class AisSource:
         events = to_events(record, self.source_id)
         with self._lock:
             self._events.extend(events)
+            overflow = len(self._events) - self.max_buffer
+            for _ in range(max(0, overflow)):
+                self._events.popleft()
+        if overflow > 0:                 # the engine has fallen far behind: say so, stay bounded
+            self.health.record_reject("buffer_overflow", f"{overflow} oldest events dropped")
         self.health.record_messages(1)
 
     def poll(self) -> list:

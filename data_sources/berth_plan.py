@@ -72,7 +72,13 @@ def parse_text(text: str, source: str, received: float, fmt: str | None = None,
     text = "\n".join(line for line in text.lstrip("\ufeff").splitlines()
                      if not line.lstrip().startswith("#"))          # comment lines
     if fmt == "csv" or (fmt is None and not text.lstrip().startswith(("[", "{"))):
-        rows = list(csv.DictReader(io.StringIO(text)))
+        reader = csv.DictReader(io.StringIO(text))
+        header = {str(h).strip().lower() for h in reader.fieldnames or ()}
+        if not (header & set(KEYS["plan_id"]) and header & set(KEYS["berth"])):
+            if on_reject:
+                on_reject("bad_document", f"no plan_id and berth columns in {sorted(header)[:8]}")
+            return None
+        rows = list(reader)
     else:
         try:
             doc = json.loads(text)

@@ -31,7 +31,10 @@ def line_transport(url: str, on_line, what: str = "feed", udp_port: int = 10110,
 
 
 class LiveFeed:
-    """Health plus a thread-safe buffer: transports ``push``, the engine ``poll``s."""
+    """Health plus a thread-safe buffer: transports ``push``, the engine ``poll``s. The buffer
+    holds at most ``max_buffer`` events: past that the oldest go, counted (``buffer_overflow``)."""
+
+    max_buffer = 200_000
 
     def __init__(self, source_id: str, label: str, stale_after_s: float):
         self.source_id = source_id
@@ -41,9 +44,15 @@ class LiveFeed:
         self._lock = threading.Lock()
 
     def push(self, events: list, messages: int | None = None) -> None:
+        overflow = 0
         if events:
             with self._lock:
                 self._events.extend(events)
+                overflow = len(self._events) - self.max_buffer
+                for _ in range(max(0, overflow)):
+                    self._events.popleft()
+        if overflow > 0:
+            self.health.record_reject("buffer_overflow", f"{overflow} oldest events dropped")
         self.health.record_messages(len(events) if messages is None else messages)
 
     def poll(self) -> list:

@@ -5,6 +5,7 @@ Pure presentation: numbers come from the twin; this only formats and translates 
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -60,10 +61,14 @@ def feed_health(statuses: list[dict], lang: str) -> list:
                 html.Span(t(s["label"], lang), className="feed-name"),
                 html.Span(t("state_computed", lang), className="feed-state")]))
             continue
+        state = t(f"state_{s['state']}", lang)
+        if s["state"] in ("reconnecting", "failed") and s.get("connection_since"):
+            state += " " + t("connection_since", lang,
+                             age=age_text(max(0.0, time.time() - s["connection_since"]), lang))
         rows.append(html.Div(className=f"feed feed-{s['state']}", children=[
             html.Span(className="feed-dot"),
             html.Span(t(s["label"], lang), className="feed-name"),
-            html.Span(t(f"state_{s['state']}", lang), className="feed-state"),
+            html.Span(state, className="feed-state", title=s.get("connection_error") or ""),
             html.Span(f"{s['rate_per_s']:.1f} {t('msg_per_s', lang)}", className="feed-rate"),
             html.Span(t("last_msg", lang, age=age_text(s["last_message_age_s"], lang)),
                       className="feed-age"),
@@ -581,6 +586,10 @@ def queue_panel(rows: list[dict], lang: str) -> list:
 def stale_banner(statuses: list[dict], lang: str):
     """The first feed that should be live and is stale, in words; None when all are fresh."""
     for s in statuses:
+        if s.get("state") in ("reconnecting", "failed"):
+            since = s.get("connection_since") or time.time()
+            return t("link_banner", lang, what=t(s.get("label") or s.get("source_id"), lang),
+                     age=age_text(max(0.0, time.time() - since), lang))
         if s.get("state") == "stale":
             return t("stale_banner", lang, what=t(s.get("label") or s.get("source_id"), lang),
                      age=age_text(s.get("last_message_age_s"), lang))

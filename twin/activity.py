@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 class PortActivity:
     def __init__(self, geometry, rules: PortCallRules | None = None,
                  store: HistoryStore | None = None, source: str = "live",
-                 thinning: Thinning | None = None, alerts=None):
+                 thinning: Thinning | None = None, alerts=None,
+                 prune_max_share: float = 0.05):
         self.geometry = geometry
         self.alerts = alerts            # twin.alerts.AlertEngine, fed the same located fixes
         self.store = store
@@ -43,6 +44,7 @@ class PortActivity:
         self.watermark: float | None = None
         self.watermark_restored: float | None = None
         self.write_errors = 0
+        self.prune_max_share = prune_max_share
         self._last_prune = float("-inf")
         self._last_kpis = float("-inf")
 
@@ -131,10 +133,10 @@ class PortActivity:
             states = {m: self.tracker.state_of(m) for m in dirty if m in self.tracker.tracks}
             static = dict(self._static)
             watermark = self.watermark
-        if now is not None and now - self._last_prune >= 3600:
-            self._last_prune = now
-            try:
-                self.store.prune(now)                # retention of positions
+        if watermark is not None and watermark - self._last_prune >= 3600:
+            self._last_prune = watermark
+            try:                                     # its own positions, on its own time
+                self.store.prune(self.source, watermark, self.prune_max_share)
             except Exception:
                 log.exception("history retention failed")
         if now is not None and now - self._last_kpis >= 3600 and self.tracker.tracks:
@@ -167,6 +169,24 @@ class PortActivity:
             for m in static:
                 self._static.pop(m, None)
         return True
+
+    # ---- operators -------------------------------------------------------------------------
+    def acknowledge(self, alert_id: str, operator: str, comment: str = ""):
+        """Acknowledge an alert and commit it to the store before returning: what the screen
+        then confirms survives a crash the next moment. Raises when it could not be stored
+        (the screen must not say "acknowledged")."""
+        alert = self.alerts.acknowledge(alert_id, operator, comment)
+        if alert is not None and self.store is not None:
+            self.store.write_alerts(self.source, [alert.to_row()])
+        return alert
+
+    def silence(self, mmsis, minutes: float, operator: str, comment: str = "") -> list:
+        """Silence vessels, committed before returning (as ``acknowledge``)."""
+        done = [self.alerts.silence(m, minutes, operator, comment) for m in mmsis]
+        if done and self.store is not None:
+            from dataclasses import asdict
+            self.store.write_alerts(self.source, [], [asdict(s) for s in done])
+        return done
 
     # ---- reading (views) -----------------------------------------------------------------
     def status(self, mmsi: int, now: float) -> dict | None:

@@ -3,12 +3,21 @@ variables ``PORTTWIN_<FIELD>``, then command-line overrides (later wins)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# numbers are finite and not negative; these have narrower bounds (min, max)
+LIMITS = {"port": (1, 65535), "refresh_ms": (100, 86_400_000)}
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used. The message says where it came from (the
+    TOML file, the environment variable or the argument), the key and what was expected, so
+    a deployment fails with one line an operator can act on, not a traceback."""
 
 
 @dataclass
@@ -28,12 +37,21 @@ class Config:
     trail_minutes: float = 20.0
     expire_minutes: float = 30.0   # vessels silent this long leave the live picture
     stale_after_s: float = 60.0    # a feed silent this long is shown stale
+    # a live AIS message's own time is believed only within these of its receive time
+    # (terrestrial receivers: seconds; raise max_latency for a satellite feed)
+    ais_max_latency_s: float = 600.0
+    ais_max_ahead_s: float = 300.0
+    # the twin takes positions only inside the port's bounds grown by this margin
+    region_margin_km: float = 20.0
     language: str = ""             # "" = the port's default
     tour_s: float = 0.0            # the wall's camera tour: seconds per preset view (0 = off)
     start_engine: bool = True
     # history store: SQLAlchemy URL; "" = SQLite file var/porttwin.sqlite; "none" = no store
     history_url: str = ""
     history_retention_days: float = 400.0
+    # one retention pass never deletes more than this share of a table's rows of its source;
+    # more needs ``python app.py history prune`` (which says what it will delete)
+    history_prune_max_share: float = 0.05
     # loaded into the store on first start so the KPI views have real port calls
     history_file: Path = ROOT / "data" / "ais" / "NYHarbor_2020_12_first_week.traj.gz"
     history_autoload: bool = True
@@ -54,28 +72,78 @@ class Config:
     @classmethod
     def load(cls, toml_path: str | Path | None = None, env: dict | None = None,
              **overrides) -> "Config":
+        """Raises ConfigError naming the file, variable or argument of a bad value."""
+        names = {f.name for f in dataclasses.fields(cls)}
         values: dict = {}
+        where: dict = {}                         # key -> "file: key", variable or argument
         if toml_path:
-            with open(toml_path, "rb") as fh:
-                values.update(tomllib.load(fh))
+            try:
+                with open(toml_path, "rb") as fh:
+                    doc = tomllib.load(fh)
+            except OSError as exc:
+                raise ConfigError(f"{toml_path}: {exc.strerror or exc}") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{toml_path}: not valid TOML: {exc}") from None
+            unknown = sorted(set(doc) - names)
+            if unknown:
+                raise ConfigError(f"{toml_path}: unknown configuration keys: {unknown}")
+            values.update(doc)
+            where.update({k: f"{toml_path}: {k}" for k in doc})
         env = os.environ if env is None else env
-        for f in dataclasses.fields(cls):
-            key = f"PORTTWIN_{f.name.upper()}"
+        for name in names:
+            key = f"PORTTWIN_{name.upper()}"
             if key in env:
-                values[f.name] = env[key]
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+                values[name], where[name] = env[key], key
+        given = {k: v for k, v in overrides.items() if v is not None}
+        unknown = sorted(set(given) - names)
         if unknown:
-            raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
-        return cls(**{name: _coerce(cls, name, value) for name, value in values.items()})
+            raise ConfigError(f"unknown configuration keys: {unknown}")
+        values.update(given)
+        where.update({k: k for k in given})
+        return cls(**{name: _coerce(cls, name, value, where[name])
+                      for name, value in values.items()})
 
 
-def _coerce(cls, name: str, value):
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _coerce(cls, name: str, value, where: str):
+    """``value`` as the type of the field's default; ConfigError saying ``where`` if it is
+    not one (a typo such as ``loop = "ture"`` is an error, not silently false)."""
     default = getattr(cls, name)
+
+    def bad(expected: str):
+        return ConfigError(f"{where}: expected {expected}, got {value!r}")
+
     if isinstance(default, bool):
-        if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise bad("true or false")
     if isinstance(default, Path):
-        return Path(value)
-    return type(default)(value)
+        if isinstance(value, (str, Path)):
+            return Path(value)
+        raise bad("a path (text)")
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise bad("text")
+    number = value.strip() if isinstance(value, str) else value
+    try:
+        if isinstance(number, bool):
+            raise ValueError
+        if isinstance(default, int):
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        else:
+            number = float(number)
+            if not math.isfinite(number):
+                raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise bad("a whole number" if isinstance(default, int) else "a number") from None
+    low, high = LIMITS.get(name, (0, None))
+    if number < low or (high is not None and number > high):
+        raise bad(f"a number from {low}" + (f" to {high}" if high is not None else ""))
+    return number

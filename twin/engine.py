@@ -9,6 +9,7 @@ round.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 class Engine:
     def __init__(self, sources: list, state: FleetState | None = None, tick_s: float = 0.5,
                  snapshot_max_age_s: float = 0.5, wall_clock=time.monotonic,
-                 activity=None, models: list = ()):
+                 activity=None, models: list = (), admission=None):
         if not sources:
             raise ValueError("the engine needs at least one source")
         self.sources = sources
@@ -29,6 +30,9 @@ class Engine:
         # more of the twin fed by the same events: radar fusion, hydro-met, berth plan …
         # (each has ``apply(events)``; the alert rules read them in the round's tick)
         self.models = list(models)
+        # plausibility checks between the feeds and the model (twin.admission); None: all in
+        self.admission = admission
+        self._now = float("-inf")
         self.feeds = None               # twin.feeds.Feeds: fusion, hydro-met, plan (views read)
         self.tick_s = tick_s
         self.snapshot_max_age_s = snapshot_max_age_s
@@ -49,9 +53,17 @@ class Engine:
         return self.sources[0]
 
     def now(self) -> float:
-        """The twin's time (epoch s UTC): the replay clock, or the wall clock for live feeds."""
+        """The twin's time (epoch s UTC): the replay clock, or the wall clock for live feeds.
+        Monotone and always finite: a clock that says NaN, ∞ or an earlier time is not
+        followed (the last good time stays)."""
         data_time = getattr(self.primary, "data_time", None)
-        return data_time() if data_time else time.time()
+        try:
+            t = float(data_time() if data_time else time.time())
+        except (TypeError, ValueError, OverflowError):
+            t = float("nan")
+        if math.isfinite(t) and t > self._now:
+            self._now = t
+        return self._now if math.isfinite(self._now) else time.time()
 
     def display_time(self) -> float:
         """The time to show people: for a replay, the time in the original recording."""
@@ -65,6 +77,9 @@ class Engine:
             events = []
             for source in self.sources:
                 events.extend(source.poll())
+            now = self.now()
+            if events and self.admission is not None:
+                events = self.admission.admit(events, now)
             if events:
                 # the models first (a berth plan or a radar scan of this round is known when
                 # the round's AIS fixes reach the alert rules), then the fleet and port calls
@@ -80,6 +95,8 @@ class Engine:
                 self.activity.flush(now)      # one transaction per round
             if now - self._last_expire > 60:
                 self.state.expire(now)
+                if self.admission is not None:
+                    self.admission.expire(now, self.state.expire_s)
                 self._last_expire = now
         return applied
 

@@ -221,12 +221,15 @@ class HistoryStore:
             conn.execute(text("DROP TABLE alerts_v1"))
 
     # ---- writing -------------------------------------------------------------------------
-    def _upsert(self, conn, table, rows: list[dict], keys: tuple) -> None:
+    def _upsert(self, conn, table, rows: list[dict], keys: tuple, keep: tuple = ()) -> None:
+        """Insert or update by ``keys``; columns in ``keep`` are never overwritten with NULL
+        (an acknowledgement stays, whatever older copy of the row a round writes later)."""
         if not rows:
             return
         stmt = self._insert(table)
-        cols = {c.name: getattr(stmt.excluded, c.name) for c in table.columns
-                if c.name not in keys}
+        cols = {c.name: (func.coalesce(getattr(stmt.excluded, c.name), c) if c.name in keep
+                         else getattr(stmt.excluded, c.name))
+                for c in table.columns if c.name not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=cols), rows)
 
     def write_round(self, source: str, *, fixes: list[dict] = (), calls: list[PortCall] = (),
@@ -275,7 +278,8 @@ class HistoryStore:
     def _write_alerts(self, conn, source: str, rows, silences) -> None:
         self._upsert(conn, alerts, [{"source": source, **{k: _jsonable(r.get(k))
                                                           for k in ALERT_COLUMNS}}
-                                    for r in rows], ("source", "alert_id"))
+                                    for r in rows], ("source", "alert_id"),
+                     keep=("acked_at", "acked_by", "ack_comment"))
         self._upsert(conn, alert_silences, [{"source": source, **s} for s in silences],
                      ("source", "mmsi"))
 
@@ -340,12 +344,44 @@ class HistoryStore:
             self._upsert(conn, kpi_snapshots, [{"source": source, "ts": ts,
                                                 "kpis": _jsonable(kpis)}], ("source", "ts"))
 
-    def prune(self, now: float) -> int:
-        """Retention: positions older than ``retention_days`` go (calls and visits stay:
-        they are the statistics)."""
-        cutoff = now - self.retention_days * 86400
+    # ---- retention ------------------------------------------------------------------------
+    def prune_plan(self, source: str, before: float) -> dict:
+        """What pruning ``source``'s positions older than ``before`` would delete: the rows
+        it would delete, the rows of that source, and the time span they cover."""
+        cond = (positions.c.source == source) & (positions.c.ts < before)
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(positions)
+                                 .where(positions.c.source == source)).scalar() or 0
+            n, first, last = conn.execute(select(func.count(), func.min(positions.c.ts),
+                                                 func.max(positions.c.ts)).where(cond)).one()
+        return {"source": source, "before": before, "delete": int(n or 0), "of": int(total),
+                "first": first, "last": last}
+
+    def prune(self, source: str, now: float, max_share: float | None = 0.05,
+              retention_days: float | None = None) -> int:
+        """Retention of one source's positions, on that source's own clock ``now``: its
+        positions older than ``retention_days`` go (calls and visits stay: they are the
+        statistics). Other sources are never touched — a live feed does not prune a loaded
+        history. A pass that would delete more than ``max_share`` of the source's rows
+        deletes nothing and says so (a clock gone wrong must not empty the store); ``None``
+        lifts the limit (``python app.py history prune``). Returns the rows deleted."""
+        if not math.isfinite(now):
+            return 0
+        days = self.retention_days if retention_days is None else retention_days
+        before = now - days * 86400
+        plan = self.prune_plan(source, before)
+        if not plan["delete"]:
+            return 0
+        if max_share is not None and plan["delete"] > max_share * plan["of"]:
+            log.warning("history retention of %s: %d of %d positions are older than %.0f days "
+                        "at %s; refused (more than %.0f %% in one pass) — run `python app.py "
+                        "history prune` to delete them", source, plan["delete"], plan["of"],
+                        days, now, max_share * 100)
+            self.set_meta(source, "prune_refused", json.dumps(plan))
+            return 0
         with self.engine.begin() as conn:
-            return conn.execute(delete(positions).where(positions.c.ts < cutoff)).rowcount
+            return conn.execute(delete(positions).where(
+                (positions.c.source == source) & (positions.c.ts < before))).rowcount
 
     def set_meta(self, source: str, key: str, value: str) -> None:
         with self.engine.begin() as conn:
@@ -409,6 +445,13 @@ class HistoryStore:
         with self.engine.connect() as conn:
             return pd.DataFrame(conn.execute(select(vessels)).mappings().all(),
                                 columns=[c.name for c in vessels.columns])
+
+    def position_counts(self) -> dict[str, tuple[int, float, float]]:
+        """source -> (positions, first ts, last ts)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(positions.c.source, func.count(), func.min(positions.c.ts),
+                                       func.max(positions.c.ts)).group_by(positions.c.source))
+            return {s: (int(n), lo, hi) for s, n, lo, hi in rows}
 
     def counts(self) -> dict:
         with self.engine.connect() as conn:

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from data_sources.jsonout import safe_cell
 from data_sources.positions import load_positions
 
 from .config import ROOT, Config
@@ -111,7 +112,20 @@ def history_main(argv: list[str]) -> int:
     load.add_argument("--port", type=Path, default=Config.port_dir, help="port package")
     load.add_argument("--no-alerts", dest="alerts", action="store_false",
                       help="do not run the alert rules over the file")
+    prune = sub.add_parser(
+        "prune", help="delete one source's positions older than a time (says what it will "
+                      "delete; deletes only with --yes)")
+    prune.add_argument("--source", help="the source, e.g. live:ais-nmea or "
+                                        "history:FILE (omit to list the sources)")
+    when = prune.add_mutually_exclusive_group()
+    when.add_argument("--before", help="ISO time (UTC unless it has an offset)")
+    when.add_argument("--older-than-days", type=float,
+                      help="older than this many days before the source's newest position")
+    prune.add_argument("--yes", action="store_true", help="delete (else only say what)")
+    prune.add_argument("--db", help="SQLAlchemy URL (default: var/porttwin.sqlite)")
     args = parser.parse_args(argv)
+    if args.command == "prune":
+        return _prune(args)
     store = open_store(args.db)
     port = Port.load(args.port)
     result = load_history(store, args.file, port)
@@ -128,6 +142,44 @@ def history_main(argv: list[str]) -> int:
     if args.alerts:
         got = load_history_alerts(store, args.file, port)
         print(f"  {got['alerts']} alerts in {got['seconds']:.1f} s")
+    return 0
+
+
+def _prune(args) -> int:
+    """``history prune``: the one way to delete stored positions beyond the automatic
+    retention's per-pass limit. Without ``--yes`` it only says what it would delete."""
+    store = open_store(args.db)
+    counts = store.position_counts()
+    if not args.source or (args.before is None and args.older_than_days is None):
+        print("positions per source (first .. last):")
+        for source, (n, first, last) in sorted(counts.items()):
+            print(f"  {source}: {n:,} ({_iso(first)} .. {_iso(last)})")
+        if args.source:
+            print("give --before TIME or --older-than-days N", file=sys.stderr)
+            return 2
+        return 0
+    if args.source not in counts:
+        print(f"no positions of source {args.source!r}; sources: {sorted(counts)}",
+              file=sys.stderr)
+        return 2
+    if args.before is not None:
+        from data_sources.rows import parse_time
+        try:
+            before = parse_time(args.before)
+        except ValueError as exc:
+            print(f"--before: {exc}", file=sys.stderr)
+            return 2
+    else:
+        before = counts[args.source][2] - args.older_than_days * 86400
+    plan = store.prune_plan(args.source, before)
+    print(f"{args.source}: {plan['delete']:,} of {plan['of']:,} positions are before "
+          f"{_iso(before)}" + (f" ({_iso(plan['first'])} .. {_iso(plan['last'])})"
+                               if plan["delete"] else ""))
+    if not args.yes:
+        print("nothing deleted: add --yes to delete them")
+        return 0
+    deleted = store.prune(args.source, before, max_share=None, retention_days=0)
+    print(f"deleted {deleted:,} positions of {args.source}")
     return 0
 
 
@@ -158,7 +210,7 @@ def portcalls_main(argv: list[str]) -> int:
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         for r in rows:
-            w.writerow({k: (_iso(v) if k in TIME_COLUMNS else
+            w.writerow({k: safe_cell(_iso(v) if k in TIME_COLUMNS else
                             ("" if v is None else (round(v, 1) if isinstance(v, float) else v)))
                         for k, v in r.items()})
     if args.occupancy:
@@ -166,7 +218,7 @@ def portcalls_main(argv: list[str]) -> int:
         occ = berth_occupancy(visits_table(tracker.all_calls()), port.geometry.berth_info,
                               start, now, now,
                               {m: s.get("length") for m, s in static.items() if s.get("length")})
-        occ.to_csv(args.occupancy, index=False, float_format="%.3f")
+        occ.map(safe_cell).to_csv(args.occupancy, index=False, float_format="%.3f")
     print(f"{args.positions.name}: {len(df):,} fixes, {df['mmsi'].nunique() if len(df) else 0} "
           f"vessels -> {len(rows)} calls in {args.out}", file=sys.stderr)
     if rejects:
