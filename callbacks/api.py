@@ -11,18 +11,23 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import flask
 
+from data_sources.jsonout import dumps, safe_cell, strict
+from data_sources.timecheck import ABS_MAX, ABS_MIN
 from twin.query import VESSEL_STATUSES
 from twin.reports import PERIODS, build_report, default_anchor
 
 PREFIX = "/api/v1"
 FORMATS = ("json", "csv")
+# times a request may name (data_sources.timecheck: the times any feed believes), and the
+# longest period one request may read: a query's work grows with its period
+EARLIEST, LATEST = "1980-01-01", "2100-01-01"
+MAX_PERIOD_DAYS = 400
 
 
 # ---- schemas (OpenAPI 3.0) ---------------------------------------------------------------
@@ -115,6 +120,14 @@ REPORT = {"type": "object", "required": ["period", "start", "end", "kpis", "scor
 SOURCE = {"type": "object", "required": ["source"], "properties": {
     "source": {"type": "string"}, "kind": STR, "start": NUM, "end": NUM, "calls": INT}}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+FEED = {"type": "object", "required": ["source", "state"], "properties": {
+    "source": {"type": "string"}, "label": STR,
+    "state": {"type": "string", "enum": ["live", "stale", "waiting", "reconnecting", "failed",
+                                         "none"]},
+    "connection": STR, "connection_since": NUM, "connection_error": STR, "reconnects": INT,
+    "messages": INT, "rate_per_s": NUM, "last_message_age_s": NUM, "rejected": INT,
+    "rejects": COUNTS, "notes": COUNTS, "last_error": STR}}
 
 
 # ---- parameters --------------------------------------------------------------------------
@@ -130,6 +143,9 @@ class Param:
     where: str = "query"
 
     def parse(self, raw: str | None):
+        """The request's text as a value, or BadRequest naming the parameter: numbers finite
+        and within the schema's minimum/maximum, date-times between EARLIEST and LATEST (a
+        year 1 or 9999 would overflow the calendar arithmetic behind the answer)."""
         if raw is None:
             if self.where == "path":
                 raise BadRequest(f"{self.name} is required")
@@ -149,6 +165,8 @@ class Param:
         except (ValueError, OverflowError):
             raise BadRequest(f"{self.name}: {raw!r} is not a valid "
                              f"{self.schema.get('format') or kind}") from None
+        if self.schema.get("format") == "date-time" and not ABS_MIN <= value <= ABS_MAX:
+            raise BadRequest(f"{self.name} must be between {EARLIEST} and {LATEST}")
         if "maxLength" in self.schema and len(value) > self.schema["maxLength"]:
             raise BadRequest(f"{self.name} is longer than {self.schema['maxLength']} characters")
         if "enum" in self.schema and value not in self.schema["enum"]:
@@ -179,6 +197,17 @@ def _aware(d: datetime) -> datetime:
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
+def check_period(args: dict) -> None:
+    """``start`` before ``end``, at most MAX_PERIOD_DAYS apart, when a request gives both."""
+    start, end = args.get("start"), args.get("end")
+    if start is None or end is None:
+        return
+    if end <= start:
+        raise BadRequest("end must be later than start")
+    if end - start > MAX_PERIOD_DAYS * 86400:
+        raise BadRequest(f"end must be at most {MAX_PERIOD_DAYS} days after start")
+
+
 STATUS = Param("status", {"type": "string", "enum": list(VESSEL_STATUSES), "default": "all"},
                "in_port, at_anchor, at_berth, expected (the berth plan's ships not yet "
                "arrived) or all")
@@ -191,10 +220,13 @@ FORMAT = Param("format", {"type": "string", "enum": list(FORMATS), "default": "j
 SOURCE_P = Param("source", {"type": "string", "maxLength": 200},
                  "a source from /sources (default: all)")
 START = Param("start", {"type": "string", "format": "date-time"},
-              "ISO 8601 date-time, e.g. 2020-12-01T00:00:00Z (UTC unless a zone is given)")
-END = Param("end", {"type": "string", "format": "date-time"}, "as start; exclusive")
-VESSEL_ID = Param("id", {"type": "integer", "minimum": 0}, "MMSI (9 digits) or IMO (7)",
-                  where="path")
+              "ISO 8601 date-time, e.g. 2020-12-01T00:00:00Z (UTC unless a zone is given), "
+              f"{EARLIEST} … {LATEST}")
+END = Param("end", {"type": "string", "format": "date-time"},
+            f"as start; exclusive; later than start and at most {MAX_PERIOD_DAYS} days after it")
+MMSI_MAX = 999_999_999                   # 9 digits (an IMO number has 7)
+VESSEL_ID = Param("id", {"type": "integer", "minimum": 0, "maximum": MMSI_MAX},
+                  "MMSI (9 digits) or IMO (7)", where="path")
 HOURS = Param("hours", {"type": "number", "minimum": 0.1, "maximum": 168, "default": 24},
               "track length in hours")
 
@@ -222,7 +254,8 @@ ENDPOINTS = [
     Endpoint("/positions", "positions", "Live positions as GeoJSON (RFC 7946)",
              [STATUS, SEARCH], FEATURES, media="application/geo+json"),
     Endpoint("/port-calls", "port_calls", "Port calls (S-211 stage timestamps, durations)",
-             [SOURCE_P, START, END, Param("mmsi", {"type": "integer", "minimum": 0}, "one ship"),
+             [SOURCE_P, START, END,
+              Param("mmsi", {"type": "integer", "minimum": 0, "maximum": MMSI_MAX}, "one ship"),
               LIMIT, FORMAT],
              {"type": "object", "required": ["count", "port_calls"], "properties": {
                  "count": {"type": "integer"},
@@ -236,14 +269,20 @@ ENDPOINTS = [
              [Param("state", {"type": "string", "enum": ["open", "all"], "default": "open"},
                     "open (the live ones) or all (stored, any source)"),
               Param("rule", {"type": "string", "maxLength": 40}, "one rule"),
-              Param("since", {"type": "string", "format": "date-time"}, "last seen since"),
+              Param("since", {"type": "string", "format": "date-time"},
+                    f"last seen since ({EARLIEST} … {LATEST})"),
               LIMIT], LIST(ALERT, "alerts")),
     Endpoint("/kpis", "kpis", "A period's KPIs vs the previous period and the year before, "
              "TEU by month, alerts by rule, scorecard",
              [SOURCE_P, Param("period", {"type": "string", "enum": list(PERIODS),
                                          "default": "week"}, "day, week or month"),
               Param("date", {"type": "string", "format": "date-time"},
-                    "a time inside the period (default: the middle of the source's data)")], REPORT),
+                    "a time inside the period (default: the middle of the source's "
+                    f"data), {EARLIEST} … {LATEST}")], REPORT),
+    Endpoint("/feeds", "feeds", "Every feed's health: state, connection (connected / "
+             "reconnecting since … / failed: why), messages, rejects by reason", [],
+             {"type": "object", "required": ["time", "feeds"], "properties": {
+                 "time": {"type": "number"}, "feeds": {"type": "array", "items": FEED}}}),
     Endpoint("/sources", "sources", "Sources of stored port calls and their time spans", [],
              {"type": "object", "required": ["sources"], "properties": {
                  "sources": {"type": "array", "items": SOURCE}}}),
@@ -251,25 +290,14 @@ ENDPOINTS = [
 
 
 # ---- handlers ----------------------------------------------------------------------------
-def _jsonable(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item"):
-        return _jsonable(obj.item())
-    return obj
-
-
 def _csv(rows: list[dict], name: str) -> flask.Response:
+    """Rows as a CSV download; text a spreadsheet would run as a formula is escaped."""
     buf = io.StringIO()
     fields = list(rows[0]) if rows else ["mmsi"]
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    for r in strict(rows):                          # NaN -> None -> an empty cell
+        w.writerow({k: ("" if v is None else safe_cell(v)) for k, v in r.items()})
     return flask.Response(buf.getvalue(), mimetype="text/csv",
                           headers={"Content-Disposition": f"attachment; filename={name}.csv"})
 
@@ -313,7 +341,7 @@ class Handlers:
 
     def port_calls(self, source, start, end, mmsi, limit, format):
         df = self.q.port_calls(source, start, end, mmsi)
-        rows = _jsonable(df.to_dict("records"))          # NaN -> None
+        rows = strict(df.to_dict("records"))             # NaN -> None
         rows = rows[:limit] if limit else rows
         return {"count": len(rows), "port_calls": rows}
 
@@ -345,6 +373,9 @@ class Handlers:
 
     def sources(self):
         return {"sources": self.q.sources()}
+
+    def feeds(self):
+        return {"time": self.q.now(), "feeds": self.q.feeds()}
 
 
 def openapi_document(title: str = "PortTwin API") -> dict:
@@ -418,6 +449,7 @@ def register(server: flask.Flask, query) -> None:
                     raw = path_args.get(p.name) if p.where == "path" else \
                         flask.request.args.get(p.name)
                     args[p.name] = p.parse(raw)
+                check_period(args)
                 data = getattr(handlers, ep.name)(**args)
             except BadRequest as exc:
                 return _json({"error": str(exc)}, 400)
@@ -440,5 +472,6 @@ def register(server: flask.Flask, query) -> None:
 
 
 def _json(data, status: int, media: str = "application/json") -> flask.Response:
-    body = json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False)
+    """Strict JSON (no NaN: a non-finite figure is null) of any answer."""
+    body = dumps(data)
     return flask.Response(body, status=status, mimetype=media)

@@ -3,10 +3,29 @@ window — when the browser's play head enters it; the animation itself is clien
 (``assets/playback.js``), with no round trip per frame."""
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State
+from dash import ClientsideFunction, Input, Output, State, no_update
 
+from data_sources.timecheck import plausible_epoch
 from layouts import ids, theme
 from layouts.playback import TRAIL_S, WINDOW_S
+
+
+def window_start(head, index) -> float | None:
+    """Start of window ``index`` of the play head's recording, or None for values the page's
+    script never sends (a forged request must not raise or read history of year 10 000): a
+    head without a text source and a number ``t0``, an index that is not a whole number, a
+    window outside 1980–2100."""
+    if not isinstance(head, dict) or not isinstance(head.get("source"), str) \
+            or len(head["source"]) > 200:
+        return None
+    t0 = head.get("t0")
+    if isinstance(t0, bool) or not isinstance(t0, (int, float)):
+        return None
+    try:
+        start = t0 + int(index) * WINDOW_S
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return start if plausible_epoch(start) else None
 
 
 def window_data(query, source: str, t0: float, index: int) -> dict:
@@ -30,8 +49,10 @@ def register(app, query, port) -> None:
     @app.callback(Output(ids.P_DATA, "data"), Input(ids.P_WINDOW, "data"),
                   State(ids.P_HEAD, "data"), prevent_initial_call=True)
     def load_window(index, head):
-        if index is None or not head.get("source"):
+        if index is None or not isinstance(head, dict) or not head.get("source"):
             return None
+        if window_start(head, index) is None:
+            return no_update
         return window_data(query, head["source"], head["t0"], int(index))
 
     app.clientside_callback(

@@ -7,16 +7,33 @@ from zoneinfo import ZoneInfo
 
 from dash import Input, Output, State, ctx, dcc, no_update
 
+from data_sources.timecheck import plausible_epoch
 from layouts import ids, report_export, reports
-from twin.reports import build_report
+from twin.reports import PERIODS, build_report
+
+
+def report_anchor(source, period, date, tz) -> float | None:
+    """Noon (port time) of the picked day as epoch seconds, or None when the parameters are
+    none the page's own controls send — a forged request must not raise or start a report
+    over year 1: a period not in PERIODS, a source that is not short text, a date that is not
+    an ISO date between 1980 and 2100."""
+    if period not in PERIODS or not (source is None or isinstance(source, str)
+                                     and len(source) <= 200):
+        return None
+    if not isinstance(date, str) or len(date) > 40:
+        return None
+    try:
+        anchor = datetime.fromisoformat(date).replace(hour=12, tzinfo=tz).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+    return anchor if plausible_epoch(anchor) else None
 
 
 def register(app, query, port) -> None:
     tz = ZoneInfo(port.timezone)
     cache: dict = {}
 
-    def report(source, period, date) -> dict:
-        anchor = datetime.fromisoformat(date).replace(hour=12, tzinfo=tz).timestamp()
+    def report(source, period, date, anchor) -> dict:
         weights = getattr(port, "scorecard_weights", None)
         if not (source or "").startswith("history"):     # the live twin moves on: no cache
             return build_report(query, source, period, anchor, weights)
@@ -33,7 +50,11 @@ def register(app, query, port) -> None:
     def update_report(source, period, date, lang):
         if not date:
             return []
-        return reports.body(report(source, period or "week", date), lang)
+        period = period or "week"
+        anchor = report_anchor(source, period, date, tz)
+        if anchor is None:
+            return no_update
+        return reports.body(report(source, period, date, anchor), lang)
 
     @app.callback(
         Output(ids.R_DOWNLOAD, "data"),
@@ -48,7 +69,11 @@ def register(app, query, port) -> None:
     def export(_pdf, _xlsx, source, period, date, lang):
         if not date or not ctx.triggered_id:
             return no_update
-        r = report(source, period or "week", date)
+        period = period or "week"
+        anchor = report_anchor(source, period, date, tz)
+        if anchor is None:
+            return no_update
+        r = report(source, period, date, anchor)
         name = f"porttwin-{port.locode}-{period}-{date}"
         if ctx.triggered_id == ids.R_PDF:
             return dcc.send_bytes(report_export.pdf(r, port, lang), f"{name}.pdf")

@@ -3,12 +3,12 @@ stdout (with ``type``, ``mmsi`` and ``ts`` when known), a summary of rejects by 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter
 
 from .ais import AisDecoder
+from .jsonout import dumps
 from .transport import file_lines
 
 
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
                 record = decoder.feed(line, time.time())
                 if record is not None:
                     decoded += 1
-                    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                    out.write(dumps(record) + "\n")
             decoder.finish()
         except OSError as exc:
             print(f"{path}: {exc.strerror or exc}", file=sys.stderr)

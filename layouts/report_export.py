@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+from data_sources.jsonout import formula_like, strict
+
 from .i18n import fmt_number, fmt_percent, t
 from .reports import change_text, kpi_text, period_label
 
@@ -89,6 +91,18 @@ def pdf(report: dict, port, lang: str) -> bytes:
     return buf.getvalue()
 
 
+def _append(ws, row) -> None:
+    """One row of cells. Text stays text even when a spreadsheet would take it for a formula
+    (a berth named ``=HYPERLINK(…)``; openpyxl writes a string starting with ``=`` as a
+    formula): a string cell with Excel's quote prefix, shown as written and never run.
+    Numbers stay numbers; NaN and infinities, which no XLSX reader accepts, are left empty."""
+    ws.append(strict(list(row)))
+    for cell in ws[ws.max_row]:
+        if formula_like(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def xlsx(report: dict, port, lang: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -101,9 +115,9 @@ def xlsx(report: dict, port, lang: str) -> bytes:
               ("teu", "r_col_teu"), ("alerts", "kpi_alerts"))
     for key, title in sheets:
         ws = wb.create_sheet(t(title, lang)[:31])
-        ws.append([period_label(report, lang)])
+        _append(ws, [period_label(report, lang)])
         for row in tables[key]:
-            ws.append(row)
+            _append(ws, row)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         ws.column_dimensions["A"].width = 48
@@ -111,9 +125,9 @@ def xlsx(report: dict, port, lang: str) -> bytes:
             ws.column_dimensions[col].width = 18
     # the raw figures too, for people who compute further
     raw = wb.create_sheet("data")
-    raw.append(["key", "value", "previous", "year_before"])
+    _append(raw, ["key", "value", "previous", "year_before"])
     for k in report["kpis"]:
-        raw.append([k["key"], k["value"], k["previous"], k["year_before"]])
+        _append(raw, [k["key"], k["value"], k["previous"], k["year_before"]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

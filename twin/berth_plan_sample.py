@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data_sources.jsonout import safe_cell
+
 from .port import Port
 from .portcalls import run_batch
 from .vessel_types import ship_category
@@ -136,6 +138,6 @@ def main(argv=None) -> int:
         fh.write("# SAMPLE berth plan derived from real AIS port calls; see twin/berth_plan_sample.py\n")
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
     print(f"{len(rows)} sample plans -> {args.out}", file=sys.stderr)
     return 0

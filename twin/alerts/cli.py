@@ -5,7 +5,6 @@ on stdout."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from data_sources.jsonout import dumps
 
 from .engine import RULES, run_alerts
 
@@ -76,7 +77,7 @@ def main(argv: list[str]) -> int:
     out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
     try:
         for a in alerts:
-            out.write(json.dumps(alert_json(a), ensure_ascii=False) + "\n")
+            out.write(dumps(alert_json(a)) + "\n")
     finally:
         if args.out:
             out.close()
