@@ -137,7 +137,8 @@ def build_engine(config: Config, port: Port | None = None,
         max_ahead_s=config.ais_max_ahead_s,
         max_speed_kn=activity.alerts.plausibility.max_speed_kn if activity else 50.0,
         confirm_sources=[s.source_id for s in sources if getattr(s, "live", False)],
-        health={s.source_id: s.health for s in sources if hasattr(s, "health")})
+        health={s.source_id: s.health for s in sources if hasattr(s, "health")},
+        project=port.geometry.to_metres if port is not None else None)
     admission.know(state.vessels)                     # restored: already confirmed
     engine = Engine(sources, state, activity=activity, models=feeds.models,
                     admission=admission)

@@ -9,6 +9,8 @@ the fleet state, port calls and alerts see it:
   satellite feed carries the whole coast; a corrupt position can be anywhere. Positions outside
   do not enter this port's twin (``outside_region``) — a position ~90° from the port's UTM
   centre would project to infinity and take a round's alerts down with it;
+* **projectable**: with the port's ``project`` (lon/lat -> metres), a position whose metres are
+  not finite is rejected (``unprojectable``) even when no region is set;
 * **not ahead of the twin's clock**: an event time more than ``max_ahead_s`` after the twin's
   now (``time_ahead_of_twin``) could otherwise set a watermark in the future;
 * **a new vessel is confirmed by two reports that agree** (live feeds): the first report of an
@@ -27,6 +29,8 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
+import numpy as np
+
 from data_sources.events import VesselReport
 
 KN_TO_MS = 1852.0 / 3600.0
@@ -44,7 +48,9 @@ def _distance_m(lon1, lat1, lon2, lat2) -> float:
 class Admission:
     def __init__(self, bounds=None, margin_m: float = 20_000.0, max_ahead_s: float = 300.0,
                  max_speed_kn: float = 50.0, confirm_window_s: float = 1800.0,
-                 confirm_sources=(), max_pending: int = 20_000, health: dict | None = None):
+                 confirm_sources=(), max_pending: int = 20_000, health: dict | None = None,
+                 project=None):
+        self.project = project                  # (lons, lats) -> (x, y) metres, or None
         self.max_ahead_s = max_ahead_s
         self.max_speed_kn = max_speed_kn
         self.confirm_window_s = confirm_window_s
@@ -126,12 +132,23 @@ class Admission:
         return []
 
     # ---- the round ---------------------------------------------------------------------
+    def _projectable(self, events: list) -> list:
+        """The events whose position (if any) has finite metres in the port's projection."""
+        placed = [i for i, e in enumerate(events) if getattr(e, "lon", None) is not None]
+        if self.project is None or not placed:
+            return events
+        x, y = self.project([events[i].lon for i in placed], [events[i].lat for i in placed])
+        bad = {placed[k] for k in np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))}
+        for i in bad:
+            e = events[i]
+            self._reject(e, "unprojectable", f"{_who(e)} at {e.lon},{e.lat}")
+        return [e for i, e in enumerate(events) if i not in bad] if bad else events
+
     def admit(self, events: list, now: float | None) -> list:
         """The events of one round that may enter the twin, in their order."""
         out = []
-        for e in events:
-            if not self._time_ok(e, now) or not self._place_ok(e):
-                continue
+        for e in self._projectable([e for e in events if self._time_ok(e, now)
+                                    and self._place_ok(e)]):
             if isinstance(e, VesselReport) and e.source in self.confirm_sources:
                 out.extend(self._confirmed(e))
             else:

@@ -20,6 +20,7 @@ from .emissions import call_hours, estimate_call
 from .hydromet import under_keel_clearance
 from .vessel_types import ship_category
 from .kpis import berth_occupancy, port_kpis, terminal_occupancy
+from .reports import ReportCache
 
 VESSEL_STATUSES = ("all", "in_port", "at_anchor", "at_berth", "expected")
 STAGE_OF_STATUS = {"at_anchor": "at_anchorage", "at_berth": "at_berth"}
@@ -79,6 +80,9 @@ class TwinQuery:
         self.port = port
         self.store = store
         self.scope = scope or Scope()
+        # period reports (twin.reports.build_report), shared by every scoped copy: the scope
+        # is part of the key
+        self.report_cache = ReportCache(maxsize=32)
         self.activity = engine.activity
         feeds = engine.feeds
         self.hydromet = getattr(feeds, "hydromet", None)
@@ -104,6 +108,13 @@ class TwinQuery:
     # ---- live ----------------------------------------------------------------------------
     def now(self) -> float:
         return self.engine.now()
+
+    def feeds(self) -> list[dict]:
+        """Every feed's health: state (live / stale / waiting / reconnecting / failed), its
+        connection and since when, messages, rate, rejects and notes by reason — what the
+        wall's feed panel shows. Feeds are the port's, not a company's: the same for every
+        scope."""
+        return self.engine.feed_health()
 
     def _calls_now(self, now: float) -> dict[int, dict]:
         """mmsi -> the open port call's status (stage, place, times)."""

@@ -95,13 +95,15 @@ def test_a_far_position_does_not_abort_the_round_for_everyone(port):
     engine = build_engine(cfg, port, None)
     engine.admission.region = None                 # even without the region check …
     t = time.time()
-    engine.primary._events.extend([report(366000001, t - 30, source="ais-nmea"),
-                                   report(366000001, t - 20, source="ais-nmea"),
-                                   report(366000002, t - 30, 106.0, -40.6, "ais-nmea"),
-                                   report(366000002, t - 20, 106.0, -40.6, "ais-nmea")])
-    engine.step()
-    assert engine.errors == 0                      # … nothing projects to infinity
+    for i, (lon, lat) in enumerate([(15.0, 0.0), (15.0, 40.6), (-165.0, 0.0), (105.0, 0.0)]):
+        far = 366000002 + i                        # ~90° from the port's UTM zone: x = ∞
+        engine.primary._events.extend([report(366000001, t - 30 + i, source="ais-nmea"),
+                                       report(far, t - 30, lon, lat, "ais-nmea"),
+                                       report(far, t - 20, lon, lat, "ais-nmea")])
+        engine._safe_step()
+    assert engine.errors == 0, engine.last_error   # … nothing projects to infinity
     assert 366000001 in engine.state.vessels
+    assert engine.admission.rejects["unprojectable"] >= 2    # the ones that project to ∞
     engine.primary.transport._sock.close()
 
 
