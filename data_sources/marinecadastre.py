@@ -28,15 +28,21 @@ ETA            ISO time, blank -> None
 =============  =========================================================================
 
 Anything else wrong with a row (wrong column count, unparseable time or number, invalid MMSI)
-rejects that row with a counted reason; the feed never stops for one bad row.
+rejects that row with a counted reason; the feed never stops for one bad row. A time that is
+no time at all (before 1980, after 2100) is ``time_implausible``; reading a whole file, a time
+outside the span the bulk of the file lies in (``timecheck.recording_window``) is
+``time_outside_recording`` — one row re-dated 2120 in a 2020 file must not stretch the replay
+over a century.
 """
 from __future__ import annotations
 
 import csv
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .events import VesselReport
+from .timecheck import plausible_epoch, recording_window
 
 COLUMNS = (
     "BaseDateTime", "LON", "LAT", "MMSI", "SOG", "COG", "Heading", "VesselName", "IMO",
@@ -134,6 +140,8 @@ def parse_row(row: list[str], source: str) -> VesselReport:
     ts = _time(r["BaseDateTime"], "BaseDateTime")
     if ts is None:
         raise RowError("bad_time", "BaseDateTime is empty")
+    if not plausible_epoch(ts):
+        raise RowError("time_implausible", f"BaseDateTime={r['BaseDateTime'].strip()!r}")
 
     mmsi_text = r["MMSI"].strip()
     if not mmsi_text.isdigit() or not 0 < int(mmsi_text) <= 999_999_999:
@@ -177,6 +185,13 @@ def parse_lines(
     on_reject: Callable[[str, str], None] | None = None,
 ) -> Iterator[VesselReport]:
     """Parse MarineCadastre CSV lines (header first). Bad rows go to ``on_reject(reason, detail)``."""
+    for _, report in _numbered(lines, source, on_reject):
+        yield report
+
+
+def _numbered(lines: Iterable[str], source: str, on_reject, where: str = "line "
+              ) -> Iterator[tuple[int, VesselReport]]:
+    """(line number, report) of each good row; rejects say ``{where}{line}: …``."""
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
@@ -195,17 +210,31 @@ def parse_lines(
                 if len(row) != len(header):
                     raise RowError("bad_column_count", f"{len(row)} columns, expected {len(header)}")
                 row = [row[i] for i in order]
-            yield parse_row(row, source)
+            yield line_no, parse_row(row, source)
         except RowError as err:
             if on_reject is not None:
-                on_reject(err.reason, f"line {line_no}: {err.detail}")
+                on_reject(err.reason, f"{where}{line_no}: {err.detail}")
 
 
 def load_file(path, source: str = "marinecadastre",
               on_reject: Callable[[str, str], None] | None = None) -> list[VesselReport]:
-    """Read a whole MarineCadastre CSV (plain or .gz) into a time-ordered list of reports."""
+    """Read a whole MarineCadastre CSV (plain or .gz) into a time-ordered list of reports.
+
+    A row dated outside the recording's own span (``recording_window``) is a corrupt record:
+    rejected as ``time_outside_recording`` (place ``file:line``), it never stretches the span
+    of the replay, of the radar simulated over it, or of a history load."""
     from .transport import file_lines
 
-    reports = list(parse_lines(file_lines(path), source=source, on_reject=on_reject))
+    name = Path(path).name
+    rows = list(_numbered(file_lines(path), source, on_reject, where=f"{name}:"))
+    window = recording_window([r.ts for _, r in rows])
+    reports = []
+    for line_no, r in rows:
+        if window is not None and not window[0] <= r.ts <= window[1]:
+            if on_reject is not None:
+                when = datetime.fromtimestamp(r.ts, timezone.utc).isoformat()
+                on_reject("time_outside_recording", f"{name}:{line_no}: BaseDateTime={when}")
+            continue
+        reports.append(r)
     reports.sort(key=lambda r: r.ts)  # stable: rows of equal time keep file order
     return reports

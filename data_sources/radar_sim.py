@@ -15,7 +15,12 @@ observes the replayed real AIS traffic as a radar would:
   in a row, reports position, speed and course ("acquiring" at first, then "tracking"), coasts
   through misses and loses the track after ``lose_after`` misses in a row (a new target
   number when the ship is seen again);
-* a few **small craft with no AIS** (``[[dark_craft]]``) move on plausible paths.
+* a few **small craft with no AIS** (``[[dark_craft]]``) move on plausible paths, while the
+  recording has traffic to watch (within ``max_gap_s`` of an AIS fix).
+
+The work follows the traffic, not the recording's span: scans are simulated only where a
+subject is known, a chunk (``CHUNK_S``) at a time, and the tracker skips empty scans, so a
+gap of days (or one fix dated a century off) costs nothing.
 
 ``simulate`` returns the radar reports and the truth (which ship or dark craft each target
 number followed), so association can be measured (``twin.fusion.measure``).
@@ -109,14 +114,22 @@ class Truth:
     # target -> other subjects whose echo merged into the target's at some scan (a radar
     # cannot tell them apart: pairing the target with one of them is not an error)
     shared: dict = field(default_factory=dict)
+    # the work done, which follows the traffic, not the span (bounds checked in the tests)
+    scans: int = 0              # scans the tracker worked through
+    positions: int = 0          # true (scan, subject) positions simulated
 
 
 def simulate(reports, scenario: RadarScenario, start: float | None = None,
              end: float | None = None, lengths: dict | None = None,
              source: str = "radar-sim") -> tuple[list[RadarTrackReport], Truth]:
     """Radar reports of every site over the AIS ``reports`` (``VesselReport``s), in time
-    order, with the truth. ``lengths`` = mmsi -> LOA (m) where static data knows it."""
-    reports = [r for r in reports if isinstance(r, VesselReport)]
+    order, with the truth. ``lengths`` = mmsi -> LOA (m) where static data knows it.
+
+    Work and memory follow the traffic, not the span from ``start`` to ``end``: only scans
+    where a ship's track is known (or a dark craft moves while there is traffic) are
+    simulated, a few hours of scans at a time (``CHUNK_S``), and the tracker skips scans
+    with nothing to see — one report dated a century off costs a scan, not a century."""
+    reports = [r for r in reports if isinstance(r, VesselReport) and math.isfinite(r.ts)]
     if not reports:
         return [], Truth()
     rng = np.random.default_rng(scenario.seed)
@@ -135,52 +148,152 @@ def simulate(reports, scenario: RadarScenario, start: float | None = None,
     return out, truth
 
 
+CHUNK_S = 2 * 3600.0     # scans simulated together; the bundled NY hour is one chunk (so its
+                         # random draws, hence its figures, are those of one pass over it)
+
+
+class _ScanAxis:
+    """The scan times ``start + i·step`` (i < n) — numpy.arange's values — without the array,
+    so a long span costs nothing until its scans are simulated."""
+
+    def __init__(self, start: float, end: float, step: float):
+        self.start = float(start)
+        self.delta = (self.start + step) - self.start          # as numpy.arange steps
+        ok = math.isfinite(start) and math.isfinite(end) and end >= start and step > 0
+        self.n = max(0, math.ceil((end + 1e-9 - start) / step)) if ok else 0
+
+    def time(self, i):
+        return self.start + np.asarray(i, dtype=float) * self.delta
+
+    def first_at_or_after(self, v) -> np.ndarray:
+        """Index of the first scan at or after each time of ``v`` (n where none)."""
+        v = np.asarray(v, dtype=float)
+        i = np.clip(np.ceil((v - self.start) / self.delta), 0, self.n).astype(np.int64)
+        i -= (i > 0) & (self.time(i - 1) >= v)                 # rounding either way
+        i += (i < self.n) & (self.time(i) < v)
+        return i
+
+    def last_at_or_before(self, v) -> np.ndarray:
+        """Index of the last scan at or before each time of ``v`` (-1 where none)."""
+        v = np.asarray(v, dtype=float)
+        i = np.clip(np.floor((v - self.start) / self.delta), -1, self.n - 1).astype(np.int64)
+        i += (i < self.n - 1) & (self.time(i + 1) <= v)
+        i -= (i >= 0) & (self.time(i) > v)
+        return i
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The integers of the inclusive ranges ``lo[j] … hi[j]``, concatenated."""
+    n = hi - lo + 1
+    if not len(n):
+        return np.zeros(0, np.int64)
+    return np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(n.sum())
+
+
+def _runs(t: np.ndarray, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) time of each run of sorted times ``t`` with no gap over ``max_gap_s``."""
+    breaks = np.nonzero(np.diff(t) > max_gap_s)[0]
+    return t[np.concatenate([[0], breaks + 1])], t[np.concatenate([breaks, [len(t) - 1]])]
+
+
+@dataclass
+class _Piece:
+    """What one subject contributes: its known scan ranges (inclusive) and how to place it."""
+
+    sid: int
+    lo: np.ndarray
+    hi: np.ndarray
+    place: object          # scan indices -> (x, y)
+    length: float
+
+
 def _one_site(reports, craft, site: RadarSite, start, end, lengths, rng, truth, source):
     to_m = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={site.lat} +lon_0={site.lon}",
                                 always_xy=True)
-    scans = np.arange(start, end + 1e-9, site.scan_s)
-    # ---- truth per scan: (scan index, subject, x, y, length) ------------------------------
+    axis = _ScanAxis(start, end, site.scan_s)
+    if axis.n == 0:
+        return []
+    # ---- where each subject is known: ranges of scans, no array over the span -------------
     subjects: list = []            # ("ais", mmsi) / ("dark", id)
-    rows = []
+    pieces: list[_Piece] = []
     by_vessel: dict[int, list] = {}
     for r in reports:
         by_vessel.setdefault(r.mmsi, []).append(r)
     for mmsi, rs in by_vessel.items():
         rs.sort(key=lambda r: r.ts)
         t = np.array([r.ts for r in rs])
+        if axis.first_at_or_after(t[0]) > axis.last_at_or_before(t[-1]):
+            continue
         x, y = to_m.transform([r.lon for r in rs], [r.lat for r in rs])
         x, y = np.asarray(x), np.asarray(y)
-        idx = np.nonzero((scans >= t[0]) & (scans <= t[-1]))[0]
-        if not len(idx):
-            continue
-        st = scans[idx]
-        k = np.clip(np.searchsorted(t, st, side="right") - 1, 0, len(t) - 1)
-        k2 = np.minimum(k + 1, len(t) - 1)
-        gap = t[k2] - t[k]
-        known = (gap <= site.max_gap_s) | (st == t[k])
-        idx, st, k, k2 = idx[known], st[known], k[known], k2[known]
+        # a ship is seen between fixes at most max_gap_s apart (and at a fix itself): never
+        # across an AIS silence, which may be days long
+        first, last = _runs(t, site.max_gap_s)
+        lo, hi = axis.first_at_or_after(first), axis.last_at_or_before(last)
         subjects.append(("ais", mmsi))
-        sid = len(subjects) - 1
-        rows.append((idx, np.full(len(idx), sid), np.interp(st, t, x), np.interp(st, t, y),
-                     np.full(len(idx), lengths.get(mmsi, np.nan))))
+        pieces.append(_Piece(len(subjects) - 1, lo[lo <= hi], hi[lo <= hi],
+                             lambda i, t=t, x=x, y=y: (np.interp(axis.time(i), t, x),
+                                                       np.interp(axis.time(i), t, y)),
+                             lengths.get(mmsi, np.nan)))
+    # dark craft move while the radar has traffic to watch (within max_gap_s of an AIS fix),
+    # from their start until the recording ends
+    times = np.sort(np.array([r.ts for r in reports]))
+    first, last = _runs(times, site.max_gap_s)
+    act_lo = axis.first_at_or_after(first - site.max_gap_s)
+    act_hi = axis.last_at_or_before(last + site.max_gap_s)
     for c in craft:
         cx, cy = to_m.transform([p[0] for p in c.path], [p[1] for p in c.path])
         seg = np.hypot(np.diff(cx), np.diff(cy))
         along = np.concatenate([[0.0], np.cumsum(seg)])
-        total = along[-1]
-        idx = np.nonzero(scans >= start + c.start_s)[0]
-        d = (scans[idx] - start - c.start_s) * c.speed_kn * KN
-        if c.loop:
-            d = np.where((d // total) % 2 == 0, d % total, total - d % total)   # to and fro
-        else:
-            idx, d = idx[d <= total], d[d <= total]
+        lo = np.maximum(act_lo, axis.first_at_or_after(start + c.start_s))
         subjects.append(("dark", c.id))
-        sid = len(subjects) - 1
-        rows.append((idx, np.full(len(idx), sid), np.interp(d, along, cx),
-                     np.interp(d, along, cy), np.full(len(idx), c.length_m)))
-    if not rows:
-        return []
+        pieces.append(_Piece(len(subjects) - 1, lo[lo <= act_hi], act_hi[lo <= act_hi],
+                             lambda i, c=c, cx=cx, cy=cy, along=along:
+                             _dark_place(c, axis.time(i) - start, cx, cy, along),
+                             c.length_m))
+    # ---- scan by scan, a chunk of scans at a time -----------------------------------------
+    width = max(1, int(CHUNK_S // site.scan_s))
+    chunks: dict[int, list[_Piece]] = {}
+    for p in pieces:                                   # subject order kept in each chunk
+        for k in np.unique(_ranges(p.lo // width, p.hi // width)):
+            chunks.setdefault(int(k), []).append(p)
+    tracker = _Tracker(site, axis, subjects, truth)
+    for k in sorted(chunks):
+        c0, c1 = k * width, min((k + 1) * width, axis.n)
+        _one_chunk(chunks[k], c0, c1, site, rng, tracker)
+    tracker.run(np.zeros(0, np.int64), None, None, None, None, axis.n)  # the last losses
+    truth.scans += tracker.scans
+    truth.positions += tracker.truth_rows
+    return _reports(tracker.rows, to_m, source)
+
+
+def _dark_place(c: DarkCraft, since_start, cx, cy, along):
+    """Position of a dark craft ``since_start`` seconds into the recording (NaN once a
+    one-way craft has arrived)."""
+    total = along[-1]
+    d = (since_start - c.start_s) * c.speed_kn * KN
+    if c.loop:
+        d = np.where((d // total) % 2 == 0, d % total, total - d % total)   # to and fro
+    else:
+        d = np.where(d <= total, d, np.nan)
+    return np.interp(d, along, cx), np.interp(d, along, cy)
+
+
+def _one_chunk(pieces, c0: int, c1: int, site: RadarSite, rng, tracker) -> None:
+    """Detections of scans ``c0 … c1 − 1``, fed to the tracker."""
+    rows = []
+    for p in pieces:
+        sel = (p.lo < c1) & (p.hi >= c0)
+        idx = _ranges(np.maximum(p.lo[sel], c0), np.minimum(p.hi[sel], c1 - 1))
+        x, y = p.place(idx)
+        ok = ~np.isnan(x)                              # a one-way dark craft arrived
+        idx, x, y = idx[ok], x[ok], y[ok]
+        rows.append((idx, np.full(len(idx), p.sid), x, y, np.full(len(idx), p.length)))
     scan_i = np.concatenate([r[0] for r in rows])
+    tracker.truth_rows += len(scan_i)
+    if not len(scan_i):
+        tracker.run(scan_i, None, None, None, (), c1)
+        return
     subj = np.concatenate([r[1] for r in rows])
     tx = np.concatenate([r[2] for r in rows])
     ty = np.concatenate([r[3] for r in rows])
@@ -195,7 +308,7 @@ def _one_site(reports, craft, site: RadarSite, start, end, lengths, rng, truth, 
     order = order[keep[order]]
     scan_i, subj, tx, ty, tlen, rng_m, brg = (a[order] for a in
                                              (scan_i, subj, tx, ty, tlen, rng_m, brg))
-    into = _merged(scan_i, tx, ty, tlen, rng_m, brg, site)
+    into = _merged(scan_i - c0, tx, ty, tlen, rng_m, brg, site)
     merged = into >= 0
     sharing: dict[int, set] = {}                # kept detection -> subjects in its echo
     for j in np.nonzero(merged)[0]:
@@ -208,8 +321,7 @@ def _one_site(reports, craft, site: RadarSite, start, end, lengths, rng, truth, 
     brg = brg + rng.normal(0, site.bearing_sigma_deg, n)
     px = rng_m * np.sin(np.radians(brg))
     py = rng_m * np.cos(np.radians(brg))
-    # ---- the radar's tracker -------------------------------------------------------------
-    return _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source, shared)
+    tracker.run(scan_i, subj, px, py, shared, c1)
 
 
 def _merged(scan_i, x, y, length, rng_m, brg, site: RadarSite) -> np.ndarray:
@@ -233,16 +345,48 @@ def _merged(scan_i, x, y, length, rng_m, brg, site: RadarSite) -> np.ndarray:
     return into
 
 
-def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source, shared):
-    rows: list = []                        # (t, target, x, y, vx, vy, status)
-    tracks: dict[int, dict] = {}          # subject -> track
-    number = 0
-    dt = site.scan_s
-    starts = np.searchsorted(scan_i, np.arange(len(scans) + 1))
-    for s in range(len(scans)):
-        t = float(scans[s])
+class _Tracker:
+    """The radar's tracker (an α-β filter per track), fed chunk by chunk. A scan with no
+    plot and no live track changes nothing, so it is skipped: the work follows the plots
+    (and ``lose_after`` scans after them), not the span."""
+
+    def __init__(self, site: RadarSite, axis: _ScanAxis, subjects, truth: Truth):
+        self.site, self.axis, self.subjects, self.truth = site, axis, subjects, truth
+        self.rows: list = []                  # (t, target, x, y, vx, vy, status)
+        self.tracks: dict[int, dict] = {}     # subject -> track
+        self.number = 0
+        self.next_scan = 0
+        self.scans = 0                        # scans worked through (a measure of work)
+        self.truth_rows = 0                   # (scan, subject) positions simulated
+
+    def run(self, scan_i, subj, px, py, shared, stop: int) -> None:
+        """Scans from where the last call stopped up to ``stop`` (exclusive), given the plots
+        of those scans (sorted by scan)."""
+        uniq, first = np.unique(scan_i, return_index=True)
+        bounds = np.append(first, len(scan_i))
+        pos, s = 0, self.next_scan
+        while s < stop:
+            if pos < len(uniq) and uniq[pos] == s:
+                plots = range(bounds[pos], bounds[pos + 1])
+                pos += 1
+            elif self.tracks:
+                plots = ()
+            elif pos < len(uniq):
+                s = int(uniq[pos])                  # nothing to see until the next plot
+                continue
+            else:
+                break
+            self._scan(s, plots, subj, px, py, shared)
+            s += 1
+        self.next_scan = stop
+
+    def _scan(self, s, plots, subj, px, py, shared) -> None:
+        site, tracks, rows = self.site, self.tracks, self.rows
+        self.scans += 1
+        t = float(self.axis.time(s))
+        dt = site.scan_s
         seen = set()
-        for k in range(starts[s], starts[s + 1]):
+        for k in plots:
             sid = int(subj[k])
             seen.add(sid)
             tr = tracks.get(sid)
@@ -262,11 +406,11 @@ def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source, sha
             if tr["target"] is None:
                 if tr["hits"] < site.acquire_scans:
                     continue
-                number += 1                     # VTS track numbers are not reused
-                tr["target"] = f"{site.id}:{number}"
-                truth.target[tr["target"]] = subjects[sid]
+                self.number += 1                # VTS track numbers are not reused
+                tr["target"] = f"{site.id}:{self.number}"
+                self.truth.target[tr["target"]] = self.subjects[sid]
             for other in shared[k]:             # ships inside this echo too
-                truth.shared.setdefault(tr["target"], set()).add(subjects[other])
+                self.truth.shared.setdefault(tr["target"], set()).add(self.subjects[other])
             rows.append((t, tr["target"], tr["x"], tr["y"], tr["vx"], tr["vy"],
                          "tracking" if tr["hits"] > 2 * site.acquire_scans else "acquiring"))
         for sid in list(tracks):
@@ -279,6 +423,9 @@ def _track(scans, scan_i, subj, px, py, subjects, site, to_m, truth, source, sha
             elif tr["miss"] >= site.lose_after:
                 del tracks[sid]
                 rows.append((t, tr["target"], tr["x"], tr["y"], tr["vx"], tr["vy"], "lost"))
+
+
+def _reports(rows, to_m, source) -> list[RadarTrackReport]:
     if not rows:
         return []
     t, target, x, y, vx, vy, status = zip(*rows)

@@ -41,7 +41,7 @@ def parse_row(row: dict, source: str, on_reject=None) -> CargoWork | None:
         mmsi = int(low["mmsi"]) if low.get("mmsi") not in (None, "") else None
         imo = int(low["imo"]) if low.get("imo") not in (None, "") else None
         period = float(low["period_s"]) if low.get("period_s") not in (None, "") else None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         reject("bad_field", f"{exc}: {str(row)[:80]}")
         return None
     if not values:
@@ -98,7 +98,7 @@ def load_monthly_teu(path, on_reject=None) -> pd.DataFrame:
                          "empty": float(r["Total Empties"]),
                          "import_loads": float(r["Import Loads"]),
                          "export_loads": float(r["Export Loads"])})
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
             if on_reject:
                 on_reject("bad_row", f"row {i + 2}: {exc}")
     return pd.DataFrame(rows).sort_values("month").reset_index(drop=True)

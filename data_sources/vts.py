@@ -28,7 +28,9 @@ import pynmea2
 from pyproj import Geod
 
 from .events import RadarTrackReport
+from .jsonout import dumps, safe_cell
 from .rows import first, lowered, number, parse_time
+from .timecheck import plausible_epoch, recording_window
 from .live import LineFeed
 from .transport import file_lines
 
@@ -91,7 +93,7 @@ class VtsDecoder:
                         tzinfo=timezone.utc).timestamp()
             else:
                 self.on_warning("other_sentence", kind)
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
             self.on_reject("bad_field", f"{kind}: {exc}")
         return []
 
@@ -228,7 +230,7 @@ def parse_track_row(row: dict, source: str, on_reject) -> RadarTrackReport | Non
         ts = parse_time(when)
         lat, lon = float(lat), float(lon)
         speed, course = number(get("speed")), number(get("course"))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         on_reject("bad_field", f"{exc}: {str(row)[:80]}")
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -245,29 +247,50 @@ def parse_track_row(row: dict, source: str, on_reject) -> RadarTrackReport | Non
 
 def load_tracks(path, source: str = "vts", on_reject=None, **decoder_args) -> list:
     """A whole file -> time-ordered reports: NMEA (``.nmea``/``.txt``/``.log``), CSV or
-    JSON (a list of objects, ``{"tracks": [...]}`` or JSON lines)."""
+    JSON (a list of objects, ``{"tracks": [...]}`` or JSON lines). Rows of an export dated
+    outside the recording's own span are rejected (``_keep_to_recording``)."""
     path = Path(path)
     on_reject = on_reject or (lambda reason, detail=None: None)
     suffix = path.suffixes[-2] if path.suffix == ".gz" and len(path.suffixes) > 1 \
         else path.suffix
-    out: list = []
+    out: list = []                           # (place in the file, report)
     if suffix.lower() == ".csv":
-        lines = file_lines(path)
-        for row in csv.DictReader(lines):
+        reader = csv.DictReader(file_lines(path))
+        for row in reader:
             r = parse_track_row(row, source, on_reject)
             if r is not None:
-                out.append(r)
+                out.append((f"{path.name}:{reader.line_num}", r))
     elif suffix.lower() in (".json", ".jsonl"):
-        for row in _json_rows(path, on_reject):
+        for n, row in enumerate(_json_rows(path, on_reject), 1):
             r = parse_track_row(row, source, on_reject)
             if r is not None:
-                out.append(r)
+                out.append((f"{path.name}#{n}", r))
     else:
         decoder = VtsDecoder(source, on_reject=on_reject, **decoder_args)
-        for line in file_lines(path, encoding="latin-1"):
-            out.extend(decoder.feed(line))
-    out.sort(key=lambda r: r.ts)
-    return out
+        for n, line in enumerate(file_lines(path, encoding="latin-1"), 1):
+            out.extend((f"{path.name}:{n}", r) for r in decoder.feed(line))
+    # an NMEA log's times are times of day on the date of its own ZDA/RMC sentences (the
+    # radar's clock): there only a date that is no date at all is refused
+    export = suffix.lower() in (".csv", ".json", ".jsonl")
+    kept = _keep_to_recording(out, on_reject, window=export)
+    kept.sort(key=lambda r: r.ts)
+    return kept
+
+
+def _keep_to_recording(placed: list, on_reject, window: bool = True) -> list:
+    """The reports of a recording whose time is believable: plausible (``time_implausible``
+    otherwise) and inside the span the bulk of the file lies in (``time_outside_recording``),
+    so one corrupt row cannot stretch a replay over years."""
+    span = recording_window([r.ts for _, r in placed]) if window else None
+    kept = []
+    for place, r in placed:
+        if not plausible_epoch(r.ts):
+            on_reject("time_implausible", f"{place}: time {r.ts!r}")
+        elif span is not None and not span[0] <= r.ts <= span[1]:
+            on_reject("time_outside_recording", f"{place}: time {r.ts!r}")
+        else:
+            kept.append(r)
+    return kept
 
 
 def _json_rows(path: Path, on_reject):
@@ -350,9 +373,9 @@ def main(argv: list[str] | None = None) -> int:
             if row[k] is not None:
                 out[k] = row[k]
         if writer:
-            writer.writerow([out[k] for k in keys])
+            writer.writerow([safe_cell(out[k]) for k in keys])
         else:
-            print(json.dumps(out))
+            print(dumps(out))
     total = sum(rejects.values())
     print(f"{len(reports)} reports, {total} rejected"
           + "".join(f"\n  {k}: {n} (e.g. {examples[k]})" for k, n in rejects.most_common()),

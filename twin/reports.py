@@ -12,8 +12,13 @@ TOML (``[scorecard] weights = {capacity = …}``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable, Hashable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -195,9 +200,99 @@ def scorecard(f: dict, weights: dict | None = None) -> dict:
     return {"scores": scores, "weights": weights, "total": total}
 
 
+class ReportCache:
+    """Built reports, bounded and single-flight.
+
+    A month's report reads every call, visit and fix of the period three times over (it, the
+    one before, the year before): seconds of work. Without a cache each request pays it, and
+    ten forged requests in parallel stall every page. Here at most ``maxsize`` reports are
+    kept (least recently used out first), each for its ``ttl`` seconds; concurrent requests
+    for one key compute once (the first computes, the others wait for its result or its
+    exception), and at most ``max_building`` different reports are built at a time (the rest
+    wait, rather than share the CPU with the wall)."""
+
+    def __init__(self, maxsize: int = 32, max_building: int = 2,
+                 clock: Callable[[], float] = time.monotonic):
+        self.maxsize = maxsize
+        self.clock = clock
+        self._building = threading.BoundedSemaphore(max_building)
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()       # key -> (expires, value)
+        self._flights: dict = {}                         # key -> _Flight in progress
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable, ttl: float, compute: Callable[[], object]):
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > self.clock():
+                self._entries.move_to_end(key)
+                return hit[1]
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
+        try:
+            with self._building:
+                flight.value = compute()
+            with self._lock:
+                self._entries[key] = (self.clock() + ttl, flight.value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+            return flight.value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    value: object = None
+    error: BaseException | None = None
+
+
+HISTORY_TTL_S = 3600.0   # a loaded history changes only when loaded again (its version)
+LIVE_TTL_S = 60.0        # the live twin (alone or among all sources) moves on: a minute old
+
+
 def build_report(query, source: str | None, period: str, anchor: float,
                  weights: dict | None = None) -> dict:
-    """Everything the reports page and its PDF/XLSX exports show, for one period."""
+    """Everything the reports page and its PDF/XLSX exports show, for one period — from
+    ``query.report_cache`` (a ``ReportCache``) when the query has one: keyed by scope, source,
+    the period's bounds, weights and, for a loaded history, its version (watermark, alerts
+    loaded); a history's report is kept an hour, one that involves the live twin a minute.
+    Each caller gets its own copy."""
+    cache = getattr(query, "report_cache", None)
+    if cache is None:
+        return _build_report(query, source, period, anchor, weights)
+    start, end = period_bounds(period, anchor, query.port.timezone)
+    history = bool(source) and source.startswith("history")
+    store = getattr(query, "store", None)
+    # a history is loaded again (new watermark) or gets its alerts later (history alerts)
+    version = (store.watermark(source), store.get_meta(source, "alerts_loaded")) \
+        if history and store is not None else None
+    key = (getattr(query, "scope", None), source, period, start, end,
+           tuple(sorted((weights or {}).items())), version)
+    report = cache.get(key, HISTORY_TTL_S if history else LIVE_TTL_S,
+                       lambda: _build_report(query, source, period, anchor, weights))
+    return copy.deepcopy(report)
+
+
+def _build_report(query, source: str | None, period: str, anchor: float,
+                  weights: dict | None = None) -> dict:
+    """The report itself (no cache)."""
     tz = query.port.timezone
     start, end = period_bounds(period, anchor, tz)
     cur = period_figures(query, source, start, end)
