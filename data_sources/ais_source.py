@@ -167,7 +167,8 @@ def load_nmea_file(path, source: str, on_reject=None, on_warning=None) -> list:
     reject = on_reject or (lambda reason, detail: None)
     decoder = AisDecoder(on_reject=reject, on_warning=note)
     records = []
-    for number, line in enumerate(file_lines(path, encoding="latin-1"), start=1):
+    for number, line in enumerate(file_lines(path, encoding="latin-1", on_error=reject),
+                                  start=1):
         record = decoder.feed(line, 0.0)
         if record is not None:
             records.append((number, record))

@@ -226,7 +226,8 @@ def load_file(path, source: str = "marinecadastre",
     from .transport import file_lines
 
     name = Path(path).name
-    rows = list(_numbered(file_lines(path), source, on_reject, where=f"{name}:"))
+    rows = list(_numbered(file_lines(path, on_error=on_reject), source, on_reject,
+                         where=f"{name}:"))
     window = recording_window([r.ts for _, r in rows])
     reports = []
     for line_no, r in rows:

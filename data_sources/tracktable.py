@@ -30,7 +30,7 @@ def read_traj(path, on_reject=None) -> pd.DataFrame:
     reject = on_reject or (lambda reason, detail: None)
     name = Path(path).name
     mmsi, ts, lon, lat, traj, where = [], [], [], [], [], []
-    for n, line in enumerate(file_lines(path), 1):
+    for n, line in enumerate(file_lines(path, on_error=reject), 1):
         line = line.strip()
         if not line:
             continue

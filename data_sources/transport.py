@@ -11,6 +11,7 @@ import logging
 import socket
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -20,17 +21,27 @@ log = logging.getLogger(__name__)
 LineHandler = Callable[[str, float], None]     # (line, arrival epoch seconds)
 
 
-def file_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[str]:
+def file_lines(path: str | Path, encoding: str = "utf-8", on_error=None) -> Iterator[str]:
     """Yield the lines of a text file (plain or ``.gz``) without their line endings.
 
     Undecodable bytes are replaced rather than raised: a bad byte is the format parser's
-    business (it rejects that one record and counts it), not a reason to stop the file.
+    business (it rejects that one record and counts it), not a reason to stop the file. A file
+    that breaks off while being read (a truncated or corrupt ``.gz``, a read error) ends there:
+    with ``on_error`` the failure is counted (``unreadable_file``, ``file:line``) and the lines
+    read so far stand; without it, it raises.
     """
     path = Path(path)
     raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    n = 0
     with raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as text:
-        for line in text:
-            yield line.rstrip("\r\n")
+        try:
+            for line in text:
+                n += 1
+                yield line.rstrip("\r\n")
+        except (OSError, EOFError, zlib.error) as exc:
+            if on_error is None:
+                raise
+            on_error("unreadable_file", f"{path.name}:{n + 1}: {type(exc).__name__}: {exc}")
 
 
 class _Receiver:

@@ -234,3 +234,17 @@ def test_an_http_feed_whose_server_is_down_reads_reconnecting_and_recovers():
         assert poller.health.status()["rejects"]["http_error"] >= 1
     finally:
         poller.stop()
+
+
+def test_a_truncated_gz_recording_keeps_what_was_read_and_says_where_it_broke(tmp_path):
+    import gzip
+
+    from data_sources.ais_source import load_nmea_file
+    from tests.conftest import ROOT
+    src = ROOT / "data" / "ais" / "NYHarbor_2020_06_30_first_hour.nmea"
+    whole = gzip.compress(src.read_bytes())
+    cut = tmp_path / "cut.nmea.gz"
+    cut.write_bytes(whole[: len(whole) // 2])                 # the download broke off
+    rejects = Counter()
+    events = load_nmea_file(cut, "t", on_reject=lambda r, d: rejects.update([r]))
+    assert len(events) > 1000 and rejects["unreadable_file"] == 1
