@@ -93,7 +93,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         tracker = run_batch(df, port.geometry, rules)
         best = min(best, time.perf_counter() - t0)
-    ours = pd.DataFrame(tracker.stops(), columns=["mmsi", "start", "end", "kind", "place"])
+    ours = pd.DataFrame(tracker.stops(), columns=list(tracker.STOP_COLUMNS))
     ours["end"] = ours["end"].fillna(df["ts"].max())
 
     t0 = time.perf_counter()

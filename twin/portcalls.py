@@ -201,6 +201,9 @@ class _Track:
     stop_last: float | None = None      # last fix of the stop
     stop_lon: float | None = None       # where it stopped
     stop_lat: float | None = None
+    stop_n: int = 0                     # fixes of the stop, and the sums of their positions
+    stop_sum_lon: float = 0.0           # (the stop's mean position, for the stop log)
+    stop_sum_lat: float = 0.0
     speed_kn: float | None = None
     call: PortCall | None = None
 
@@ -276,6 +279,7 @@ class PortCallTracker:
                 if speed < r.stop_start_kn or hint:
                     tr.stopped, tr.stop_start, tr.stop_last = True, ts, ts
                     tr.stop_lon, tr.stop_lat = lon, lat
+                    tr.stop_n, tr.stop_sum_lon, tr.stop_sum_lat = 0, 0.0, 0.0
                     tr.stop_kind, tr.stop_place = self._place(berth, anchorage)
             elif speed > r.stop_end_kn and (
                     r.stop_radius_m <= 0 or
@@ -283,6 +287,9 @@ class PortCallTracker:
                 self._end_stop(tr, ts)
         if tr.stopped:
             tr.stop_last = ts
+            tr.stop_n += 1
+            tr.stop_sum_lon += lon
+            tr.stop_sum_lat += lat
             if tr.stop_kind == "other":            # drifted into a berth's or anchorage's reach
                 tr.stop_kind, tr.stop_place = self._place(berth, anchorage)
             self._maybe_start_visit(tr)
@@ -330,9 +337,17 @@ class PortCallTracker:
             call.stage = "at_berth" if tr.stop_kind == "berth" else "at_anchorage"
             self.on_change(call)
 
+    @staticmethod
+    def _stop_position(tr: _Track) -> tuple[float, float]:
+        """The stop's mean position (where it stopped, before its first fix is counted)."""
+        if tr.stop_n:
+            return tr.stop_sum_lon / tr.stop_n, tr.stop_sum_lat / tr.stop_n
+        return tr.stop_lon, tr.stop_lat
+
     def _end_stop(self, tr: _Track, ts: float) -> None:
         if tr.stop_last - tr.stop_start >= self.rules.min_stop_s:
-            self.stop_log.append((tr.mmsi, tr.stop_start, ts, tr.stop_kind, tr.stop_place))
+            self.stop_log.append((tr.mmsi, tr.stop_start, ts, tr.stop_kind, tr.stop_place,
+                                  *self._stop_position(tr)))
         call = tr.call
         if call is not None and call.visits and call.visits[-1].open:
             call.visits[-1].departure = ts
@@ -371,10 +386,14 @@ class PortCallTracker:
         tr = self.tracks.get(mmsi)
         return tr.call if tr else None
 
+    STOP_COLUMNS = ("mmsi", "start", "end", "kind", "place", "lon", "lat")
+
     def stops(self) -> list[tuple]:
-        """(mmsi, start, end, kind, place) of every stop of at least ``min_stop_s`` anywhere
-        (berth, anchorage or "other"), ended ones and those still going on (end None)."""
-        going = [(t.mmsi, t.stop_start, None, t.stop_kind, t.stop_place)
+        """(mmsi, start, end, kind, place, lon, lat) of every stop of at least ``min_stop_s``
+        anywhere (berth, anchorage or "other"; lon/lat its mean position), ended ones and
+        those still going on (end None)."""
+        going = [(t.mmsi, t.stop_start, None, t.stop_kind, t.stop_place,
+                  *self._stop_position(t))
                  for t in self.tracks.values()
                  if t.stopped and t.stop_last - t.stop_start >= self.rules.min_stop_s]
         return self.stop_log + going
