@@ -158,6 +158,20 @@ def _epoch_seconds(times) -> np.ndarray:
     return index.as_unit("ns").asi8 / 1e9
 
 
+BUNDLED_HARMONICS = Path(__file__).resolve().parent.parent / "data" / "hydromet" / "harmonics"
+
+
+def harmonics_file(station: str, port_dir: str | Path | None = None) -> Path | None:
+    """Where a tide station's harmonic constants are: the port package's own
+    ``harmonics/noaa_<id>.json`` first, else the bundled ``data/hydromet/harmonics`` one;
+    None when neither has them (``port check`` reports it as an error)."""
+    name = f"noaa_{station}.json"
+    for folder in ([Path(port_dir) / "harmonics"] if port_dir else []) + [BUNDLED_HARMONICS]:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
 def load_stations(directory: str | Path, ids=None) -> dict[str, TidePredictor]:
     """Predictors for the stations whose ``noaa_<id>.json`` is in ``directory`` (all, or
     those in ``ids``), keyed by station id."""
