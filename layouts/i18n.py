@@ -127,6 +127,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "stage_in_port_area": ("In port area", "进入港区"),
     "stage_at_anchorage": ("Waiting at anchorage", "锚地等待"),
     "stage_at_berth": ("At berth", "靠泊"),
+    "stage_stopped": ("Stopped (no known place)", "停留（非已知泊位/锚地）"),
     "stage_under_way": ("Under way in port", "港内航行"),
     "stage_departed": ("Departed", "已离港"),
     "arrived_port_area": ("Arrived in port area", "抵达港区"),

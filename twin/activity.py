@@ -47,6 +47,7 @@ class PortActivity:
         self.prune_max_share = prune_max_share
         self._last_prune = float("-inf")
         self._last_kpis = float("-inf")
+        self._last_lost = float("-inf")
 
     def _on_change(self, call: PortCall) -> None:
         self._changed[call.call_id] = call
@@ -99,9 +100,14 @@ class PortActivity:
         return len(reports)
 
     def tick(self, now: float) -> None:
-        """Once a round, after the events: the alert rules that watch time and pairs."""
+        """Once a round, after the events: the alert rules that watch time and pairs; once a
+        minute, the calls of vessels unseen past the gap limit close as lost."""
         if self.alerts is not None:
             self.alerts.tick(now)
+        if now - self._last_lost >= 60:
+            self._last_lost = now
+            with self._lock:
+                self.tracker.close_lost(now, self.tracker.rules.gap_new_call_s)
 
     def _remember_static(self, e) -> None:
         fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}

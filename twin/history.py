@@ -71,6 +71,7 @@ port_calls = Table(
     Column("port_area_departure", Float),
     Column("waiting_s", Float), Column("berth_s", Float), Column("port_time_s", Float),
     Column("shifts", Integer), Column("anchorages", String(400)), Column("berths", String(400)),
+    Column("other_stays", Integer),
     Column("ended_by", String(20)), Column("last_seen", Float),
     Index("ix_port_calls_source_arrival", "source", "arrival_port_area"),
     Index("ix_port_calls_mmsi", "mmsi"),
@@ -82,10 +83,11 @@ visits = Table(
     Column("seq", Integer, primary_key=True),
     Column("source", String(80), nullable=False),
     Column("mmsi", Integer, nullable=False),
-    Column("kind", String(12), nullable=False),      # berth / anchorage
-    Column("place", String(80), nullable=False),
+    Column("kind", String(12), nullable=False),      # berth / anchorage / other
+    Column("place", String(80), nullable=False),     # "" for an "other" stay
     Column("arrival", Float, nullable=False),
     Column("departure", Float),
+    Column("lon", Float), Column("lat", Float),      # the stay's mean position
     Index("ix_visits_place_arrival", "place", "arrival"),
 )
 
@@ -207,6 +209,7 @@ class HistoryStore:
         ``alerts.mmsi`` nullable (an alert about a station or a radar track has no vessel).
         """
         from sqlalchemy import inspect, text
+        self._add_columns()
         columns = {c["name"] for c in inspect(self.engine).get_columns("alerts")}
         if "subject_id" in columns:
             return
@@ -219,6 +222,21 @@ class HistoryStore:
             names = ", ".join(f'"{c.name}"' for c in keep)
             conn.execute(text(f"INSERT INTO alerts ({names}) SELECT {names} FROM alerts_v1"))
             conn.execute(text("DROP TABLE alerts_v1"))
+
+    def _add_columns(self) -> None:
+        """v3 (stays anywhere): nullable columns added since a store was made are added to it
+        (``visits.lon/lat``, ``port_calls.other_stays``), its rows kept."""
+        from sqlalchemy import inspect, text
+        inspector = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in (visits, port_calls):
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                for col in table.columns:
+                    if col.name not in have and col.nullable:
+                        kind = col.type.compile(dialect=self.engine.dialect)
+                        log.info("history store: adding %s.%s", table.name, col.name)
+                        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" '
+                                          f"{kind}"))
 
     # ---- writing -------------------------------------------------------------------------
     def _upsert(self, conn, table, rows: list[dict], keys: tuple, keep: tuple = ()) -> None:
@@ -271,7 +289,8 @@ class HistoryStore:
             conn.execute(delete(visits).where(visits.c.call_id.in_(ids[chunk:chunk + 500])))
         vrows = [{"call_id": c.call_id, "seq": i, "source": source, "mmsi": c.mmsi,
                   "kind": v.kind, "place": v.place, "arrival": v.arrival,
-                  "departure": v.departure} for c in calls for i, v in enumerate(c.visits)]
+                  "departure": v.departure, "lon": _clean(v.lon), "lat": _clean(v.lat)}
+                 for c in calls for i, v in enumerate(c.visits)]
         if vrows:
             conn.execute(visits.insert(), vrows)
 

@@ -19,6 +19,7 @@ from .history import HistoryStore, Thinning, default_url
 from .kpis import berth_occupancy, port_kpis, visits_table
 from .port import Port
 from .portcalls import PortCallRules, run_batch
+from .stays import stays_table
 
 TIME_COLUMNS = ("arrival_port_area", "anchorage_arrival", "anchorage_departure", "berth_arrival",
                 "berth_departure", "port_area_departure", "last_seen")
@@ -33,6 +34,12 @@ def open_store(url: str | None, retention_days: float = 400.0) -> HistoryStore:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     return HistoryStore(url, retention_days=retention_days)
+
+
+def port_dir(given: Path | None) -> Path:
+    """The port package of a command: ``--port``, else ``PORTTWIN_PORT_DIR`` (the deployment's),
+    else the bundled one."""
+    return given if given is not None else Config.load().port_dir
 
 
 def history_source(path) -> str:
@@ -109,7 +116,8 @@ def history_main(argv: list[str]) -> int:
     load = sub.add_parser("load", help="load a position file into the history store")
     load.add_argument("file", type=Path)
     load.add_argument("--db", help="SQLAlchemy URL (default: the SQLite file var/porttwin.sqlite)")
-    load.add_argument("--port", type=Path, default=Config.port_dir, help="port package")
+    load.add_argument("--port", type=Path, default=None,
+                      help="port package (default: PORTTWIN_PORT_DIR, else the bundled one)")
     load.add_argument("--no-alerts", dest="alerts", action="store_false",
                       help="do not run the alert rules over the file")
     prune = sub.add_parser(
@@ -127,7 +135,7 @@ def history_main(argv: list[str]) -> int:
     if args.command == "prune":
         return _prune(args)
     store = open_store(args.db)
-    port = Port.load(args.port)
+    port = Port.load(port_dir(args.port))
     result = load_history(store, args.file, port)
     k = result["kpis"]
     print(f"{args.file.name}: {result['fixes']:,} fixes of {result['vessels']} vessels "
@@ -189,16 +197,19 @@ def _fmt_h(h) -> str:
 
 def portcalls_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="app.py portcalls", description=__doc__)
-    parser.add_argument("--port", type=Path, default=Config.port_dir, help="port package")
+    parser.add_argument("--port", type=Path, default=None,
+                        help="port package (default: PORTTWIN_PORT_DIR, else the bundled one)")
     parser.add_argument("--positions", type=Path, required=True,
                         help="MarineCadastre CSV, tracktable .traj or NMEA file")
     parser.add_argument("--out", type=Path, required=True, help="calls CSV to write")
+    parser.add_argument("--stays", type=Path,
+                        help="also write one row per stay (berth, anchorage, other) here")
     parser.add_argument("--occupancy", type=Path, help="also write berth occupancy CSV here")
     parser.add_argument("--all", action="store_true",
                         help="include transits (no berth or anchorage stay)")
     args = parser.parse_args(argv)
     rejects: Counter = Counter()
-    port = Port.load(args.port)
+    port = Port.load(port_dir(args.port))
     df, static, tracker = calls_from_file(args.positions, port, None, rejects)
     now = float(df["ts"].max()) if len(df) else 0.0
     rows = [c.to_row(now) for c in tracker.all_calls()]
@@ -219,6 +230,16 @@ def portcalls_main(argv: list[str]) -> int:
                               start, now, now,
                               {m: s.get("length") for m, s in static.items() if s.get("length")})
         occ.map(safe_cell).to_csv(args.occupancy, index=False, float_format="%.3f")
+    if args.stays:
+        stays = stays_table(tracker.all_calls(), port.geometry, now)
+        for col in ("start", "end"):
+            stays[col] = stays[col].map(_iso)
+        stays.map(safe_cell).to_csv(args.stays, index=False, float_format="%.6g")
+        other = stays[stays["kind"] == "other"]
+        print(f"{len(stays)} stays ({', '.join(f'{k} {n}' for k, n in stays['kind'].value_counts().items())})"
+              f" in {args.stays}; {len(other)} at no known place"
+              + (f", median {other['nearest_distance_m'].median():.0f} m from the nearest"
+                 if len(other) else ""), file=sys.stderr)
     print(f"{args.positions.name}: {len(df):,} fixes, {df['mmsi'].nunique() if len(df) else 0} "
           f"vessels -> {len(rows)} calls in {args.out}", file=sys.stderr)
     if rejects:

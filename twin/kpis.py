@@ -24,10 +24,10 @@ CLEARANCE_SHARE = 0.10     # quay a ship needs: LOA + 10 % (PIANC / UNCTAD rule 
 
 def visits_table(calls) -> pd.DataFrame:
     """One row per visit of PortCall objects."""
-    rows = [(c.call_id, c.mmsi, v.kind, v.place, v.arrival, v.departure)
+    rows = [(c.call_id, c.mmsi, v.kind, v.place, v.arrival, v.departure, v.lon, v.lat)
             for c in calls for v in c.visits]
     return pd.DataFrame(rows, columns=["call_id", "mmsi", "kind", "place", "arrival",
-                                       "departure"])
+                                       "departure", "lon", "lat"])
 
 
 def _clip(arrival, departure, start, end, now):

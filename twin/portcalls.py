@@ -17,8 +17,14 @@ Every rule and threshold is documented in docs/definitions.md ("Port calls"). In
   ("at anchor", "moored") starts a stop below 0.5 kn — a hint, never believed against speed;
 * speed is the AIS SOG when the feed has it, else implied by the distance over time from a fix
   at least 30 s earlier (pyproj.Geod);
-* a stop is a berth stay within 150 m of a quay line, an anchorage stay inside an anchorage
-  polygon, else an "other" stop; stays shorter than the minimum (15 min) do not count;
+* every stop in the port area is a stay: at a berth (within 150 m of a quay line), in an
+  anchorage (inside its polygon), or "other" (anywhere else; its position is kept, and the stay
+  tables name the nearest known place); stays shorter than the minimum (15 min) do not count;
+  an "other" stay that drifts into a berth's or anchorage's reach becomes that stay;
+* stopping again at the same berth or anchorage within the re-stop window (1 h) after leaving
+  it continues that stay (short "other" stops in between — drifting off the quay — fold in);
+* an open stay ends, for every duration, at the vessel's last fix — never at the end of the
+  data or at "now"; a vessel unseen past the gap limit closes its call as ``lost``;
 * the port area is entered inside the port limits and left only beyond the limits + 500 m;
 * a gap <= 4 h continues the call; > 24 h ends it (at the last fix) and starts afresh; in
   between the call continues only if the vessel is back within 1 km of where it was last seen;
@@ -64,16 +70,22 @@ class PortCallRules:
 
 
 SERVICE_CATEGORIES = ("tug", "service")
+_STAGE = {"berth": "at_berth", "anchorage": "at_anchorage", "other": "stopped"}
 # PortCall.stage values (translated on the vessel card as stage_<name>)
-CALL_STAGES = ("in_port_area", "at_anchorage", "at_berth", "under_way", "departed")
+CALL_STAGES = ("in_port_area", "at_anchorage", "at_berth", "stopped", "under_way", "departed")
+
+
+VISIT_KINDS = ("berth", "anchorage", "other")
 
 
 @dataclass
 class Visit:
-    kind: str            # "berth" or "anchorage"
-    place: str           # berth / anchorage id
+    kind: str            # "berth", "anchorage" or "other" (a stop at no known place)
+    place: str           # berth / anchorage id; "" for an "other" stay
     arrival: float
     departure: float | None = None
+    lon: float | None = None        # the stay's mean position
+    lat: float | None = None
 
     @property
     def open(self) -> bool:
@@ -89,7 +101,7 @@ class PortCall:
     category: str = "unknown"
     visits: list = field(default_factory=list)
     port_area_departure: float | None = None
-    ended_by: str | None = None        # "departure", "gap", or None while open
+    ended_by: str | None = None        # "departure", "gap", "lost", or None while open
     last_seen: float = 0.0
     stage: str = "in_port_area"
 
@@ -118,8 +130,11 @@ class PortCall:
         return self._first("anchorage", "departure")
 
     def _end(self, visit: Visit, now: float | None) -> float:
-        """A stay's end; an open one counts up to ``now``."""
-        return visit.departure if visit.departure is not None else (now or self.last_seen)
+        """A stay's end; an open one counts up to the vessel's last fix (and no later than
+        ``now``): a ship unseen since is not assumed to be still there."""
+        if visit.departure is not None:
+            return visit.departure
+        return min(self.last_seen, now) if now is not None else self.last_seen
 
     def waiting_s(self, now: float | None = None) -> float | None:
         """Time at anchor before the first berth (the whole anchorage time when it never
@@ -142,19 +157,27 @@ class PortCall:
 
     @property
     def kind(self) -> str:
+        """berth (it berthed), anchorage_only, other_only (it stopped, at no known place) or
+        transit (it never stopped)."""
         if self._visits("berth"):
             return "berth"
-        return "anchorage_only" if self._visits("anchorage") else "transit"
+        if self._visits("anchorage"):
+            return "anchorage_only"
+        return "other_only" if self._visits("other") else "transit"
 
     @property
     def is_open(self) -> bool:
         return self.ended_by is None
 
     def berth_ids(self) -> list:
-        return [v.place for v in self._visits("berth")]
+        """The berths in the order visited; a return to the berth it just left is one entry."""
+        return _distinct_runs(v.place for v in self._visits("berth"))
 
     def anchorage_ids(self) -> list:
-        return [v.place for v in self._visits("anchorage")]
+        return _distinct_runs(v.place for v in self._visits("anchorage"))
+
+    def other_stays(self) -> int:
+        return len(self._visits("other"))
 
     def to_row(self, now: float | None = None) -> dict:
         return {
@@ -169,6 +192,7 @@ class PortCall:
             "waiting_s": self.waiting_s(now), "berth_s": self.berth_s(now),
             "port_time_s": self.port_time_s(), "shifts": max(0, len(self.berth_ids()) - 1),
             "anchorages": ";".join(self.anchorage_ids()), "berths": ";".join(self.berth_ids()),
+            "other_stays": self.other_stays(),
             "ended_by": self.ended_by, "last_seen": self.last_seen,
         }
 
@@ -180,6 +204,15 @@ class PortCall:
         d = dict(d)
         d["visits"] = [Visit(**v) for v in d.get("visits", [])]
         return cls(**d)
+
+
+def _distinct_runs(items) -> list:
+    """``a a b a`` -> ``a b a``: consecutive repeats are one."""
+    out = []
+    for item in items:
+        if not out or out[-1] != item:
+            out.append(item)
+    return out
 
 
 @dataclass
@@ -318,24 +351,48 @@ class PortCallTracker:
         self.on_change(tr.call)
 
     def _maybe_start_visit(self, tr: _Track) -> None:
+        """A stop of an open call becomes a stay once it has lasted the minimum, or at once
+        when it continues a stay of the same place left within the re-stop window."""
         call = tr.call
-        if call is None or tr.stop_kind not in ("berth", "anchorage"):
+        if call is None or tr.stop_kind is None:
             return
         current = call.visits[-1] if call.visits and call.visits[-1].open else None
         if current is not None:
+            if current.kind == "other" and tr.stop_kind != "other":
+                current.kind, current.place = tr.stop_kind, tr.stop_place   # drifted in
+                call.stage = _STAGE[tr.stop_kind]
+                self.on_change(call)
+            current.lon, current.lat = self._stop_position(tr)
             return
-        last = call.visits[-1] if call.visits else None
-        if last is not None and last.kind == tr.stop_kind and last.place == tr.stop_place \
-                and tr.stop_start - last.departure <= self.rules.rejoin_s:
-            last.departure = None          # moved along its own berth / anchorage: same stay
-            call.stage = "at_berth" if tr.stop_kind == "berth" else "at_anchorage"
-            self.on_change(call)
+        if tr.stop_kind != "other" and self._rejoin(call, tr):
             return
-        needed = self.rules.min_berth_s if tr.stop_kind == "berth" else self.rules.min_anchorage_s
+        needed = {"berth": self.rules.min_berth_s, "anchorage": self.rules.min_anchorage_s,
+                  "other": self.rules.min_stop_s}[tr.stop_kind]
         if tr.stop_last - tr.stop_start >= needed:
-            call.visits.append(Visit(tr.stop_kind, tr.stop_place, tr.stop_start))
-            call.stage = "at_berth" if tr.stop_kind == "berth" else "at_anchorage"
+            lon, lat = self._stop_position(tr)
+            call.visits.append(Visit(tr.stop_kind, tr.stop_place or "", tr.stop_start,
+                                     lon=lon, lat=lat))
+            call.stage = _STAGE[tr.stop_kind]
             self.on_change(call)
+
+    def _rejoin(self, call: PortCall, tr: _Track) -> bool:
+        """Stopping again at the place of the call's last berth / anchorage stay, within the
+        re-stop window of leaving it: that stay goes on ("other" stays since — the ship
+        drifting off its quay — are folded into it)."""
+        i = len(call.visits) - 1
+        while i >= 0 and call.visits[i].kind == "other":
+            i -= 1
+        if i < 0:
+            return False
+        last = call.visits[i]
+        if last.kind != tr.stop_kind or last.place != tr.stop_place or \
+                tr.stop_start - last.departure > self.rules.rejoin_s:
+            return False
+        del call.visits[i + 1:]
+        last.departure = None
+        call.stage = _STAGE[tr.stop_kind]
+        self.on_change(call)
+        return True
 
     @staticmethod
     def _stop_position(tr: _Track) -> tuple[float, float]:
@@ -350,7 +407,9 @@ class PortCallTracker:
                                   *self._stop_position(tr)))
         call = tr.call
         if call is not None and call.visits and call.visits[-1].open:
-            call.visits[-1].departure = ts
+            visit = call.visits[-1]
+            visit.departure = ts
+            visit.lon, visit.lat = self._stop_position(tr)
             call.stage = "under_way"
             self.on_change(call)
         tr.stopped, tr.stop_start, tr.stop_kind, tr.stop_place, tr.stop_last = (
@@ -367,6 +426,24 @@ class PortCallTracker:
         self.closed.append(call)
         tr.call, tr.in_port = None, False
         self.on_change(call)
+
+    def close_lost(self, now: float, after_s: float) -> int:
+        """Close the calls of vessels unseen for more than ``after_s`` before ``now``: what
+        was open ends at the last fix, the call as ``lost``. Returns how many."""
+        lost = [tr for tr in self.tracks.values()
+                if tr.call is not None and now - tr.last_ts > after_s]
+        for tr in lost:
+            if tr.stopped:
+                self._end_stop(tr, tr.stop_last or tr.last_ts)
+            self._close_call(tr, tr.last_ts, "lost")
+            self.dirty.add(tr.mmsi)
+        return len(lost)
+
+    def finish(self, end: float) -> int:
+        """End of the data: the gap rule applies here too — a vessel unseen for more than
+        ``gap_continue_s`` before the end could not be followed, its call is lost at its last
+        fix; the others stay open (their open stays end at their last fix)."""
+        return self.close_lost(end, self.rules.gap_continue_s)
 
     def _end_gap(self, tr: _Track) -> None:
         """A gap too long to bridge: what was open ends at the last fix."""
@@ -436,6 +513,8 @@ def run_batch(fixes, geometry, rules: PortCallRules | None = None, ship_types=No
         update(mmsi, float(ts), float(lon), float(lat),
                None if s != s else float(s), None if st != st else int(st), b, a,
                bool(ip), bool(npo), ship_types.get(mmsi))
+    if len(df):
+        tracker.finish(float(df["ts"].iloc[-1]))
     return tracker
 
 

@@ -128,7 +128,7 @@ def test_the_store_on_a_real_postgresql_server(port):
         assert len(calls) == result["calls"]
         assert (calls["kind"] == "berth").sum() > 30
         visits = store.visits(result["source"])
-        assert set(visits["kind"]) == {"berth", "anchorage"} or set(visits["kind"]) == {"berth"}
+        assert {"berth", "anchorage"} <= set(visits["kind"]) <= {"berth", "anchorage", "other"}
         # loading again replaces the source instead of doubling it
         load_history(store, NY_HOUR, port)
         assert len(store.calls(result["source"])) == result["calls"]

@@ -57,14 +57,16 @@ def main(argv: list[str]) -> int:
     from twin.port import Port
 
     parser = argparse.ArgumentParser(prog="app.py alerts", description=__doc__)
-    parser.add_argument("--port", type=Path, default=Path("data/ports/nynj"),
-                        help="port package (its alerts.toml sets the thresholds)")
+    parser.add_argument("--port", type=Path, default=None,
+                        help="port package (its alerts.toml sets the thresholds; default: "
+                             "PORTTWIN_PORT_DIR, else the bundled one)")
     parser.add_argument("--positions", type=Path, required=True)
     parser.add_argument("--out", type=Path, help="JSON lines (default: stdout)")
     parser.add_argument("--config", type=Path, help="alerts TOML instead of the port's")
     args = parser.parse_args(argv)
 
-    port = Port.load(args.port)
+    from twin.history_cli import port_dir
+    port = Port.load(port_dir(args.port))
     config = None
     if args.config:
         import tomllib
