@@ -22,7 +22,9 @@ written with the engine's round (``take_changes``).
 from __future__ import annotations
 
 import threading
+import tomllib
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -50,7 +52,28 @@ RULES = {r.name: r for r in (CollisionRisk, CloseQuarters, ZoneEntry, ZoneSpeed,
                              UnderKeelClearance, WindLimit, LowVisibility, ExtremeWater,
                              LateArrival, EarlyArrival, Overstay, BerthConflict)}
 STATIC = ("ship_type", "length", "ais_class", "name", "draught", "imo")   # what VesselMemory keeps
-TOP_LEVEL = ("incident_window_min", "exit_margin_m", "forget_after_h", "sectors")
+TOP_LEVEL = ("incident_window_min", "exit_margin_m", "forget_after_h", "sectors", "profile")
+PROFILES = Path(__file__).resolve().parent / "profiles"
+
+
+def with_profile(config: dict) -> dict:
+    """A package's alerts.toml over its profile: ``profile = "harbour"`` (the default, in
+    ``profiles/harbour.toml``) or ``"open_sea"`` (the rules' own defaults). A rule's table
+    in alerts.toml overrides the profile's values key by key."""
+    name = config.get("profile", "harbour")
+    if name == "open_sea":
+        return dict(config)
+    path = PROFILES / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"alerts.toml: profile {name!r}: no {path.name} in {PROFILES} "
+                         f"(profiles: harbour, open_sea)")
+    merged = tomllib.loads(path.read_text(encoding="utf-8"))
+    for key, value in config.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 @dataclass
@@ -65,7 +88,7 @@ class Silence:
 class AlertEngine:
     def __init__(self, port, config: dict | None = None, source: str = "live",
                  keep_all: bool = False):
-        config = dict(port.alerts if config is None else config)
+        config = with_profile(dict(port.alerts if config is None else config))
         unknown = set(config) - set(TOP_LEVEL) - set(RULES)
         if unknown:
             raise ValueError(f"alerts.toml: unknown keys {sorted(unknown)} "
