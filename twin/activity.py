@@ -45,6 +45,7 @@ class PortActivity:
         self.watermark_restored: float | None = None
         self.write_errors = 0
         self.prune_max_share = prune_max_share
+        self.memory_s = 2 * 86400        # closed calls kept in memory (the store keeps all)
         self._last_prune = float("-inf")
         self._last_kpis = float("-inf")
         self._last_lost = float("-inf")
@@ -108,6 +109,8 @@ class PortActivity:
             self._last_lost = now
             with self._lock:
                 self.tracker.close_lost(now, self.tracker.rules.gap_new_call_s)
+                # what the views read of the past (berth timeline 12 h, KPIs 24 h) stays
+                self.tracker.forget(now - self.memory_s)
 
     def _remember_static(self, e) -> None:
         fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}

@@ -439,6 +439,18 @@ class PortCallTracker:
             self.dirty.add(tr.mmsi)
         return len(lost)
 
+    def forget(self, before: float) -> int:
+        """A live tracker runs for days: closed calls, logged stops and idle tracks (no open
+        call) whose last fix is older than ``before`` leave its memory — the history store
+        has them. Returns how many calls went."""
+        n = len(self.closed)
+        self.closed = [c for c in self.closed if c.last_seen >= before]
+        self.stop_log = [s for s in self.stop_log if s[2] is None or s[2] >= before]
+        for m in [m for m, tr in self.tracks.items()
+                  if tr.call is None and tr.last_ts < before and m not in self.dirty]:
+            del self.tracks[m]
+        return n - len(self.closed)
+
     def finish(self, end: float) -> int:
         """End of the data: the gap rule applies here too — a vessel unseen for more than
         ``gap_continue_s`` before the end could not be followed, its call is lost at its last

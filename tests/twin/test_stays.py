@@ -113,3 +113,15 @@ def test_a_package_without_alerts_toml_gets_the_harbour_profile(port):
     counts = {name: len(run_alerts(df, port, cfg, static).all_alerts()) for name, cfg in
               (("harbour", {}), ("open_sea", {"profile": "open_sea"}))}
     assert counts["harbour"] * 5 < counts["open_sea"], counts
+
+
+def test_a_live_tracker_forgets_what_is_older_than_its_memory(port):
+    lon, lat = quay_point(port)
+    df = fixes((366000004, T0, 60, lon, lat, 0.0), (366000004, T0 + 3600, 30, -74.30, 40.40, 9.0),
+               (366000005, T0 + 5 * 86400, 30, lon, lat, 0.0))
+    tracker = run_batch(df, port.geometry)
+    assert any(c.mmsi == 366000004 for c in tracker.closed)
+    tracker.dirty.clear()
+    tracker.forget(T0 + 4 * 86400)
+    assert not any(c.mmsi == 366000004 for c in tracker.closed)
+    assert 366000004 not in tracker.tracks and tracker.call_of(366000005) is not None
