@@ -2,6 +2,7 @@
 
     python app.py                      serve the dashboard on the bundled NY/NJ scenario
     python app.py --speed 10           ... replaying ten times faster
+    python app.py --replay FILE        ... replaying another recording (CSV, .traj or NMEA)
     python app.py bench map            layer-update benchmark (binary vs pydeck JSON)
     python app.py --ais tcp://127.0.0.1:10110   ... on a live NMEA feed (or udp://:10110, FILE.nmea)
     python app.py decode FILE...       decode NMEA AIS to JSON lines (rejects on stderr)
@@ -31,13 +32,14 @@ from callbacks import playback as playback_callbacks
 from callbacks import reports as reports_callbacks
 from callbacks import vessels as vessels_callbacks
 from callbacks import wall as wall_callbacks
-from data_sources import marinecadastre
-from data_sources.ais_source import AisSource, load_nmea_file
+from data_sources.ais_source import AisSource
 from data_sources.health import FeedHealth
-from data_sources.replay import ReplaySource
+from data_sources.positions import load_recording
+from data_sources.replay import NoSource, ReplaySource
+from data_sources.sniff import NotTextError
 from layouts import ids, playback, reports, vessels, wall
 from layouts.i18n import normalise_language
-from twin.config import ROOT, Config, ConfigError
+from twin.config import ROOT, Config, ConfigError, is_set
 from twin.activity import PortActivity
 from twin.admission import Admission
 from twin.alerts import AlertEngine
@@ -46,7 +48,7 @@ from twin.feeds import Feeds, build_feeds
 from twin.history import HistoryStore, recent_reports
 from twin.history_cli import (history_source, load_history, load_history_alerts,
                               open_store)
-from twin.port import Port
+from twin.port import Port, PortPackageError
 from twin.query import TwinQuery
 from twin.state import FleetState
 
@@ -54,63 +56,101 @@ log = logging.getLogger("porttwin")
 LANG_COOKIE = "porttwin_lang"
 
 
-def build_ais_source(config: Config):
+def build_ais_source(config: Config, port: Port | None = None):
     """The AIS feed: a live NMEA URL (tcp://, udp://), an NMEA file replayed at its recorded
-    pace, or (default) the bundled MarineCadastre CSV replay. Rejects count in its health."""
+    pace, or a recording replayed (``ais_replay``: MarineCadastre CSV, tracktable .traj or
+    NMEA; by default the port package's ``[replay]`` file). With neither, a ``NoSource``: the
+    wall shows the AIS slot empty rather than another port's recording. Rejects count in the
+    feed's health. A replay file that is missing, binary (sniffed: "this looks like a pcap
+    capture of ASTERIX CAT048 …") or holds no position is a ``ConfigError`` naming it."""
+    if port is not None:
+        config = config.for_port(port)
     url = config.ais
     if url.startswith(("tcp://", "udp://")):
         return AisSource(url, source_id="ais-nmea", label=url, stale_after_s=config.stale_after_s,
                          max_latency_s=config.ais_max_latency_s,
                          max_ahead_s=config.ais_max_ahead_s)
     if url:
-        label = f"NMEA replay: {Path(url).name}"
-        health = FeedHealth("ais-nmea", label=label, stale_after_s=config.stale_after_s)
-        events = load_nmea_file(url, "ais-nmea", on_reject=health.record_reject,
+        return _replay(config, Path(url), "ais-nmea", f"NMEA replay: {Path(url).name}", "ais")
+    replay = (config.ais_replay if is_set(config.ais_replay) else
+              config.ais_csv if is_set(config.ais_csv) else None)
+    if replay is None:
+        log.info("no AIS feed: the deployment names none and the port package no recording")
+        return NoSource("ais", config.ais_label_key or "ais_none")
+    return _replay(config, Path(replay), config.ais_source_id or "ais-replay",
+                   config.ais_label_key or f"Replay: {Path(replay).name}", "ais_replay")
+
+
+def _replay(config: Config, path: Path, source_id: str, label: str, setting: str):
+    """A recording replayed on the wall; ConfigError (one line naming the file and why) when
+    it cannot be."""
+    health = FeedHealth(source_id, label=label, stale_after_s=config.stale_after_s)
+    try:
+        events = load_recording(path, source_id, on_reject=health.record_reject,
                                 on_warning=health.record_note)
-        return ReplaySource(events, source_id="ais-nmea", label=label, speed=config.speed,
-                            loop=config.loop, warmup_s=config.warmup_s, health=health)
-    health = FeedHealth(config.ais_source_id, label=config.ais_label_key,
-                        stale_after_s=config.stale_after_s)
-    reports = marinecadastre.load_file(config.ais_csv, source=config.ais_source_id,
-                                       on_reject=health.record_reject)
-    return ReplaySource(reports, source_id=config.ais_source_id, label=config.ais_label_key,
-                        speed=config.speed, loop=config.loop, warmup_s=config.warmup_s,
-                        health=health)
+    except NotTextError as exc:
+        raise ConfigError(f"{setting}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{setting}: {path}: cannot be read ({exc.strerror or exc})") from None
+    if not events:
+        reasons = ", ".join(f"{k} {v}" for k, v in health.rejects.most_common(3))
+        raise ConfigError(f"{setting}: {path}: no position could be read"
+                          + (f" (rejected: {reasons}; last: {health.last_error})"
+                             if reasons else " (empty)"))
+    return ReplaySource(events, source_id=source_id, label=label, speed=config.speed,
+                        loop=config.loop, warmup_s=config.warmup_s, health=health)
 
 
-def build_store(config: Config) -> HistoryStore | None:
-    """The history store, with the bundled week of real port calls loaded on first start."""
+def build_store(config: Config, port: Port | None = None) -> HistoryStore | None:
+    """The port's history store (``var/<locode>.sqlite`` unless ``history_url`` says
+    otherwise), with the port package's history file (``[history]``; the bundled NY week for
+    NY) loaded on first start. A history file that cannot be loaded is logged and skipped:
+    the live twin runs without it."""
+    port = port if port is not None else Port.load(config.port_dir)
+    config = config.for_port(port)
     if config.history_url.lower() == "none":
         return None
-    store = open_store(config.history_url or None, config.history_retention_days)
-    if config.history_autoload and config.history_file and Path(config.history_file).is_file() \
-            and history_source(config.history_file) not in store.sources():
-        log.info("first start: loading %s into the history store", config.history_file.name)
-        result = load_history(store, config.history_file, Port.load(config.port_dir))
+    store = open_store(config.history_url, config.history_retention_days)
+    history = Path(config.history_file) if is_set(config.history_file) else None
+    if history is not None and not history.is_file():
+        log.warning("history file %s (port package or history_file) is absent: not loaded",
+                    history)
+        history = None
+    if config.history_autoload and history is not None \
+            and history_source(history) not in store.sources():
+        log.info("first start: loading %s into the history store", history.name)
+        try:
+            result = load_history(store, history, port)
+        except (NotTextError, OSError, ValueError) as exc:
+            log.error("history file not loaded: %s", exc)
+            return store
         log.info("loaded %d port calls in %.1f s", result["calls"], result["seconds"])
-    if config.history_alerts and config.history_file and Path(config.history_file).is_file():
-        source = history_source(config.history_file)
+    if config.history_alerts and history is not None:
+        source = history_source(history)
         if source in store.sources() and store.get_meta(source, "alerts_loaded") is None:
-            threading.Thread(target=_history_alerts, args=(store, config), daemon=True,
+            threading.Thread(target=_history_alerts, args=(store, history, port), daemon=True,
                              name="history-alerts").start()
     return store
 
 
-def _history_alerts(store: HistoryStore, config: Config) -> None:
+def _history_alerts(store: HistoryStore, history: Path, port: Port) -> None:
     """The alert rules over the loaded history (reports, playback), in the background: the
     dashboard serves meanwhile."""
     try:
-        got = load_history_alerts(store, config.history_file, Port.load(config.port_dir))
+        got = load_history_alerts(store, history, port)
         log.info("history alerts: %d in %.1f s", got["alerts"], got["seconds"])
     except Exception:                      # the live twin goes on without them
         log.exception("history alerts failed")
 
 
 def build_engine(config: Config, port: Port | None = None,
-                 store: HistoryStore | None = None) -> Engine:
-    """The twin's engine on the configured AIS feed, with port calls when a port is given;
-    with a store they are written as they happen and resumed after a restart."""
-    source = build_ais_source(config)
+                 store: HistoryStore | None = None, source=None) -> Engine:
+    """The twin's engine on the configured AIS feed (``source``, else built here), with port
+    calls when a port is given; with a store they are written as they happen and resumed
+    after a restart."""
+    if port is not None:
+        config = config.for_port(port)
+    source = source if source is not None else build_ais_source(config)
     state = FleetState(trail_s=config.trail_minutes * 60, expire_s=config.expire_minutes * 60)
     activity = None
     feeds = build_feeds(config, port, source, store) if port is not None else Feeds()
@@ -147,10 +187,14 @@ def build_engine(config: Config, port: Port | None = None,
 
 
 def create_app(config: Config | None = None) -> Dash:
+    """The dashboard of one port: everything it shows (replay, history, statistics, store) is
+    the port package's unless the configuration names it (``Config.for_port``)."""
     config = config or Config.load()
     port = Port.load(config.port_dir)
-    store = build_store(config)
-    engine = build_engine(config, port, store)
+    config = config.for_port(port)
+    source = build_ais_source(config)      # a wrong AIS file fails here, before any loading
+    store = build_store(config, port)
+    engine = build_engine(config, port, store, source)
 
     app = Dash(
         __name__,
@@ -163,11 +207,12 @@ def create_app(config: Config | None = None) -> Dash:
     # Bounded: per snapshot the vessel layers of each colour mode (≈ 75 KB for the NY hour;
     # the key is the token a click sends back; 120 s), the port layers per second (60 s), the
     # tide per minute: ≈ 2 entries/s from a wall refreshing each second, ≤ 6/s (2 snapshots/s
-    # × 2 modes + port layers). SimpleCache drops expired entries only over its threshold, and
-    # then the soonest-expiring first: 300 lets every entry live its timeout at the usual rate,
-    # keeps a click's token ≥ 45 s at the most, and holds ≤ 300 × 75 KB ≈ 22 MB (2000 grew
-    # 82 MB in a 10-minute soak). Entries set without a timeout live 60 s.
-    cache = Cache(app.server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 300,
+    # × 2 modes + port layers). Expired entries go on every write (callbacks/cache.py); the
+    # threshold caps a burst: 300 lets every entry live its timeout at the usual rate, keeps a
+    # click's token ≥ 45 s at the most, and holds ≤ 300 × 75 KB ≈ 22 MB (2000 grew 82 MB in a
+    # 10-minute soak). Entries set without a timeout live 60 s.
+    cache = Cache(app.server, config={"CACHE_TYPE": "callbacks.cache.ExpiringSimpleCache",
+                                      "CACHE_THRESHOLD": 300,
                                       "CACHE_DEFAULT_TIMEOUT": 60})
     query = TwinQuery(engine, port, store)         # every view's data goes through it
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
@@ -250,7 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, help="replay speed factor (default 1)")
     parser.add_argument("--no-loop", dest="loop", action="store_false", default=None,
                         help="stop at the end of the recording instead of looping")
-    parser.add_argument("--ais-csv", type=Path, help="MarineCadastre AIS CSV to replay")
+    parser.add_argument("--replay", dest="ais_replay", type=Path,
+                        help="AIS recording to replay: MarineCadastre CSV, tracktable .traj or "
+                             "NMEA, plain or .gz (default: the port package's [replay])")
+    parser.add_argument("--ais-csv", type=Path, help="the older name of --replay")
     parser.add_argument("--ais", help="NMEA AIS feed: tcp://host:port, udp://:port or a file")
     parser.add_argument("--lang", dest="language", choices=["en", "zh"],
                         help="default language (else the port's)")
@@ -259,11 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.load(args.config, host=args.host, port=args.port, speed=args.speed,
                              loop=args.loop, ais_csv=args.ais_csv, ais=args.ais,
-                             language=args.language)
-    except ConfigError as exc:           # one line naming the file/variable and key
+                             ais_replay=args.ais_replay, language=args.language)
+        app = create_app(config)
+    except (ConfigError, PortPackageError) as exc:   # one line naming the file and key
         print(f"app.py: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
     log.info("PortTwin serving http://%s:%d/", config.host, config.port)
     app.run(host=config.host, port=config.port, debug=False,
             dev_tools_disable_version_check=True)
