@@ -12,13 +12,20 @@ a name) and anchorage polygons (from the port's regulation). From them:
   Lengths come from the geometry. Every berth says ``derived = true`` and how it was made;
 * **port limits** — the convex hull of berths, terminals and anchorages, buffered
   ``limits_buffer_m`` and cut to the bounding box (derived, not the legal limit);
-* land, terminals and anchorages clipped to the bounding box, with ``id`` and ``name``.
+* land, terminals and anchorages clipped to the bounding box, with ``id`` and ``name``
+  (anchorages are optional: a port may have none in its regulation);
+* with ``--learn-from`` a position history: the berths and anchorages the sources lack, where
+  the history's ships stopped (``twin.port_learn``), merged with the derived ones. Provenance on
+  every berth and anchorage: ``source`` = ``geometry`` (derived here), ``surveyed`` (taken as
+  published: the regulation's anchorages) or ``ais`` (learned), and the history's ``stops`` /
+  ``vessels`` at it.
 
 All lengths are computed in the local UTM zone (pyproj), stored in WGS84 lon/lat.
 """
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,16 +213,55 @@ def _terminals(gdf, report: list) -> gpd.GeoDataFrame:
         gdf["id"] = [f"T{i + 1}" for i in range(len(gdf))]
     names = _first_column(gdf, ["name"])
     ops = _first_column(gdf, ["operator"])
-    gdf["name"] = [n if isinstance(n, str) else (o if isinstance(o, str) else f"Terminal {i}")
-                   for n, o, i in zip(names, ops, gdf["id"])]
+    # an unnamed area is called after its operator, else "Terminal N" (never an OSM id), N
+    # skipping the numbers of real terminals ("Terminal 5" of Seattle is not an unnamed pier)
+    given = [n if isinstance(n, str) and n.strip() else
+             (o if isinstance(o, str) and o.strip() else None) for n, o in zip(names, ops)]
+    used, k, out = set(given), 0, []
+    for name in given:
+        if name is None:
+            k += 1
+            while f"Terminal {k}" in used:
+                k += 1
+            name = f"Terminal {k}"
+        out.append(name)
+    gdf["name"] = out
+    return gdf
+
+
+def _no_anchorages() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": pd.Series([], dtype=str), "name": pd.Series([], dtype=str)},
+                            geometry=[], crs=WGS84)
+
+
+def _draft_port(out: Path, name: str, locode: str, timezone: str, bbox, layers: dict):
+    """The package as the sources give it, in memory: what the learning's stop detector runs
+    over (port limits = the package bounds, so every stop in the box is seen)."""
+    from .port import Port
+    port = Port(path=out, name=name, name_zh=name, locode=locode, timezone=timezone,
+                bounds=tuple(bbox), view={})
+    port.layers = {k: v for k, v in layers.items() if v is not None}
+    return port
+
+
+def _with_source(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Provenance on features taken from the sources: ``geometry`` (derived here) or
+    ``surveyed`` (taken as published)."""
+    gdf = gdf.copy()
+    gdf["source"] = source
     return gdf
 
 
 def init_package(out: Path, *, name: str, locode: str, timezone: str, bbox, coastline,
-                 docks, anchorages, terminals=None, name_zh: str | None = None,
+                 docks, anchorages=None, terminals=None, name_zh: str | None = None,
                  language: str = "en", tide_stations=(), opts: BuildOptions | None = None,
-                 zones=None) -> list[str]:
-    """Write a complete port package to ``out``; returns the report (docks left out …)."""
+                 zones=None, learn_from=(), learn_opts=None) -> list[str]:
+    """Write a complete port package to ``out``; returns the report (docks left out …).
+
+    ``anchorages`` (the regulation's polygons) is optional. ``learn_from``: position files
+    (MarineCadastre CSV, tracktable .traj, NMEA) whose stops add the berths and anchorages the
+    sources lack (``twin.port_learn``); every feature then says where it came from
+    (``source = geometry | surveyed | ais``) and how many of the history's stops lie at it."""
     opts = opts or BuildOptions()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -223,10 +269,38 @@ def init_package(out: Path, *, name: str, locode: str, timezone: str, bbox, coas
     land = _read(coastline).clip(area)
     land = land[~land.geometry.is_empty]
     dock_pts = _read(docks).clip(area)
-    anch = _anchorages(_read(anchorages).clip(area))
+    anch = _anchorages(_read(anchorages).clip(area)) if anchorages else _no_anchorages()
     report: list[str] = []
     terms = _terminals(_read(terminals).clip(area), report) if terminals else None
     berths = derive_berths(land, dock_pts, terms, opts, report)
+
+    learned = None
+    if learn_from:
+        from collections import Counter
+
+        from .port_learn import learn, read_history
+        rejects: Counter = Counter()
+        fixes, static = read_history(learn_from, bbox, rejects)
+        if any(rejects.values()):
+            report.append("history: skipped " + ", ".join(
+                f"{n:,} {why}" for why, n in sorted(rejects.items()) if n))
+        draft = _draft_port(out, name, locode, timezone, bbox,
+                            {"land": land, "berths": berths, "anchorages": anch,
+                             "terminals": terms})
+        types = _first_column(dock_pts, ["FACILITY_TYPE", "facility_type"], "Dock")
+        dock_ids = set(_first_column(dock_pts, ["id", "NAV_UNIT_ID"]).astype(str)[
+            types.isin(opts.dock_types)])
+        learned = learn(fixes, static, draft, land=land, docks=dock_pts, terminals=terms,
+                        opts=learn_opts, left_out_docks=dock_ids - set(berths["id"].astype(str)))
+        report.extend(learned.report)
+    if learned is not None:                    # derived + learned, merged, with provenance
+        berths, anch = learned.berths, learned.anchorages
+    else:
+        berths = _with_source(berths, "geometry")
+        anch = _with_source(anch, "surveyed")
+    if not len(anch):
+        report.append("anchorages: none given and none learned (a stop in open water will be "
+                      "'other')")
     limits = derive_port_limits(bbox, berths, terms, anch, opts)
 
     layers = {"land": land, "anchorages": anch, "berths": berths, "port_limits": limits}
@@ -246,8 +320,16 @@ def init_package(out: Path, *, name: str, locode: str, timezone: str, bbox, coas
     west, south, east, north = bbox
     view = {"longitude": round((west + east) / 2, 4), "latitude": round((south + north) / 2, 4),
             "zoom": 11.6, "pitch": 50, "bearing": 0}
-    if (out / "port.toml").is_file():          # re-running init keeps a hand-set camera
-        view.update(tomllib.loads((out / "port.toml").read_text(encoding="utf-8")).get("view", {}))
+    kept, old_layers = "", {}
+    if (out / "port.toml").is_file():          # re-running init keeps a hand-set camera …
+        old_text = (out / "port.toml").read_text(encoding="utf-8")
+        old_meta = tomllib.loads(old_text)
+        view.update(old_meta.get("view", {}))
+        old_layers = old_meta.get("layers", {})
+        kept = _tables_not_written(old_text)   # … and the tables it does not write
+    for layer, file in old_layers.items():     # a layer added by hand (fairways …) stays
+        if layer not in files and (out / file).is_file():
+            files[layer] = file
     toml = [
         f"# {name} — port package made by `python app.py port init`. Sources: see SOURCES.md",
         f"name = {json.dumps(name)}",
@@ -270,5 +352,40 @@ def init_package(out: Path, *, name: str, locode: str, timezone: str, bbox, coas
         *[f'{layer} = "{file}"' for layer, file in files.items()],
         "",
     ]
+    if learned is not None:
+        toml += ["[learned]              # port init --learn-from: the AIS history behind the "
+                 "source = \"ais\" features",
+                 f"history = {json.dumps([Path(p).name for p in learn_from])}",
+                 *[f"{key} = {json.dumps(value)}" for key, value in learned.summary.items()
+                   if value is not None],
+                 ""]
+    if kept:
+        toml.append(kept)
     (out / "port.toml").write_text("\n".join(toml), encoding="utf-8")
     return report
+
+
+# port.toml tables that init writes; every other table (replay, history, throughput, tour,
+# scorecard …, set by hand) is carried over verbatim when init runs again
+WRITTEN_TABLES = ("units", "view", "layers", "learned")
+_TABLE = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)")
+
+
+def _tables_not_written(text: str) -> str:
+    """The text of the tables of an existing port.toml that init does not write, each with
+    the comment lines just above its header."""
+    chunks, current, root = [], [], None
+    for line in text.splitlines():
+        m = _TABLE.match(line)
+        if m:
+            lead = []                          # comments right above a header go with it
+            while current and (current[-1].lstrip().startswith("#") or not current[-1].strip()):
+                lead.insert(0, current.pop())
+            chunks.append((root, current))
+            current, root = lead + [line], m.group(1)
+        else:
+            current.append(line)
+    chunks.append((root, current))
+    kept = [lines for name, lines in chunks if name is not None and name not in WRITTEN_TABLES]
+    return "\n".join("\n".join(lines).strip("\n") + "\n" for lines in kept).strip("\n") + (
+        "\n" if kept else "")

@@ -86,6 +86,8 @@ def check_package(path: str | Path) -> list[Problem]:
         err(toml_path, "UN/LOCODE has 5 characters (country + place, e.g. CNSHA)",
             field="locode")
 
+    _check_tide_stations(path, toml_path, meta.get("tide_stations", []), err)
+
     layers = meta.get("layers", {})
     for layer in REQUIRED_LAYERS:
         if layer not in layers:
@@ -101,6 +103,22 @@ def check_package(path: str | Path) -> list[Problem]:
             continue
         _check_layer(layer, file, bounds, err)
     return problems
+
+
+def _check_tide_stations(path: Path, toml_path: Path, stations, err) -> None:
+    """Every listed tide station needs harmonic constants, in the package
+    (``harmonics/noaa_<id>.json``) or bundled: without them the app cannot predict its tide."""
+    from .tide import harmonics_file
+    if not isinstance(stations, list):
+        err(toml_path, "must be a list of station ids, e.g. [\"9447130\"]",
+            field="tide_stations")
+        return
+    for station in stations:
+        if harmonics_file(str(station), path) is None:
+            err(toml_path, f"tide station {station} has no harmonics: put NOAA's harmonic "
+                           f"constants in {path / 'harmonics' / f'noaa_{station}.json'} (or the "
+                           "bundled data/hydromet/harmonics), or remove the station",
+                field="tide_stations")
 
 
 def _check_layer(layer: str, file: Path, bounds, err) -> None:
@@ -123,7 +141,10 @@ def _check_layer(layer: str, file: Path, bounds, err) -> None:
     types, required, numeric = LAYER_SCHEMA[layer]
     seen_ids: dict = {}
     features = doc.get("features") or []
-    if layer in REQUIRED_LAYERS and not features:
+    if layer == "anchorages" and not features:
+        err(file, "no anchorages: a stop in open water will be 'other' (give the regulation's "
+                  "or learn them with port init --learn-from)", level="warning")
+    elif layer in REQUIRED_LAYERS and not features:
         err(file, f"layer '{layer}' has no features")
     for i, feature in enumerate(features):
         props = (feature or {}).get("properties") or {}
@@ -172,7 +193,9 @@ def _check_layer(layer: str, file: Path, bounds, err) -> None:
         if bounds and not shapely.box(*bounds).intersects(geom):
             err(file, "outside the package bounds", where, "geometry", level="warning")
         if layer == "berths" and isinstance(props.get("length_m"), (int, float)):
-            measured = _length_m(geom)
+            # a berth of several quay lines (the derived one and where ships lie, from AIS):
+            # its length is its longest line's
+            measured = max(_length_m(g) for g in getattr(geom, "geoms", [geom]))
             if measured > 0 and abs(measured - props["length_m"]) > max(10.0, 0.1 * measured):
                 err(file, f"length_m {props['length_m']} but the quay line is {measured:.0f} m",
                     where, "length_m", level="warning")
@@ -181,3 +204,82 @@ def _check_layer(layer: str, file: Path, bounds, err) -> None:
 def _length_m(geom) -> float:
     from pyproj import Geod
     return Geod(ellps="WGS84").geometry_length(geom)
+
+
+# ---- coverage: does the package know the places where a history's ships stop? ---------
+@dataclass
+class Coverage:
+    """``port check DIR --history FILE …``: the history's stops (the port-call tracker's own stop
+    detector, ``twin.port_learn.history_stops``) inside the port limits, how many lie at a named
+    berth or anchorage, and the others ("stops at no known place") with the nearest named place,
+    so the package can be improved (hand edits, or ``port init --learn-from``)."""
+    files: list
+    stops: int = 0               # stops inside the port limits
+    outside: int = 0             # stops outside them (not the package's business)
+    at_berth: int = 0
+    at_anchorage: int = 0
+    unknown: list = None         # dicts: mmsi, start, end, lon, lat, nearest, distance_m
+
+    @property
+    def named(self) -> int:
+        return self.at_berth + self.at_anchorage
+
+    @property
+    def share(self) -> float | None:
+        return self.named / self.stops if self.stops else None
+
+    def lines(self) -> list[str]:
+        share = "n/a" if self.share is None else f"{self.share:.1%}"
+        out = [f"coverage: {self.stops} stops of the history inside the port limits "
+               f"({self.outside} outside), {self.named} ({share}) at a named place: "
+               f"{self.at_berth} at berths, {self.at_anchorage} in anchorages "
+               f"[{', '.join(Path(f).name for f in self.files)}]"]
+        for u in self.unknown or []:
+            out.append(
+                f"stop at no known place: mmsi {u['mmsi']} {u['start']} .. {u['end']} "
+                f"({u['minutes']:.0f} min) at {u['lat']:.5f}, {u['lon']:.5f}; nearest named "
+                f"place: {u['nearest']} ({u['distance_m']:.0f} m)")
+        return out
+
+
+def check_coverage(path: str | Path, files, rules=None) -> Coverage:
+    """Coverage of a package by a position history (see ``Coverage``)."""
+    import numpy as np
+
+    from .port import Port
+    from .port_learn import history_stops, read_history
+    port = Port.load(path)
+    geometry = port.geometry
+    fixes, static = read_history(files, port.bounds)
+    stops = history_stops(fixes, geometry, static, rules)
+    cov = Coverage(files=[str(f) for f in files], unknown=[])
+    if not len(stops):
+        return cov
+    where = geometry.locate(stops["lon"].to_numpy(float), stops["lat"].to_numpy(float))
+    inside = stops[where["in_port"]]
+    cov.outside = int(len(stops) - len(inside))
+    cov.stops = int(len(inside))
+    cov.at_berth = int((inside["kind"] == "berth").sum())
+    cov.at_anchorage = int((inside["kind"] == "anchorage").sum())
+    rest = inside[~inside["kind"].isin(["berth", "anchorage"])]
+    places = [("berth", r) for r in geometry.berths.itertuples()] + \
+             [("anchorage", r) for r in geometry.anchorages.itertuples()]
+    tree = shapely.STRtree([r.geometry for _, r in places]) if places else None
+    x, y = geometry.to_metres(rest["lon"].to_numpy(float), rest["lat"].to_numpy(float))
+    for (_, s), px, py in zip(rest.iterrows(), x, y):
+        nearest, dist = "none", float("nan")
+        if tree is not None:
+            p = shapely.Point(px, py)
+            kind, r = places[int(tree.nearest(p))]
+            nearest, dist = f"{kind} {r.id} {getattr(r, 'name', '')!r}", r.geometry.distance(p)
+        cov.unknown.append({
+            "mmsi": int(s["mmsi"]), "start": _iso(s["start"]), "end": _iso(s["end"]),
+            "minutes": (s["end"] - s["start"]) / 60, "lon": float(s["lon"]),
+            "lat": float(s["lat"]), "nearest": nearest,
+            "distance_m": float(dist) if np.isfinite(dist) else float("nan")})
+    return cov
+
+
+def _iso(ts) -> str:
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
