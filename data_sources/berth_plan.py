@@ -95,13 +95,36 @@ def parse_text(text: str, source: str, received: float, fmt: str | None = None,
                          on_reject)
 
 
+class PlanFileError(ValueError):
+    """A plan file that holds no plan: binary (a workbook, an archive …) or a document without
+    plan columns / calls. The message says which file and why; the feed panel shows it."""
+
+
 def load_file(path, source: str = "berth-plan", received: float | None = None,
               on_reject=None) -> list[PlannedCall]:
     """A plan file; ``received`` = when the plan was issued (default: its earliest ETA/ETB
-    less a day, so a replay hands it out before the first call)."""
+    less a day, so a replay hands it out before the first call).
+
+    Raises ``OSError`` for a file that cannot be read and ``PlanFileError`` for one that is no
+    plan (binary, or no plan_id/berth columns, or not a list of calls), so that a broken plan
+    is shown as broken rather than silently absent. Bad rows are counted and skipped."""
+    from .sniff import sniff
     path = Path(path)
+    what = sniff(path)
+    if what.binary:
+        raise PlanFileError(f"{path}: expected a CSV or JSON berth plan; this looks like "
+                            f"{what.description}")
+    reasons: list[str] = []
+
+    def reject(reason, detail=None):
+        if reason in ("bad_document", "bad_json"):
+            reasons.append(f"{reason}: {detail}" if detail else reason)
+        if on_reject:
+            on_reject(reason, detail)
     calls = parse_text(path.read_text(encoding="utf-8", errors="replace"), source, 0.0,
-                       "csv" if path.suffix.lower() == ".csv" else "json", on_reject) or []
+                       "csv" if path.suffix.lower() == ".csv" else "json", reject)
+    if calls is None:
+        raise PlanFileError(f"{path}: not a berth plan ({'; '.join(reasons) or 'no calls'})")
     if received is None and calls:
         received = min(min(t for t in (c.eta, c.etb) if t is not None) for c in calls) - 86400
     for c in calls:

@@ -9,6 +9,13 @@ history load, benchmarks).
 ``load_positions(path)`` -> (fixes, static): fixes is a DataFrame with mmsi, ts (epoch s UTC),
 lon, lat, sog (NaN when unknown), nav_status (NaN when unknown); static maps MMSI to the last
 known static fields (ship_type, length, name …).
+
+``load_recording(path, source)`` -> the same files as time-ordered twin events, for a replay
+on the wall (``--replay FILE``): a ``.traj`` becomes position-only ``VesselReport``s.
+
+A file that is not text (an ASTERIX radar capture, a workbook, gzip under a name without
+``.gz``) raises ``sniff.NotTextError`` saying what it looks like, instead of being read as
+thousands of rejected lines.
 """
 from __future__ import annotations
 
@@ -21,7 +28,10 @@ import pandas as pd
 from . import marinecadastre
 from .ais_source import load_nmea_file
 from .events import StaticReport, VesselReport
+from .sniff import require_text
 from .tracktable import read_traj
+
+EXPECTED = "NMEA AIS, a MarineCadastre CSV or a tracktable .traj (plain or .gz)"
 
 STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught",
                  "destination")
@@ -39,9 +49,35 @@ def _nan(value):
     return np.nan if value is None else value
 
 
+def kind_of(path) -> str:
+    """How a position file is read: "traj", "csv" (MarineCadastre) or "nmea" (anything else)."""
+    kind = _suffix(Path(path))
+    return kind if kind in ("traj", "csv") else "nmea"
+
+
+def load_recording(path, source: str, on_reject=None, on_warning=None) -> list:
+    """A recording as time-ordered twin events (what a ``ReplaySource`` plays): NMEA decoded
+    (positions, static data, stations), MarineCadastre rows as reports, tracktable points as
+    position-only reports (no speed, course or static data: ``static=False`` so the twin
+    keeps what it knows of the vessel). Raises ``NotTextError`` for a binary file and
+    ``OSError`` for an unreadable one."""
+    path = Path(path)
+    require_text(path, EXPECTED)
+    kind = kind_of(path)
+    if kind == "csv":
+        return marinecadastre.load_file(path, source=source, on_reject=on_reject)
+    if kind == "nmea":
+        return load_nmea_file(path, source, on_reject=on_reject, on_warning=on_warning)
+    df = read_traj(path, on_reject=on_reject).sort_values("ts", kind="stable")
+    return [VesselReport(float(t), source, int(m), float(x), float(y), static=False)
+            for m, t, x, y in df[["mmsi", "ts", "lon", "lat"]].itertuples(index=False)]
+
+
 def load_positions(path, rejects: Counter | None = None) -> tuple[pd.DataFrame, dict]:
+    """Raises ``NotTextError`` (saying what the file looks like) for a binary file."""
     path = Path(path)
     rejects = rejects if rejects is not None else Counter()
+    require_text(path, EXPECTED)
 
     def on_reject(reason, detail=""):
         rejects[reason] += 1

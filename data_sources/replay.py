@@ -15,6 +15,27 @@ from .events import ReplayRestarted
 from .health import FeedHealth
 
 
+class NoSource:
+    """The AIS slot of a deployment that names no feed and whose port package names no
+    recording: it hands out nothing, and the feed panel shows the slot empty ("no source")
+    instead of the twin replaying another port's recording. The twin runs on the wall clock;
+    the history views work as ever."""
+
+    live = False
+
+    def __init__(self, source_id: str = "ais", label: str = "ais_none"):
+        self.source_id, self.label = source_id, label
+        self.health = _NoFeedHealth(source_id, label=label)
+
+    def poll(self, now: float | None = None) -> list:
+        return []
+
+
+class _NoFeedHealth(FeedHealth):
+    def status(self, now: float | None = None) -> dict:
+        return {**super().status(now), "state": "none"}
+
+
 class ReplaySource:
     def __init__(
         self,

@@ -56,6 +56,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "berth_plan_sample": ("Berth plan — SAMPLE derived from real calls",
                           "泊位计划——由真实靠泊推导的样例"),
     "berth_plan_none": ("Berth plan", "泊位计划"),
+    # a feed configured but unable to run (its reason is shown beside it)
+    "state_error": ("cannot run", "无法运行"),
+    "ais_none": ("AIS (no feed or recording configured for this port)",
+                 "AIS（本港未配置数据源或回放）"),
+    "tide_no_harmonics": ("Tide prediction: stations without harmonics",
+                          "潮汐预报：缺少调和常数的潮位站"),
+    "throughput_monthly": ("Monthly TEU statistics", "月度集装箱吞吐量统计"),
     "simulated": ("simulated", "模拟"),
     # hydro-met panel
     "hydromet_title": ("Water & weather", "水文气象"),
@@ -226,6 +233,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "r_occupancy_berth": ("Busiest berths", "占用率最高的泊位"),
     "r_teu": ("Container throughput by month (TEU, Port Authority of NY & NJ)",
               "集装箱月吞吐量（TEU，纽约新泽西港务局）"),
+    # the title of any port's series: its publisher from port.toml [throughput] source
+    "r_teu_by": ("Container throughput by month (TEU, {source})",
+                 "集装箱月吞吐量（TEU，{source}）"),
+    "r_teu_plain": ("Container throughput by month (TEU)", "集装箱月吞吐量（TEU）"),
     "r_alerts_by_rule": ("Alerts by rule", "各类告警"),
     "r_scorecard": ("Port performance scorecard (口岸综合绩效评价)", "口岸综合绩效评价"),
     "r_score_total": ("Overall", "综合得分"),

@@ -1,6 +1,9 @@
 """The one map's layers, built with pydeck and handed to deckgl-dash as plain dicts.
 
-Static layers (land, terminals, anchorages, docks) are sent once with the page. Live vessel
+Static layers (land, terminals, anchorages, docks) are sent once with the page. Terminals are
+extruded only where they lie on the package's land: an OSM ``industrial=port`` polygon often
+takes in its basins and piers, and GSHHG-type coastlines miss the landfill, so the part over
+water is drawn flat (``terminal_parts``) instead of as a 3D slab over the harbour. Live vessel
 layers are sent every refresh as *binary* columns (``deckgl_dash.binary``): positions and colours
 as typed arrays, no per-vessel JSON objects. The vessel identity stays on the server: the
 callback remembers which MMSI is at which index (``VesselLayers.order``), and a click's index is
@@ -11,9 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+import shapely
 from deckgl_dash.binary import binary_data
 
 from twin.footprint import VERTICES, footprints
@@ -67,11 +72,19 @@ def static_layers(port) -> list[dict]:
             line_width_min_pixels=1, pickable=False)))
     terminals = port.layer("terminals")
     if terminals is not None:
-        layers.append(_spec(pdk.Layer(
-            "GeoJsonLayer", _geojson(terminals, ["name", "operator"]), id="terminals",
-            filled=True, extruded=True, get_elevation=45, get_fill_color=list(theme.TERMINAL),
-            get_line_color=list(theme.LAND_EDGE), material={"ambient": 0.6, "diffuse": 0.5},
-            pickable=False)))
+        on_land, over_water = terminal_parts(port)
+        if len(over_water):                 # basins and piers the coastline does not have
+            layers.append(_spec(pdk.Layer(
+                "GeoJsonLayer", _geojson(over_water, ["name", "operator"]),
+                id=TERMINALS_FLAT, filled=True, stroked=True, extruded=False,
+                get_fill_color=[*theme.TERMINAL, 90], get_line_color=[*theme.TERMINAL, 200],
+                line_width_min_pixels=1, pickable=False)))
+        if len(on_land):
+            layers.append(_spec(pdk.Layer(
+                "GeoJsonLayer", _geojson(on_land, ["name", "operator"]), id=TERMINALS,
+                filled=True, extruded=True, get_elevation=45,
+                get_fill_color=list(theme.TERMINAL), get_line_color=list(theme.LAND_EDGE),
+                material={"ambient": 0.6, "diffuse": 0.5}, pickable=False)))
     anchorages = port.layer("anchorages")
     if anchorages is not None:
         layers.append(_spec(pdk.Layer(
@@ -99,6 +112,57 @@ def static_layers(port) -> list[dict]:
             get_color=[*theme.BERTH_FREE, 200], width_units="pixels", get_width=2,
             cap_rounded=True, pickable=False)))
     return layers
+
+
+TERMINALS = "terminals"                # terminal areas on land, extruded
+TERMINALS_FLAT = "terminals-water"     # the parts of terminal areas over water, flat
+MIN_PART_DEG2 = 1e-9                   # ≈ 10 m²: slivers left by clipping are dropped
+
+
+def terminal_parts(port) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The terminals layer split against the package's land: (the parts on land, the parts
+    over water), each row keeping its terminal's name and operator. Without a land layer
+    nothing is known to be land, so all is drawn flat. Computed once per port (the layers of
+    a package do not change while it is loaded)."""
+    cached = getattr(port, "_terminal_parts", None)
+    if cached is not None:
+        return cached
+    terminals = port.layer("terminals")
+    empty = gpd.GeoDataFrame({"name": [], "operator": []}, geometry=[], crs="EPSG:4326")
+    if terminals is None or not len(terminals):
+        parts = (empty, empty)
+    else:
+        land = port.layer("land")
+        geoms = shapely.make_valid(np.asarray(terminals.geometry.values, dtype=object))
+        if land is None or not len(land):
+            on, off = np.full(len(geoms), None, dtype=object), geoms
+        else:
+            shore = shapely.union_all(shapely.make_valid(
+                np.asarray(land.geometry.values, dtype=object)))
+            shapely.prepare(shore)
+            on = shapely.intersection(geoms, shore)
+            off = shapely.difference(geoms, shore)
+        parts = (_polygonal(terminals, on), _polygonal(terminals, off))
+    port._terminal_parts = parts
+    return parts
+
+
+def _polygonal(terminals, geoms) -> gpd.GeoDataFrame:
+    """The rows whose geometry keeps some area, with only its polygons (clipping leaves lines
+    and points where a terminal touches the shore)."""
+    keep, out = [], []
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            continue
+        polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")
+                 and p.area > MIN_PART_DEG2]
+        if polys:
+            keep.append(i)
+            out.append(polys[0] if len(polys) == 1 else shapely.multipolygons(
+                [q for p in polys for q in shapely.get_parts(p)]))
+    cols = [c for c in ("name", "operator") if c in terminals.columns]
+    rows = terminals.iloc[keep][cols].reset_index(drop=True)
+    return gpd.GeoDataFrame(rows, geometry=out, crs="EPSG:4326")
 
 
 TRACK = "track"                  # the vessels page: a ship's last 24 h

@@ -47,8 +47,21 @@ def age_text(seconds: float | None, lang: str) -> str:
 
 
 def feed_health(statuses: list[dict], lang: str) -> list:
+    """One row per feed: its state, rate, last message and rejects; a slot with no source
+    shown empty; a feed that is configured but cannot run (a file of an unknown layout, a
+    berth plan that is no plan, tide stations without harmonics) in state "failed" with its
+    reason written out, not only in a tooltip."""
     rows = [html.Div(t("feed_health", lang), className="panel-title")]
     for s in statuses:
+        if s.get("error") and "rate_per_s" not in s:     # configured, but cannot run
+            rows.append(html.Div(className="feed feed-failed feed-error", children=[
+                html.Span(className="feed-dot"),
+                html.Span(t(s["label"], lang), className="feed-name"),
+                html.Span(t("state_error", lang), className="feed-state"),
+                html.Span(s["error"], className="feed-reason", title=s["error"],
+                          style={"maxWidth": "30em", "whiteSpace": "normal",
+                                 "overflowWrap": "anywhere", "fontSize": "85%"})]))
+            continue
         if s["state"] == "none":                 # a slot with no source: shown empty
             rows.append(html.Div(className="feed feed-none", children=[
                 html.Span(className="feed-dot"),
@@ -584,8 +597,11 @@ def queue_panel(rows: list[dict], lang: str) -> list:
 
 
 def stale_banner(statuses: list[dict], lang: str):
-    """The first feed that should be live and is stale, in words; None when all are fresh."""
+    """The first feed that should be live and is stale, in words; None when all are fresh.
+    A slot's error (a file that cannot be used) is a row of the feed panel, not a link down."""
     for s in statuses:
+        if s.get("error") and "rate_per_s" not in s:
+            continue
         if s.get("state") in ("reconnecting", "failed"):
             since = s.get("connection_since") or time.time()
             return t("link_banner", lang, what=t(s.get("label") or s.get("source_id"), lang),

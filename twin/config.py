@@ -1,10 +1,18 @@
 """Deployment configuration: defaults that run offline, then a TOML file, then environment
-variables ``PORTTWIN_<FIELD>``, then command-line overrides (later wins)."""
+variables ``PORTTWIN_<FIELD>``, then command-line overrides (later wins).
+
+What a port shows besides its geometry — the recording the wall replays, the history loaded on
+first start, the monthly TEU statistics, the history store's file — is the port package's
+(``port.toml`` ``[replay]``, ``[history]``, ``[throughput]``; ``var/<locode>.sqlite``): the
+defaults here are empty and ``Config.for_port(port)`` fills them from the package, so a
+deployment of another port inherits nothing of New York. A value set in the TOML, the
+environment or on the command line wins over the package's."""
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +31,14 @@ class ConfigError(ValueError):
 @dataclass
 class Config:
     port_dir: Path = ROOT / "data" / "ports" / "nynj"
-    ais_csv: Path = ROOT / "data" / "ais" / "NYHarbor_2020_06_30_first_hour.csv"
-    ais: str = ""                  # NMEA feed: tcp://host:port, udp://:port or a file; "" = CSV
-    ais_source_id: str = "ais-marinecadastre"
-    ais_label_key: str = "replay_marinecadastre"   # translated on screen
+    # the wall's replay when ``ais`` is "": a MarineCadastre CSV, a tracktable .traj or an
+    # NMEA file (plain or .gz); "" = the port package's [replay] file (none: no AIS on the
+    # wall). ``ais_csv`` is the older name of the same setting (``ais_replay`` wins).
+    ais_replay: Path = Path("")
+    ais_csv: Path = Path("")
+    ais: str = ""                  # NMEA feed: tcp://host:port, udp://:port or a file; "" = replay
+    ais_source_id: str = ""        # "" = the package's [replay] source_id, else "ais-replay"
+    ais_label_key: str = ""        # translated on screen; "" = the package's, else the file name
     speed: float = 1.0             # replay speed factor
     loop: bool = True              # replay loops at the end of the recording
     warmup_s: float = 900.0        # data applied at once on start: map, trails and berth
@@ -46,14 +58,16 @@ class Config:
     language: str = ""             # "" = the port's default
     tour_s: float = 0.0            # the wall's camera tour: seconds per preset view (0 = off)
     start_engine: bool = True
-    # history store: SQLAlchemy URL; "" = SQLite file var/porttwin.sqlite; "none" = no store
+    # history store: SQLAlchemy URL; "" = the port's SQLite file var/<locode>.sqlite;
+    # "none" = no store
     history_url: str = ""
     history_retention_days: float = 400.0
     # one retention pass never deletes more than this share of a table's rows of its source;
     # more needs ``python app.py history prune`` (which says what it will delete)
     history_prune_max_share: float = 0.05
-    # loaded into the store on first start so the KPI views have real port calls
-    history_file: Path = ROOT / "data" / "ais" / "NYHarbor_2020_12_first_week.traj.gz"
+    # loaded into the store on first start so the KPI views have real port calls;
+    # "" = the port package's [history] file (none: nothing loaded)
+    history_file: Path = Path("")
     history_autoload: bool = True
     # run the alert rules over the loaded history once, in the background (reports, playback)
     history_alerts: bool = True
@@ -66,8 +80,36 @@ class Config:
     hydromet_interval_s: float = 360.0
     # berth plan: "auto" = the port package's berth_plan*.csv; "none"; a file; http(s)://…
     berth_plan: str = "auto"
-    # monthly TEU statistics loaded into the history store on first start
-    throughput_monthly: Path = ROOT / "data" / "throughput" / "port_ny_teu.csv"
+    # monthly TEU statistics (CSV or XLSX) loaded into the history store on first start;
+    # "" = the port package's [throughput] monthly (read with its column mapping)
+    throughput_monthly: Path = Path("")
+
+    def for_port(self, port) -> "Config":
+        """This configuration with what it leaves to the port package filled in from ``port``
+        (a ``twin.port.Port``): the replay file with its label and source id, the history
+        file, the throughput table and the store URL (``default_store_url``). A value this
+        configuration sets is kept; calling it again changes nothing."""
+        changes: dict = {}
+        package = port.replay or {}
+        replay = (self.ais_replay if is_set(self.ais_replay) else
+                  self.ais_csv if is_set(self.ais_csv) else package.get("file"))
+        ours = replay is not None and package.get("file") is not None and \
+            os.path.abspath(replay) == os.path.abspath(package["file"])
+        if replay is not None:
+            changes["ais_replay"] = Path(replay)
+        if not self.ais_source_id:
+            changes["ais_source_id"] = (package.get("source_id") if ours else None) \
+                or "ais-replay"
+        if not self.ais_label_key:
+            changes["ais_label_key"] = (package.get("label") if ours else None) or (
+                f"Replay: {Path(replay).name}" if replay is not None else "ais_none")
+        if not is_set(self.history_file) and port.history_file is not None:
+            changes["history_file"] = Path(port.history_file)
+        if not is_set(self.throughput_monthly) and (port.throughput or {}).get("monthly"):
+            changes["throughput_monthly"] = Path(port.throughput["monthly"])
+        if not self.history_url:
+            changes["history_url"] = default_store_url(port.path, port.locode)
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def load(cls, toml_path: str | Path | None = None, env: dict | None = None,
@@ -102,6 +144,27 @@ class Config:
         where.update({k: k for k in given})
         return cls(**{name: _coerce(cls, name, value, where[name])
                       for name, value in values.items()})
+
+
+def is_set(path) -> bool:
+    """Whether a path setting names a file ("" — read as ``Path(".")`` — leaves it to the port
+    package)."""
+    return path is not None and str(path) not in ("", ".")
+
+
+def default_store_url(port_dir, locode: str | None = None) -> str:
+    """The port's own history store: the SQLite file ``var/<locode>.sqlite`` (else the package
+    folder's name), so two ports never share port calls, positions or statistics.
+    ``PORTTWIN_HISTORY_URL`` / ``history_url`` override it. ``locode`` is read from the
+    package's port.toml when not given (for the command-line tools)."""
+    if locode is None:
+        try:
+            meta = tomllib.loads((Path(port_dir) / "port.toml").read_text(encoding="utf-8"))
+            locode = meta.get("locode") if isinstance(meta.get("locode"), str) else None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            locode = None
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", (locode or Path(port_dir).resolve().name).strip())
+    return f"sqlite:///{ROOT / 'var' / (name.strip('_') or 'port')}.sqlite"
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")

@@ -10,6 +10,12 @@ In the bundled NY scenario:
   observation feed, no wind, no visibility (the panel shows those slots empty);
 * berth plan — a **sample** derived from the hour's real port calls (``berth_plan_sample.csv``);
 * throughput — the real PANYNJ monthly TEU 2021–2025, stored in the history store.
+
+Each of these comes from the port package (``port.toml``) or the deployment, never from New
+York by default: another port's package without a berth plan, throughput table or radar model
+shows those slots empty. A file that is there but cannot be used (a throughput table of an
+unknown layout, a berth plan that is no plan, a tide station without harmonics) is a feed-panel
+row in state "failed" with the reason (``error``) — the app starts, the operator sees why.
 """
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from data_sources.events import VesselReport
 from data_sources.health import FeedHealth
 from data_sources.radar_sim import RadarScenario, simulate
 from data_sources.replay import ReplaySource
-from data_sources.throughput import load_monthly_teu
+from data_sources.throughput import ThroughputFormatError, load_monthly_teu
 from data_sources.vts import VtsSource
 
 from .berth_plan import BerthPlan
@@ -44,7 +50,14 @@ class Feeds:
     slots: list = field(default_factory=list)     # feed-panel rows with no source (empty)
 
 
+def error_slot(source: str, label: str, why: str) -> dict:
+    """A feed-panel row for a feed that is configured but cannot run, with the reason."""
+    return {"source": source, "label": label, "state": "failed", "error": why,
+            "last_error": why}
+
+
 def build_feeds(config, port, ais_source, store=None) -> Feeds:
+    config = config.for_port(port)
     feeds = Feeds()
     replay = isinstance(ais_source, ReplaySource)
     span = (ais_source.start_ts, ais_source.end_ts) if replay else None
@@ -76,7 +89,7 @@ def build_feeds(config, port, ais_source, store=None) -> Feeds:
         feeds.models.append(feeds.fusion)
 
     # ---- hydro-met -----------------------------------------------------------------------
-    feeds.hydromet = HydroMet(port.tide_stations)
+    feeds.hydromet = HydroMet(port.tide_stations, port_dir=port.path)
     feeds.models.append(feeds.hydromet)
     url = config.hydromet
     if url.startswith(("http://", "https://")):
@@ -97,6 +110,12 @@ def build_feeds(config, port, ais_source, store=None) -> Feeds:
                             "state": "none"})
     feeds.slots.append({"source": "tide-prediction", "label": "tide_predicted",
                         "state": "live" if feeds.hydromet.stations else "none"})
+    missing = feeds.hydromet.missing_harmonics
+    if missing:
+        feeds.slots.append(error_slot(
+            "tide-harmonics", "tide_no_harmonics",
+            f"no predicted tide for station{'s' if len(missing) > 1 else ''} "
+            + "; ".join(f"{sid}: {why}" for sid, why in missing.items())))
 
     # ---- berth plan ----------------------------------------------------------------------
     feeds.plan = BerthPlan(port.layer("berths"))
@@ -110,8 +129,21 @@ def build_feeds(config, port, ais_source, store=None) -> Feeds:
     elif plan != "none":
         health = FeedHealth("berth-plan", label=Path(plan).name, stale_after_s=float("inf"))
         # a replay: the plan was issued just before the recording began
-        calls = plan_io.load_file(plan, "berth-plan", on_reject=health.record_reject,
-                                  received=span[0] - 1.0 if replay else None)
+        try:
+            calls = plan_io.load_file(plan, "berth-plan", on_reject=health.record_reject,
+                                      received=span[0] - 1.0 if replay else None)
+        except (OSError, plan_io.PlanFileError) as exc:
+            why = str(exc) if isinstance(exc, plan_io.PlanFileError) else \
+                f"{plan}: cannot be read ({exc.strerror or exc})"
+            log.warning("berth plan: %s", why)
+            feeds.slots.append(error_slot("berth-plan", "berth_plan_none", why))
+            calls = None
+        if calls == [] and health.rejects:         # a plan whose every row was rejected
+            why = (f"{plan}: no call could be read ({sum(health.rejects.values())} rows "
+                   f"rejected; last: {health.last_error})")
+            log.warning("berth plan: %s", why)
+            feeds.slots.append(error_slot("berth-plan", "berth_plan_none", why))
+        calls = calls or []
         if any(c.sample for c in calls):
             health.label = "berth_plan_sample"          # labelled a sample on screen
         if calls and replay:
@@ -123,9 +155,30 @@ def build_feeds(config, port, ais_source, store=None) -> Feeds:
                             "state": "none"})
 
     # ---- throughput: monthly statistics into the store -----------------------------------
-    if store is not None and config.throughput_monthly and \
-            Path(config.throughput_monthly).is_file() and store.monthly_teu(port.locode).empty:
-        monthly = load_monthly_teu(config.throughput_monthly)
-        store.write_monthly_teu(port.locode, monthly, Path(config.throughput_monthly).name)
-        log.info("loaded %d months of TEU statistics", len(monthly))
+    load_throughput(config, port, store, feeds)
     return feeds
+
+
+def load_throughput(config, port, store, feeds: Feeds) -> None:
+    """The port's monthly TEU table into the store on first start (the package's
+    ``[throughput]``, or the deployment's ``throughput_monthly``, read with the package's
+    column mapping). A table that cannot be read is an error row on the feed panel."""
+    from twin.config import is_set
+    path = config.throughput_monthly
+    if store is None or not is_set(path) or not store.monthly_teu(port.locode).empty:
+        return
+    spec = port.throughput or {}
+    rejects: list[str] = []
+    try:
+        monthly = load_monthly_teu(path, on_reject=lambda reason, detail=None:
+                                   rejects.append(detail or reason),
+                                   columns=spec.get("columns"), sheet=spec.get("sheet"))
+    except ThroughputFormatError as exc:
+        log.warning("throughput: %s", exc)
+        feeds.slots.append(error_slot("throughput-monthly", "throughput_monthly", str(exc)))
+        return
+    name = Path(path).name                          # who publishes it, and from which file
+    store.write_monthly_teu(port.locode, monthly,
+                            f"{spec['source']} ({name})" if spec.get("source") else name)
+    log.info("loaded %d months of TEU statistics%s", len(monthly),
+             f" ({len(rejects)} rows skipped, e.g. {rejects[0]})" if rejects else "")

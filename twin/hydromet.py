@@ -1,9 +1,12 @@
 """Hydro-meteorology in the twin: stations, their latest observations, the predicted tide, and
 the water level anywhere in the port (for under-keel clearance).
 
-* **Stations** are the port's tide stations (``tide_stations`` in port.toml, harmonics in
-  ``data/hydromet/harmonics``) plus any station that sends observations (CO-OPS, MQTT, CSV,
-  AIS met-hydro messages).
+* **Stations** are the port's tide stations (``tide_stations`` in port.toml; harmonics in the
+  package's own ``harmonics/noaa_<id>.json``, else the bundled ``data/hydromet/harmonics``:
+  ``twin.tide.harmonics_file``) plus any station that sends observations (CO-OPS, MQTT, CSV,
+  AIS met-hydro messages). A listed station without usable harmonics is left out and named in
+  ``missing_harmonics`` (the feed panel says so, ``port check`` reports it as an error): the
+  app starts without its predicted tide rather than not at all.
 * **Water level at a place and time**: the nearest tide station's *observed* level when an
   observation is at most ``observed_fresh_s`` old, else its *predicted* (astronomical) tide.
   Heights are metres above the chart datum (MLLW), like charted depths, so
@@ -13,6 +16,7 @@ the water level anywhere in the port (for under-keel clearance).
 """
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import deque
@@ -24,10 +28,11 @@ from pyproj import Geod
 
 from data_sources.events import MetHydroObservation
 
-from .tide import TidePredictor, load_stations
+from .tide import HarmonicsError, TidePredictor, TideStation, harmonics_file
 
 GEOD = Geod(ellps="WGS84")
 HARMONICS = Path(__file__).resolve().parent.parent / "data" / "hydromet" / "harmonics"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,23 +48,41 @@ class Station:
 
 
 class HydroMet:
-    def __init__(self, tide_stations=(), harmonics_dir: str | Path = HARMONICS,
-                 observed_fresh_s: float = 1800.0, aliases: dict | None = None):
+    def __init__(self, tide_stations=(), harmonics_dir: str | Path | None = None,
+                 observed_fresh_s: float = 1800.0, aliases: dict | None = None,
+                 port_dir: str | Path | None = None):
+        """``harmonics_dir``: look only there; else the port package's own harmonics
+        (``port_dir``), then the bundled ones."""
         self.observed_fresh_s = observed_fresh_s
         self.stations: dict[str, Station] = {}
+        # listed tide stations left out: station id -> why (no file, unusable file)
+        self.missing_harmonics: dict[str, str] = {}
         # observation station ids that are one of our tide stations under another name
         self.aliases = dict(aliases or {})
         self.rejected = 0
         self._predicted: dict = {}
         self._lock = threading.RLock()
-        if tide_stations:
-            for sid, predictor in load_stations(harmonics_dir, set(tide_stations)).items():
-                st = predictor.station
-                self.stations[sid] = Station(sid, st.name, st.lon, st.lat, predictor)
-            missing = set(tide_stations) - set(self.stations)
-            if missing:
-                raise ValueError(f"no harmonic constants for tide stations {sorted(missing)} "
-                                 f"in {harmonics_dir}")
+        for sid in dict.fromkeys(str(s) for s in tide_stations):
+            if harmonics_dir is not None:
+                path = Path(harmonics_dir) / f"noaa_{sid}.json"
+                path = path if path.is_file() else None
+            else:
+                path = harmonics_file(sid, port_dir)
+            if path is None:
+                where = (harmonics_dir if harmonics_dir is not None else
+                         f"{Path(port_dir) / 'harmonics'} or {HARMONICS}" if port_dir else
+                         HARMONICS)
+                self.missing_harmonics[sid] = f"no noaa_{sid}.json in {where}"
+                continue
+            try:
+                predictor = TidePredictor(TideStation.load(path))
+            except HarmonicsError as exc:
+                self.missing_harmonics[sid] = str(exc)
+                continue
+            st = predictor.station
+            self.stations[sid] = Station(sid, st.name, st.lon, st.lat, predictor)
+        for sid, why in self.missing_harmonics.items():
+            log.warning("tide station %s: no predicted tide (%s)", sid, why)
 
     # ---- input ---------------------------------------------------------------------------
     def apply(self, events) -> None:

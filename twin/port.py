@@ -5,9 +5,26 @@ made from public sources.
 The NY/NJ package is bundled in ``data/ports/nynj``. Layers are read with geopandas and kept
 in WGS84 lon/lat; "where is this ship" questions are answered in the local UTM zone with shapely
 STRtrees (``PortGeometry``).
+
+What a port's deployment shows besides its geometry belongs to the package too, so another
+port inherits nothing of New York (optional tables of ``port.toml``; paths relative to the
+package):
+
+* ``[replay] file, label, source_id`` — the recording the wall replays when the deployment
+  names no AIS feed (MarineCadastre CSV, tracktable ``.traj`` or NMEA);
+* ``[history] file`` — the position history loaded into the store on first start;
+* ``[throughput] monthly, columns, sheet, source, source_zh`` — the monthly TEU table (CSV or
+  XLSX), which of its columns is which (``data_sources.throughput.load_monthly_teu``) and who
+  publishes it (for the report's title, in English and 中文).
+
+Terminal names that are OSM ids ("Terminal way/1167695558": an unnamed OSM polygon) are shown
+as the terminal's operator, else "Terminal N" (``terminal_display_names``).
 """
 from __future__ import annotations
 
+import logging
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +38,9 @@ from shapely.geometry import box
 from .port_check import check_package
 
 WGS84 = "EPSG:4326"
+log = logging.getLogger(__name__)
+# fields whose ``port check`` errors still let the app run (logged, shown on the feed panel)
+RUNS_WITHOUT = ("tide_stations",)
 
 LAYERS = ("land", "port_limits", "terminals", "berths", "anchorages", "fairways", "zones",
           "docks")
@@ -44,13 +64,27 @@ class Port:
     alerts: dict = field(default_factory=dict)      # alerts.toml: rule thresholds, sectors
     tour: list = field(default_factory=list)        # the wall's camera tour: preset views
     scorecard_weights: dict | None = None           # reports: weights of the 4 dimensions
+    replay: dict = field(default_factory=dict)      # [replay]: file (Path), label, source_id
+    history_file: Path | None = None                # [history] file: loaded on first start
+    throughput: dict = field(default_factory=dict)  # [throughput]: monthly (Path), columns …
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     _geometry: "PortGeometry | None" = field(default=None, repr=False)
 
     @classmethod
     def load(cls, path: str | Path) -> "Port":
+        """The package at ``path``; PortPackageError naming file and problem when ``port
+        check`` finds an error that keeps it from being used. A tide station without harmonics
+        is an error of ``port check`` but not of loading: the app runs, that station has no
+        predicted tide, and the feed panel says so (``HydroMet.missing_harmonics``)."""
         path = Path(path)
-        errors = [p for p in check_package(path) if p.level == "error"]
+        errors = []
+        for p in check_package(path):
+            if p.level != "error":
+                continue
+            if p.field in RUNS_WITHOUT:
+                log.warning("%s", p)
+            else:
+                errors.append(p)
         if errors:
             more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
             raise PortPackageError("; ".join(str(p) for p in errors[:5]) + more)
@@ -71,13 +105,15 @@ class Port:
                 bounds=tuple(meta["bounds"]),
                 view=dict(meta["view"]),
                 language=meta.get("language", "en"),
-                tide_stations=tuple(meta.get("tide_stations", ())),
+                tide_stations=tuple(str(s) for s in meta.get("tide_stations", ()))
+                if isinstance(meta.get("tide_stations", ()), list) else (),
             )
             # the wall's optional camera tour: preset views, shown in turn
             port.tour = [dict(v) for v in meta.get("tour", [])]
             port.scorecard_weights = dict(meta.get("scorecard", {}).get("weights", {})) or None
         except KeyError as exc:
             raise PortPackageError(f"{toml_path}: missing key {exc}") from None
+        port._read_data_keys(meta, toml_path)
         alerts_path = path / "alerts.toml"
         if alerts_path.is_file():
             try:
@@ -94,7 +130,80 @@ class Port:
                 raise PortPackageError(f"{file}: CRS {gdf.crs} is not WGS84 lon/lat")
             port.layers[layer] = gdf
         port._merge_berth_depths(path / "berth_depths.csv")
+        port._name_terminals()
         return port
+
+    def _read_data_keys(self, meta: dict, toml_path: Path) -> None:
+        """The optional ``[replay]``, ``[history]`` and ``[throughput]`` tables: files are
+        relative to the package. A named file that is absent is not an error here (the app
+        shows it on the feed panel; ``port check`` reports it)."""
+        def table(name):
+            value = meta.get(name, {})
+            if not isinstance(value, dict):
+                raise PortPackageError(f"{toml_path}: [{name}] must be a table")
+            return value
+
+        def text(name, key, value):
+            if not isinstance(value, str) or not value.strip():
+                raise PortPackageError(f"{toml_path}: {name}.{key} must be text, got {value!r}")
+            return value
+
+        def file(name, key, value):
+            return Path(os.path.normpath(self.path / text(name, key, value)))
+
+        replay = table("replay")
+        if replay.get("file") is not None:
+            self.replay = {"file": file("replay", "file", replay["file"]),
+                           **{k: text("replay", k, replay[k]) for k in ("label", "source_id")
+                              if k in replay}}
+        history = table("history")
+        if history.get("file") is not None:
+            self.history_file = file("history", "file", history["file"])
+        throughput = table("throughput")
+        if throughput.get("monthly") is not None:
+            columns = throughput.get("columns")
+            if columns is not None and not (isinstance(columns, dict) and all(
+                    isinstance(v, str) for v in columns.values())):
+                raise PortPackageError(f"{toml_path}: throughput.columns must be a table of "
+                                       f"field = \"column name\", got {columns!r}")
+            self.throughput = {"monthly": file("throughput", "monthly", throughput["monthly"]),
+                               "columns": dict(columns) if columns is not None else None,
+                               **{k: text("throughput", k, throughput[k])
+                                  for k in ("sheet", "source", "source_zh")
+                                  if k in throughput}}
+
+    def _name_terminals(self) -> None:
+        """Terminals (and the berths' ``terminal``) named for people: an OSM id is replaced by
+        the terminal's operator or "Terminal N" (``terminal_display_names``)."""
+        terminals, berths = self.layers.get("terminals"), self.layers.get("berths")
+        names = terminal_display_names(terminals)
+        if terminals is not None and len(terminals):
+            old = terminals["name"] if "name" in terminals else [None] * len(terminals)
+            terminals["name"] = [names.get(n if isinstance(n, str) and n.strip() else i, n)
+                                 for i, n in enumerate(old)]
+        if berths is not None and "terminal" in berths:
+            taken = set(terminals["name"]) if terminals is not None and len(terminals) else set()
+            extra = (f"Terminal {k}" for k in range(1, 10 ** 6))
+            renamed: dict = {}
+
+            def unused() -> str:
+                name = next(extra)
+                while name in taken:
+                    name = next(extra)
+                taken.add(name)
+                return name
+
+            def fixed(value):
+                if not isinstance(value, str) or not value:
+                    return value
+                if value in names:
+                    return names[value]
+                if is_osm_id_name(value):              # a terminal not in the layer
+                    if value not in renamed:
+                        renamed[value] = unused()
+                    return renamed[value]
+                return value
+            berths["terminal"] = berths["terminal"].map(fixed)
 
     def _merge_berth_depths(self, csv_path: Path) -> None:
         """Charted depths kept beside the derived berths (``berth_depths.csv``: id, depth_m,
@@ -122,6 +231,46 @@ class Port:
         if self._geometry is None:
             self._geometry = PortGeometry(self)
         return self._geometry
+
+
+OSM_ID_NAME = re.compile(r"^\s*(?:terminal\s+)?(?:way|node|relation)/\d+\s*$", re.IGNORECASE)
+
+
+def is_osm_id_name(name) -> bool:
+    """Whether a name is an OSM element id rather than a name ("way/1167695558", "Terminal
+    relation/42"): what a tool writes when the OSM polygon has no name tag."""
+    return isinstance(name, str) and bool(OSM_ID_NAME.match(name))
+
+
+def terminal_display_names(terminals) -> dict:
+    """Names to show for the terminals layer: {old name -> new name} for names that are OSM
+    ids (or empty), and {row index -> new name} for rows with no name at all. A terminal
+    without a real name is called by its OSM ``operator`` tag ("Acme", a second one "Acme 2"),
+    else "Terminal N" (N counts the unnamed terminals from 1, skipping a number a real name
+    already has: Seattle's own "Terminal 5" stays the only one)."""
+    if terminals is None or not len(terminals):
+        return {}
+    names = list(terminals["name"]) if "name" in terminals else [None] * len(terminals)
+    operators = list(terminals["operator"]) if "operator" in terminals else [None] * len(names)
+    used = {n for n in names if isinstance(n, str) and n.strip() and not is_osm_id_name(n)}
+    counter = iter(range(1, 10 ** 6))
+    out: dict = {}
+    for i, (name, operator) in enumerate(zip(names, operators)):
+        if isinstance(name, str) and name.strip() and not is_osm_id_name(name):
+            continue
+        if isinstance(operator, str) and operator.strip() and not is_osm_id_name(operator):
+            base = new = operator.strip()
+            k = 1
+            while new in used:
+                k += 1
+                new = f"{base} {k}"
+        else:
+            new = f"Terminal {next(counter)}"
+            while new in used:
+                new = f"Terminal {next(counter)}"
+        used.add(new)
+        out[name if isinstance(name, str) and name.strip() else i] = new
+    return out
 
 
 # Distances that decide "where is this ship" (documented in docs/definitions.md).
