@@ -23,12 +23,14 @@ from dash._utils import to_json
 from data_sources import marinecadastre
 from layouts.map_layers import VESSELS, build_vessel_layer_pydeck_json, build_vessel_layers
 from twin.config import Config
+from twin.port import Port
 from twin.state import FleetState
 
 
 def real_fleet() -> pd.DataFrame:
     config = Config.load()
-    reports = marinecadastre.load_file(config.ais_csv)
+    config = config.for_port(Port.load(config.port_dir))     # the port's own recording
+    reports = marinecadastre.load_file(config.ais_replay or config.ais_csv)
     state = FleetState(expire_s=3600)
     state.apply(reports)
     return state.snapshot(reports[-1].ts).vessels

@@ -101,7 +101,8 @@ def register(app, engine, port, cache, query=None) -> None:
         if got is None:
             hm = feeds.hydromet
             stations = hm.snapshot(now)
-            curve = hm.tide_curve(port.tide_stations[0], now) if port.tide_stations else None
+            station = next(iter(hm.stations), None)       # the first one with harmonics
+            curve = hm.tide_curve(station, now) if station is not None else None
             got = (stations, curve)
             cache.set(key, got, timeout=120)
         return got

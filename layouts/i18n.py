@@ -231,8 +231,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kpi_alerts": ("Alerts", "告警"),
     "r_occupancy_terminal": ("Berth occupancy by terminal", "各码头泊位占用率"),
     "r_occupancy_berth": ("Busiest berths", "占用率最高的泊位"),
-    "r_teu": ("Container throughput by month (TEU, Port Authority of NY & NJ)",
-              "集装箱月吞吐量（TEU，纽约新泽西港务局）"),
     # the title of any port's series: its publisher from port.toml [throughput] source
     "r_teu_by": ("Container throughput by month (TEU, {source})",
                  "集装箱月吞吐量（TEU，{source}）"),

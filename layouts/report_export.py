@@ -7,7 +7,7 @@ import io
 from data_sources.jsonout import formula_like, strict
 
 from .i18n import fmt_number, fmt_percent, t
-from .reports import change_text, kpi_text, period_label
+from .reports import change_text, kpi_text, period_label, teu_title
 
 
 def _rows(report: dict, lang: str) -> dict[str, list[list]]:
@@ -85,7 +85,7 @@ def pdf(report: dict, port, lang: str) -> bytes:
     story.append(Spacer(1, 4 * mm))
     table(tables["terminals"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_terminal", lang))
     table(tables["berths"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_berth", lang))
-    table(tables["teu"], [40 * mm, 40 * mm, 30 * mm], t("r_teu", lang))
+    table(tables["teu"], [40 * mm, 40 * mm, 30 * mm], teu_title(report, lang))
     table(tables["alerts"], [100 * mm, 30 * mm], t("r_alerts_by_rule", lang))
     doc.build(story)
     return buf.getvalue()

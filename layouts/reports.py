@@ -47,6 +47,12 @@ def source_label(source: dict, lang: str) -> str:
     return t("r_source_live", lang)
 
 
+def teu_title(report: dict, lang: str) -> str:
+    """The TEU chart's title, naming the port's own publisher (never another port's)."""
+    source = (report.get("teu_source") or {}).get(lang)
+    return t("r_teu_by", lang, source=source) if source else t("r_teu_plain", lang)
+
+
 def period_label(report: dict, lang: str) -> str:
     tz = report["timezone"]
     return t("r_period_label", lang, start=fmt_date(report["start"], tz, lang),
@@ -134,7 +140,7 @@ def body(report: dict, lang: str) -> list:
                 html.H3(t("r_scorecard", lang)), *score_rows,
                 html.Div(t("r_scorecard_note", lang), className="panel-note")]),
             html.Div(className="report-card", children=[
-                html.H3(t("r_teu", lang)),
+                html.H3(teu_title(report, lang)),
                 dcc.Graph(figure=teu_figure(report["teu_by_month"], lang),
                           config={"displayModeBar": False}, style={"height": "260px"})]),
             html.Div(className="report-card", children=[

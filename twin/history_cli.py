@@ -14,8 +14,8 @@ from pathlib import Path
 from data_sources.jsonout import safe_cell
 from data_sources.positions import load_positions
 
-from .config import ROOT, Config
-from .history import HistoryStore, Thinning, default_url
+from .config import ROOT, Config, default_store_url
+from .history import HistoryStore, Thinning
 from .kpis import berth_occupancy, port_kpis, visits_table
 from .port import Port
 from .portcalls import PortCallRules, run_batch
@@ -25,12 +25,20 @@ TIME_COLUMNS = ("arrival_port_area", "anchorage_arrival", "anchorage_departure",
                 "berth_departure", "port_area_departure", "last_seen")
 
 
-def store_url(url: str | None) -> str:
-    return url or default_url(ROOT)
+def store_url(url: str | None, port: Path | None = None) -> str:
+    """``--db``, else ``PORTTWIN_HISTORY_URL``, else the port's own store (``var/<locode>
+    .sqlite``: the one the app of that port uses)."""
+    if url:
+        return url
+    env = Config.load()
+    if env.history_url and env.history_url.lower() != "none":
+        return env.history_url
+    return default_store_url(port if port is not None else env.port_dir)
 
 
-def open_store(url: str | None, retention_days: float = 400.0) -> HistoryStore:
-    url = store_url(url)
+def open_store(url: str | None, retention_days: float = 400.0,
+               port: Path | None = None) -> HistoryStore:
+    url = store_url(url, port)
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     return HistoryStore(url, retention_days=retention_days)
@@ -115,7 +123,7 @@ def history_main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     load = sub.add_parser("load", help="load a position file into the history store")
     load.add_argument("file", type=Path)
-    load.add_argument("--db", help="SQLAlchemy URL (default: the SQLite file var/porttwin.sqlite)")
+    load.add_argument("--db", help="SQLAlchemy URL (default: the port's var/<locode>.sqlite)")
     load.add_argument("--port", type=Path, default=None,
                       help="port package (default: PORTTWIN_PORT_DIR, else the bundled one)")
     load.add_argument("--no-alerts", dest="alerts", action="store_false",
@@ -130,12 +138,14 @@ def history_main(argv: list[str]) -> int:
     when.add_argument("--older-than-days", type=float,
                       help="older than this many days before the source's newest position")
     prune.add_argument("--yes", action="store_true", help="delete (else only say what)")
-    prune.add_argument("--db", help="SQLAlchemy URL (default: var/porttwin.sqlite)")
+    prune.add_argument("--db", help="SQLAlchemy URL (default: the port's var/<locode>.sqlite)")
+    prune.add_argument("--port", type=Path, default=None,
+                       help="port package whose store it is (default: PORTTWIN_PORT_DIR)")
     args = parser.parse_args(argv)
     if args.command == "prune":
         return _prune(args)
-    store = open_store(args.db)
     port = Port.load(port_dir(args.port))
+    store = open_store(args.db, port=port.path)
     result = load_history(store, args.file, port)
     k = result["kpis"]
     print(f"{args.file.name}: {result['fixes']:,} fixes of {result['vessels']} vessels "
@@ -156,7 +166,7 @@ def history_main(argv: list[str]) -> int:
 def _prune(args) -> int:
     """``history prune``: the one way to delete stored positions beyond the automatic
     retention's per-pass limit. Without ``--yes`` it only says what it would delete."""
-    store = open_store(args.db)
+    store = open_store(args.db, port=port_dir(args.port))
     counts = store.position_counts()
     if not args.source or (args.before is None and args.older_than_days is None):
         print("positions per source (first .. last):")

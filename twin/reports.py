@@ -267,6 +267,14 @@ HISTORY_TTL_S = 3600.0   # a loaded history changes only when loaded again (its 
 LIVE_TTL_S = 60.0        # the live twin (alone or among all sources) moves on: a minute old
 
 
+def _teu_source(query) -> dict:
+    """Who publishes the port's monthly TEU (port.toml ``[throughput] source``/``source_zh``),
+    for the chart's title; {} when the package names no publisher."""
+    tp = getattr(getattr(query, "port", None), "throughput", None) or {}
+    en = tp.get("source")
+    return {"en": en, "zh": tp.get("source_zh") or en} if en else {}
+
+
 def build_report(query, source: str | None, period: str, anchor: float,
                  weights: dict | None = None) -> dict:
     """Everything the reports page and its PDF/XLSX exports show, for one period — from
@@ -325,6 +333,7 @@ def _build_report(query, source: str | None, period: str, anchor: float,
             "berths": occ["berths"].head(25).to_dict("records"),
             "terminals": occ["terminals"].to_dict("records"),
             "teu_by_month": teu_rows,
+            "teu_source": _teu_source(query),
             "alerts_by_rule": [{"rule": r, **v} for r, v in sorted(
                 alerts.items(), key=lambda kv: -kv[1]["alerts"])],
             "scorecard": scorecard(cur.figures, weights)}
