@@ -38,7 +38,9 @@ def page(client, path: str, lang: str) -> str:
         "state": [{"id": "lang", "property": "data", "value": lang}],
         "changedPropIds": ["url.pathname"]})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
-    return resp.get_data(as_text=True)
+    # the text as the browser reads it: Dash escapes non-ASCII (\u4e00…) unless orjson is
+    # installed, so parse the JSON and write it back with the characters themselves
+    return json.dumps(resp.get_json(), ensure_ascii=False)
 
 
 def test_layout_in_chinese_and_the_choice_is_remembered(client):
