@@ -24,6 +24,20 @@ class FakeClock:
         self.t += seconds
 
 
+def routed_page(client, path: str, lang: str) -> str:
+    """The routed page for a path, as the browser gets it (the router callback), as text with
+    its characters: Dash escapes non-ASCII (\\u4e00…) unless orjson is installed, so the JSON
+    is parsed and written back unescaped."""
+    import json
+    resp = client.post("/_dash-update-component", json={
+        "output": "page.children", "outputs": {"id": "page", "property": "children"},
+        "inputs": [{"id": "url", "property": "pathname", "value": path}],
+        "state": [{"id": "lang", "property": "data", "value": lang}],
+        "changedPropIds": ["url.pathname"]})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return json.dumps(resp.get_json(), ensure_ascii=False)
+
+
 @pytest.fixture
 def clock():
     return FakeClock()

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from app import create_app
+from tests.conftest import routed_page
 from twin.config import Config
 
 
@@ -31,16 +32,7 @@ def shell_language(client, query: str = "") -> str:
 
 
 def page(client, path: str, lang: str) -> str:
-    """The routed page for a path, as the browser gets it (the router callback)."""
-    resp = client.post("/_dash-update-component", json={
-        "output": "page.children", "outputs": {"id": "page", "property": "children"},
-        "inputs": [{"id": "url", "property": "pathname", "value": path}],
-        "state": [{"id": "lang", "property": "data", "value": lang}],
-        "changedPropIds": ["url.pathname"]})
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
-    # the text as the browser reads it: Dash escapes non-ASCII (\u4e00…) unless orjson is
-    # installed, so parse the JSON and write it back with the characters themselves
-    return json.dumps(resp.get_json(), ensure_ascii=False)
+    return routed_page(client, path, lang)
 
 
 def test_layout_in_chinese_and_the_choice_is_remembered(client):

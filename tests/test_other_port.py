@@ -8,6 +8,7 @@ import pytest
 
 from app import create_app
 from layouts import panels
+from tests.conftest import routed_page
 from tests.port_fixture import LOST_STATION, OWN_STATION, make_port, write_traj
 from twin.config import ROOT, Config
 from twin.port import Port
@@ -27,15 +28,7 @@ def other(tmp_path_factory):
 
 
 def routed(app, path: str, lang: str = "en") -> str:
-    resp = app.server.test_client().post("/_dash-update-component", json={
-        "output": "page.children", "outputs": {"id": "page", "property": "children"},
-        "inputs": [{"id": "url", "property": "pathname", "value": path}],
-        "state": [{"id": "lang", "property": "data", "value": lang}],
-        "changedPropIds": ["url.pathname"]})
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
-    # the text as the browser reads it: Dash escapes non-ASCII (\u4e00…) unless orjson is
-    # installed, so parse the JSON and write it back with the characters themselves
-    return json.dumps(resp.get_json(), ensure_ascii=False)
+    return routed_page(app.server.test_client(), path, lang)
 
 
 def test_nothing_of_new_york_is_loaded(other):

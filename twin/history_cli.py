@@ -14,7 +14,7 @@ from pathlib import Path
 from data_sources.jsonout import safe_cell
 from data_sources.positions import load_positions
 
-from .config import ROOT, Config, default_store_url
+from .config import Config, default_store_url
 from .history import HistoryStore, Thinning
 from .kpis import berth_occupancy, port_kpis, visits_table
 from .port import Port

@@ -11,8 +11,7 @@ import time
 import pytest
 
 from data_sources import nmea
-from data_sources.ais_source import AisSource
-from data_sources.events import StaticReport, VesselReport
+from data_sources.events import VesselReport
 from tests.conftest import NY_HOUR, ROOT
 from twin.admission import Admission
 from twin.config import Config
