@@ -119,6 +119,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--drop-every", type=float, default=60.0, help="seconds")
     parser.add_argument("--outage", type=float, default=3.0, help="seconds")
     parser.add_argument("--no-history", dest="history", action="store_false")
+    parser.add_argument("--rss-every", type=float, default=300.0,
+                        help="print RSS this often, seconds (where memory goes, and whether "
+                             "it levels off)")
     args = parser.parse_args(argv)
 
     import logging
@@ -176,8 +179,13 @@ def main(argv: list[str]) -> int:
     t0 = time.monotonic()
     rss_base = None
     last = source.health.messages
+    next_rss = args.rss_every
     while time.monotonic() - t0 < duration:
         time.sleep(0.05)
+        if time.monotonic() - t0 >= next_rss:
+            next_rss += args.rss_every
+            print(f"  {time.monotonic() - t0:6.0f} s  RSS {rss_mb():.1f} MB  "
+                  f"messages {source.health.messages:,}", flush=True)
         if rss_base is None and time.monotonic() - t0 >= warmup:
             rss_base = rss_mb()
             print(f"RSS after {warmup:.0f} s warm-up: {rss_base:.1f} MB", flush=True)

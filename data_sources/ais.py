@@ -476,6 +476,14 @@ class AisDecoder:
             return True
         self._seen.pop(key, None)                     # re-inserted: it is the newest again
         self._seen[key] = t
+        # what can no longer be a duplicate goes: payloads first heard long before this one
+        # (insertion order is arrival order), so memory follows the last minute's traffic
+        horizon = t - max(60.0, 20 * self.dedup_window_s)
+        for old, when in self._seen.items():
+            if when >= horizon or len(self._seen) <= 1:
+                break
+            del self._seen[old]
+            break                                      # one a message keeps it O(1)
         if len(self._seen) > self.dedup_memory:       # forget the oldest half (insertion order)
             for old in list(self._seen)[: self.dedup_memory // 2]:
                 del self._seen[old]

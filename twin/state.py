@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import threading
+from array import array
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
@@ -52,7 +53,49 @@ class Vessel:
     to_port: float | None = None
     to_starboard: float | None = None
     reports: int = 0
-    trail: deque = field(default_factory=deque)  # (ts, lon, lat)
+    trail: "Trail" = field(default_factory=lambda: Trail())  # (ts, lon, lat)
+
+
+class Trail:
+    """A vessel's recent track as three packed arrays of doubles (time, lon, lat): 24 bytes a
+    point instead of ~136 for a deque of tuples — a twin holding 20-minute trails of thousands
+    of vessels keeps them in a few megabytes. Points are appended at the end and dropped from
+    the front (``drop_before``); it iterates as (ts, lon, lat) tuples."""
+
+    __slots__ = ("ts", "lon", "lat", "_start")
+
+    def __init__(self):
+        self.ts, self.lon, self.lat = array("d"), array("d"), array("d")
+        self._start = 0
+
+    def __len__(self) -> int:
+        return len(self.ts) - self._start
+
+    def __iter__(self):
+        return zip(self.ts[self._start:], self.lon[self._start:], self.lat[self._start:])
+
+    def last(self) -> tuple[float, float, float] | None:
+        return (self.ts[-1], self.lon[-1], self.lat[-1]) if len(self) else None
+
+    def append(self, ts: float, lon: float, lat: float) -> None:
+        self.ts.append(ts)
+        self.lon.append(lon)
+        self.lat.append(lat)
+
+    def drop_before(self, oldest: float) -> None:
+        ts, i = self.ts, self._start
+        while i < len(ts) and ts[i] < oldest:
+            i += 1
+        self._start = i
+        if i > 64 and i * 2 > len(ts):          # compact: the dropped front is most of it
+            for a in (self.ts, self.lon, self.lat):
+                del a[:i]
+            self._start = 0
+
+    def clear(self) -> None:
+        for a in (self.ts, self.lon, self.lat):
+            del a[:]
+        self._start = 0
 
 
 SNAPSHOT_COLUMNS = ("mmsi", "lon", "lat", "sog", "cog", "heading", "course", "nav_status",
@@ -190,11 +233,10 @@ class FleetState:
         v.last_seen = r.ts
         v.source = r.source
         trail = v.trail
-        if not trail or trail[-1][1] != r.lon or trail[-1][2] != r.lat:
-            trail.append((r.ts, r.lon, r.lat))
-        oldest = r.ts - self.trail_s
-        while trail and trail[0][0] < oldest:
-            trail.popleft()
+        last = trail.last()
+        if last is None or last[1] != r.lon or last[2] != r.lat:
+            trail.append(r.ts, r.lon, r.lat)
+        trail.drop_before(r.ts - self.trail_s)
 
     def expire(self, now: float) -> int:
         """Forget vessels not heard from for ``expire_s``; returns how many went. Static data
