@@ -33,16 +33,9 @@ import numpy as np
 
 from data_sources.events import VesselReport
 
+from .portcalls import GEOD
+
 KN_TO_MS = 1852.0 / 3600.0
-EARTH_R = 6_371_008.8
-
-
-def _distance_m(lon1, lat1, lon2, lat2) -> float:
-    """Great-circle distance (haversine): enough for "could one ship be at both"."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_R * math.asin(min(1.0, math.sqrt(a)))
 
 
 class Admission:
@@ -110,7 +103,7 @@ class Admission:
         dt = abs(b.ts - a.ts)
         if dt > self.confirm_window_s:
             return False
-        d = _distance_m(a.lon, a.lat, b.lon, b.lat)
+        d = GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2]
         return d <= 100.0 + self.max_speed_kn * KN_TO_MS * dt
 
     def _confirmed(self, r: VesselReport) -> list:
