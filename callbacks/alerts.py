@@ -28,10 +28,14 @@ def register(app, engine, port):
         rows = snap.vessels[snap.vessels["mmsi"].isin(list(wanted))]
         return {int(m): n for m, n in zip(rows["mmsi"], rows["name"]) if n}
 
+    def clicked() -> bool:
+        """A row button was clicked (not merely drawn)."""
+        return bool(ctx.triggered_id) and bool(ctx.triggered[0]["value"])
+
     def clicked_alert():
         """The alert whose row button was clicked (None: a row was drawn, not clicked, or
         the alert is gone)."""
-        if not ctx.triggered_id or not ctx.triggered[0]["value"]:
+        if not clicked():
             return None
         return alerts.by_id.get(ctx.triggered_id["index"])
 
@@ -65,6 +69,9 @@ def register(app, engine, port):
     def act(_acks, _silences, operator, comment, lang):
         alert = clicked_alert()
         if alert is None:
+            if clicked():       # closed since the row was drawn: say so, and redraw the list
+                log.info("acknowledge / silence of %s: no longer open", ctx.triggered_id)
+                return t("alert_gone", lang), None
             return no_update, no_update
         if not (operator or "").strip():
             return t("alert_need_operator", lang), no_update

@@ -284,6 +284,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "alert_operator": ("Operator", "值班员"),
     "alert_comment": ("Comment", "备注"),
     "alert_need_operator": ("Enter the operator's name to acknowledge", "确认前请填写值班员姓名"),
+    "alert_gone": ("That alert is no longer open — the list is redrawn", "该告警已不在列表中，列表已刷新"),
     "alert_not_stored": ("Not stored — the history store did not answer; try again",
                          "未保存——历史库无响应，请重试"),
     "alert_done_ack": ("Acknowledged: {what}", "已确认：{what}"),

@@ -1,6 +1,6 @@
 """The alert list on the wall in a real browser: alerts computed by the server are listed,
 an operator acknowledges one by name, and the vessel button opens that ship's card."""
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -30,6 +30,10 @@ def _click(driver, find, tries: int = 5) -> None:
         except (StaleElementReferenceException, StopIteration):
             if attempt == tries - 1:
                 raise
+
+
+def _status(driver) -> str:
+    return driver.find_element(By.CSS_SELECTOR, ".alert-status").text
 
 
 def _ack(driver):
@@ -65,7 +69,10 @@ def test_an_operator_acknowledges_an_alert_by_name(server, browser):
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(
         "return document.getElementById('alert-operator').value") == "Wang Lei")
     _click(browser, _ack)
-    WebDriverWait(browser, 10).until(
-        lambda d: "Acknowledged" in d.find_element(By.CSS_SELECTOR, ".alert-status").text)
+    try:
+        WebDriverWait(browser, 20).until(lambda d: "Acknowledged" in _status(d))
+    except TimeoutException:
+        raise AssertionError("the status line did not confirm the acknowledgement: "
+                             f"{_status(browser)!r}") from None
     # an event alert leaves the list once acknowledged
     WebDriverWait(browser, 10).until(lambda d: not _row_text(d))
