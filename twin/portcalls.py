@@ -58,6 +58,11 @@ class PortCallRules:
     min_anchorage_s: float = 15 * 60   # shortest stay that counts as waiting at anchor
     min_stop_s: float = 15 * 60        # shortest stop of any kind kept in the stop log
     rejoin_s: float = 3600.0           # stopping again at the same berth within this: one stay
+    # a stop broken off before it became a stay goes on when the vessel stops again this
+    # soon and this close (a tug or launch nudging about one spot, a boat drifting on the
+    # tide is stopped there, not in and out of a dozen short stops)
+    stop_merge_s: float = 10 * 60
+    stop_merge_m: float = 250.0
     gap_continue_s: float = 4 * 3600   # a gap up to this continues the call
     gap_new_call_s: float = 24 * 3600  # a gap beyond this always ends it
     gap_same_place_m: float = 1000.0   # in between: continues if back within this distance
@@ -238,6 +243,9 @@ class _Track:
     stop_sum_lon: float = 0.0           # (the stop's mean position, for the stop log)
     stop_sum_lat: float = 0.0
     speed_kn: float | None = None
+    # the vessel's previous stop: (start, last fix, fixes, sum lon, sum lat, kind) — a new
+    # stop soon and close enough continues it
+    short_stop: tuple | None = None
     call: PortCall | None = None
 
 
@@ -314,6 +322,7 @@ class PortCallTracker:
                     tr.stop_lon, tr.stop_lat = lon, lat
                     tr.stop_n, tr.stop_sum_lon, tr.stop_sum_lat = 0, 0.0, 0.0
                     tr.stop_kind, tr.stop_place = self._place(berth, anchorage)
+                    self._continue_short_stop(tr, ts, lon, lat)
             elif speed > r.stop_end_kn and (
                     r.stop_radius_m <= 0 or
                     GEOD.inv(tr.stop_lon, tr.stop_lat, lon, lat)[2] > r.stop_radius_m):
@@ -401,7 +410,38 @@ class PortCallTracker:
             return tr.stop_sum_lon / tr.stop_n, tr.stop_sum_lat / tr.stop_n
         return tr.stop_lon, tr.stop_lat
 
+    def _continue_short_stop(self, tr: _Track, ts: float, lon: float, lat: float) -> None:
+        """A stop starting within ``stop_merge_s`` of the vessel's previous stop's last fix
+        and within ``stop_merge_m`` of its mean position is that stop going on: it keeps its
+        start and fixes, so pieces too short to be a stay add up to one, and a stay at no
+        known place is reopened (a berth or anchorage stay is rejoined by ``_rejoin``)."""
+        prev, tr.short_stop = tr.short_stop, None
+        if prev is None:
+            return
+        start, last, n, sum_lon, sum_lat, kind = (list(prev) + [None])[:6]
+        if ts - last > self.rules.stop_merge_s or not n:
+            return
+        if GEOD.inv(sum_lon / n, sum_lat / n, lon, lat)[2] > self.rules.stop_merge_m:
+            return
+        if last - start >= self.rules.min_stop_s:         # it was logged, and maybe a stay
+            if kind not in (None, "other"):
+                return
+            call = tr.call
+            visit = call.visits[-1] if call is not None and call.visits else None
+            if visit is not None and visit.arrival == start:
+                visit.departure = None                    # the stay goes on
+                call.stage = _STAGE["other"]
+                self.on_change(call)
+            for i in range(len(self.stop_log) - 1, -1, -1):
+                if self.stop_log[i][:2] == (tr.mmsi, start):
+                    del self.stop_log[i]
+                    break
+        tr.stop_start, tr.stop_n, tr.stop_sum_lon, tr.stop_sum_lat = start, n, sum_lon, sum_lat
+        tr.stop_lon, tr.stop_lat = sum_lon / n, sum_lat / n
+
     def _end_stop(self, tr: _Track, ts: float) -> None:
+        tr.short_stop = (tr.stop_start, tr.stop_last, tr.stop_n, tr.stop_sum_lon,
+                         tr.stop_sum_lat, tr.stop_kind)
         if tr.stop_last - tr.stop_start >= self.rules.min_stop_s:
             self.stop_log.append((tr.mmsi, tr.stop_start, ts, tr.stop_kind, tr.stop_place,
                                   *self._stop_position(tr)))

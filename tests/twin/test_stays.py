@@ -125,3 +125,35 @@ def test_a_live_tracker_forgets_what_is_older_than_its_memory(port):
     tracker.forget(T0 + 4 * 86400)
     assert not any(c.mmsi == 366000004 for c in tracker.closed)
     assert 366000004 not in tracker.tracks and tracker.call_of(366000005) is not None
+
+
+def _nudging(mmsi, pieces, stop_min, move_min, move_kn, lon, lat):
+    """A tug nudging about one spot: ``pieces`` stops of ``stop_min`` minutes, each followed by
+    ``move_min`` minutes at ``move_kn`` east, then west (and back again), one fix a minute."""
+    rows, t, x = [], T0, lon
+    deg_per_min = move_kn * 1852 / 60 / (111_320 * 0.758)    # east-west degrees at 40.66° N
+    for i in range(pieces):
+        for _ in range(stop_min):
+            rows.append((mmsi, t, x, lat, 0.0))
+            t += 60
+        step = deg_per_min if i % 2 == 0 else -deg_per_min
+        for _ in range(move_min):
+            x += step
+            rows.append((mmsi, t, x, lat, move_kn))
+            t += 60
+    return pd.DataFrame(rows, columns=["mmsi", "ts", "lon", "lat", "sog"])
+
+
+def test_short_stops_at_one_spot_are_one_stay_and_stops_apart_are_not(port):
+    lon, lat = -74.06, 40.66                       # Upper Bay, at no known place
+    # five stops of 9 min, each broken by 3 min at 2 kn (185 m) and back: one stay of ~1 h
+    nudging = _nudging(366000011, 5, 9, 3, 2.0, lon, lat)
+    (call,) = run_batch(nudging, port.geometry).all_calls()
+    (stay,) = call.visits
+    assert stay.kind == "other" and stay.arrival == T0
+    end = stay.departure or call.last_seen
+    assert end - stay.arrival > 50 * 60
+    # the same pieces 1.1 km apart (9 min at 4 kn between them): five short stops, no stay
+    apart = _nudging(366000012, 5, 9, 9, 4.0, lon - 0.02, lat)
+    (call,) = run_batch(apart, port.geometry).all_calls()
+    assert call.visits == []
