@@ -155,7 +155,7 @@ def measure(port: Port, fixes: pd.DataFrame, static: dict | None = None, **finde
     kinds = Counter(v.kind for c in tracker.all_calls() for v in c.visits)
     n = len(f)
     share = (lambda mask: float(mask.sum()) / n if n else float("nan"))
-    return {"fixes": len(fixes), "vessels": int(fixes["mmsi"].nunique()),
+    return {"missed": f[~stay], "fixes": len(fixes), "vessels": int(fixes["mmsi"].nunique()),
             "found": len(found), "inside": n,
             "stays": share(stay), "tracker_stops": share(stop),
             "named_position": share(at_place[inside]), "named_stay": share(stay_named),
@@ -171,6 +171,8 @@ def main(argv=None) -> int:
     parser.add_argument("--min-minutes", type=float, default=30)
     parser.add_argument("--merge-m", type=float, default=250)
     parser.add_argument("--max-gap-minutes", type=float, default=60)
+    parser.add_argument("--show-missed", type=int, default=10, metavar="N",
+                        help="list up to N of the finder's stops that are no stay (default 10)")
     args = parser.parse_args(argv)
 
     port = Port.load(args.port)
@@ -191,6 +193,13 @@ def main(argv=None) -> int:
           f"   [tracker.stops(), any kind: {r['tracker_stops']:.1%}]")
     print(f"  at a named berth or anchorage: by position {r['named_position']:.1%}, "
           f"by the overlapping stay {r['named_stay']:.1%}")
+    missed = r["missed"]
+    if len(missed) and args.show_missed > 0:
+        print(f"  the finder's stops that are no stay ({len(missed)}; up to {args.show_missed}):")
+        for m in missed.head(args.show_missed).itertuples():
+            start = pd.Timestamp(m.start, unit="s", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+            print(f"    {m.mmsi}  {start}  {(m.end - m.start) / 60:5.0f} min  "
+                  f"{m.fixes:4d} fixes  {m.lat:.5f} {m.lon:.5f}")
     return 0
 
 
