@@ -23,9 +23,11 @@ def alert_panel(port, lang: str) -> html.Aside:
         html.Div(t("alerts", lang), className="panel-title"),
         html.Div(className="alert-who", children=[
             dcc.Input(id=ids.ALERT_OPERATOR, placeholder=t("alert_operator", lang), type="text",
-                      persistence=True, persistence_type="local", debounce=True),
-            dcc.Input(id=ids.ALERT_COMMENT, placeholder=t("alert_comment", lang), type="text",
-                      debounce=True),
+                      persistence=True, persistence_type="local"),
+            # no debounce: read only as State, so typing sends nothing, and the name is in
+            # the page's state the moment it is typed (with debounce it waited for the blur,
+            # and an Acknowledge clicked at once could go without it)
+            dcc.Input(id=ids.ALERT_COMMENT, placeholder=t("alert_comment", lang), type="text"),
         ]),
         dcc.Dropdown(id=ids.ALERT_SECTORS, multi=True, persistence=True,
                      persistence_type="local", placeholder=t("all_sectors", lang),
