@@ -3,6 +3,7 @@ silence, fly the camera to the vessel. The alerts themselves are computed in the
 thread (twin.alerts), whether or not a browser is open."""
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from dash import ALL, Input, Output, State, ctx, no_update
@@ -48,9 +49,12 @@ def register(app, engine, port):
         attention = alerts.attention(now, sectors or None)
         silenced = {a.alert_id for a in items if alerts.is_silenced(a, now)}
         known = names(items)
-        new_sig = [lang, sectors, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
-                                    known.get(a.mmsi), known.get(a.other_mmsi))
-                                   for a in items]]
+        # what the list shows, as a short digest: it rides every refresh as State (the
+        # list itself was up to 17 kB there)
+        new_sig = hashlib.sha1(repr(
+            [lang, sectors, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
+                              known.get(a.mmsi), known.get(a.other_mmsi))
+                             for a in items]]).encode()).hexdigest()
         if new_sig == signature:
             return no_update, no_update, no_update
         return (panels.alert_ticker(attention, lang, port.timezone, known),
