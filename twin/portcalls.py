@@ -202,16 +202,12 @@ class PortCall:
         }
 
     def to_dict(self) -> dict:
-        """Plain data (what ``dataclasses.asdict`` gives, built by hand: this runs for every
-        vessel seen in a round when the engine persists the tracker's state)."""
-        return {"call_id": self.call_id, "mmsi": self.mmsi,
-                "arrival_port_area": self.arrival_port_area,
-                "arrival_observed": self.arrival_observed, "category": self.category,
-                "visits": [{"kind": v.kind, "place": v.place, "arrival": v.arrival,
-                            "departure": v.departure, "lon": v.lon, "lat": v.lat}
-                           for v in self.visits],
-                "port_area_departure": self.port_area_departure, "ended_by": self.ended_by,
-                "last_seen": self.last_seen, "stage": self.stage}
+        """Plain data (what ``dataclasses.asdict`` gives, from the fields directly: this runs
+        for every vessel seen in a round when the engine persists the tracker's state, and
+        asdict's deep copy was most of that round's cost)."""
+        d = dict(vars(self))
+        d["visits"] = [dict(vars(v)) for v in self.visits]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "PortCall":
@@ -252,19 +248,13 @@ class _Track:
     stop_sum_lon: float = 0.0           # (the stop's mean position, for the stop log)
     stop_sum_lat: float = 0.0
     speed_kn: float | None = None
-    # the vessel's previous stop: (start, last fix, fixes, sum lon, sum lat, kind, place) — a new
-    # stop soon and close enough continues it
-    short_stop: tuple | None = None
+    # the vessel's previous stop: (start, last fix, fixes, sum lon, sum lat, kind, place) — a
+    # new stop soon and close enough continues it
+    last_stop: tuple | None = None
     call: PortCall | None = None
 
 
 _TRACK_FIELDS = frozenset(_Track.__dataclass_fields__) - {"call"}
-# the stored state's fields in order (``state_of``); a field added to _Track must be added
-# here (tests/twin/test_portcalls.py checks the two agree)
-_TRACK_STATE = ("mmsi", "last_ts", "last_lon", "last_lat", "ref_ts", "ref_lon", "ref_lat",
-                "in_port", "stopped", "stop_start", "stop_kind", "stop_place", "stop_last",
-                "stop_lon", "stop_lat", "stop_n", "stop_sum_lon", "stop_sum_lat", "speed_kn",
-                "short_stop")
 
 
 class PortCallTracker:
@@ -337,7 +327,7 @@ class PortCallTracker:
                     tr.stop_lon, tr.stop_lat = lon, lat
                     tr.stop_n, tr.stop_sum_lon, tr.stop_sum_lat = 0, 0.0, 0.0
                     tr.stop_kind, tr.stop_place = self._place(berth, anchorage)
-                    self._continue_short_stop(tr, ts, lon, lat)
+                    self._continue_last_stop(tr, ts, lon, lat)
             elif speed > r.stop_end_kn and (
                     r.stop_radius_m <= 0 or
                     GEOD.inv(tr.stop_lon, tr.stop_lat, lon, lat)[2] > r.stop_radius_m):
@@ -425,16 +415,16 @@ class PortCallTracker:
             return tr.stop_sum_lon / tr.stop_n, tr.stop_sum_lat / tr.stop_n
         return tr.stop_lon, tr.stop_lat
 
-    def _continue_short_stop(self, tr: _Track, ts: float, lon: float, lat: float) -> None:
+    def _continue_last_stop(self, tr: _Track, ts: float, lon: float, lat: float) -> None:
         """A stop starting within ``stop_merge_s`` of the vessel's previous stop's last fix
         and within ``stop_merge_m`` of its mean position is that stop going on: it keeps its
         start, fixes and place, so pieces too short to be a stay add up to one, and a stay
         already made is reopened. The rule reads only the fixes, never the port's geometry:
         the same track gives the same stops in any package."""
-        prev, tr.short_stop = tr.short_stop, None
+        prev, tr.last_stop = tr.last_stop, None
         if prev is None:
             return
-        start, last, n, sum_lon, sum_lat, kind, place = (list(prev) + [None, None])[:7]
+        start, last, n, sum_lon, sum_lat, kind, place = prev
         if ts - last > self.rules.stop_merge_s or not n:
             return
         if GEOD.inv(sum_lon / n, sum_lat / n, lon, lat)[2] > self.rules.stop_merge_m:
@@ -456,7 +446,7 @@ class PortCallTracker:
             tr.stop_kind, tr.stop_place = kind, place
 
     def _end_stop(self, tr: _Track, ts: float) -> None:
-        tr.short_stop = (tr.stop_start, tr.stop_last, tr.stop_n, tr.stop_sum_lon,
+        tr.last_stop = (tr.stop_start, tr.stop_last, tr.stop_n, tr.stop_sum_lon,
                          tr.stop_sum_lat, tr.stop_kind, tr.stop_place)
         if tr.stop_last - tr.stop_start >= self.rules.min_stop_s:
             self.stop_log.append((tr.mmsi, tr.stop_start, ts, tr.stop_kind, tr.stop_place,
@@ -546,10 +536,10 @@ class PortCallTracker:
     # ---- persistence -------------------------------------------------------------------
     def state_of(self, mmsi: int) -> dict:
         """The vessel's tracker state as plain data (JSON-compatible once the history store
-        has cleaned its scalars), for ``restore``. Hand-listed rather than
+        has cleaned its scalars), for ``restore``. Its fields directly, not
         ``dataclasses.asdict``: it runs for every vessel of every round."""
         tr = self.tracks[mmsi]
-        d = {k: getattr(tr, k) for k in _TRACK_STATE}
+        d = dict(vars(tr))
         d["call"] = tr.call.to_dict() if tr.call is not None else None
         return d
 

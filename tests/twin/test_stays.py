@@ -157,3 +157,34 @@ def test_short_stops_at_one_spot_are_one_stay_and_stops_apart_are_not(port):
     apart = _nudging(366000012, 5, 9, 9, 4.0, lon - 0.02, lat)
     (call,) = run_batch(apart, port.geometry).all_calls()
     assert call.visits == []
+
+
+def test_a_restored_tracker_continues_a_stop_as_if_never_stopped(port):
+    """The tracker's state goes to the store as JSON every round and back after a restart:
+    a restart between two pieces of one stop still makes them one stay."""
+    import json
+
+    from twin.portcalls import PortCallTracker
+
+    df = _nudging(366000013, 5, 9, 3, 2.0, -74.06, 40.66)
+    where = port.geometry.locate(df["lon"].to_numpy(), df["lat"].to_numpy())
+    rows = list(zip(df["mmsi"], df["ts"], df["lon"], df["lat"], df["sog"], where["berth"],
+                    where["anchorage"], where["in_port"], where["near_port"]))
+    half = 11                 # the first piece has ended (moving, 120 m off), the next not begun
+
+    def feed(tracker, part):
+        for m, ts, lon, lat, sog, b, a, ip, npo in part:
+            tracker.update(int(m), float(ts), float(lon), float(lat), float(sog), None, b, a,
+                           bool(ip), bool(npo))
+
+    whole = PortCallTracker()
+    feed(whole, rows)
+    first = PortCallTracker()
+    feed(first, rows[:half])
+    assert first.tracks[366000013].last_stop is not None
+    stored = json.loads(json.dumps([first.state_of(366000013)]))
+    again = PortCallTracker()
+    again.restore(stored)
+    feed(again, rows[half:])
+    assert again.call_of(366000013).to_dict() == whole.call_of(366000013).to_dict()
+    assert len(again.call_of(366000013).visits) == 1
