@@ -66,9 +66,15 @@ def wait_until_settled(driver, quiet_ms=600, timeout=20) -> None:
     (measured at 1600×900: 70–170 ms, one a second). A quiet second therefore only comes by
     jitter; 600 ms after the last redraw leaves room for a click (deck.gl needs pointer-up
     within 250 ms) before the next one."""
-    WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(
-        "const t = window.__longTasks || []; "
-        "return performance.now() - (t.length ? Math.max(...t) : 0) > arguments[0];", quiet_ms))
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(
+            "const t = window.__longTasks || []; "
+            "return performance.now() - (t.length ? Math.max(...t) : 0) > arguments[0];",
+            quiet_ms))
+    except TimeoutException:
+        # never quiet (a slow machine): click anyway — a press released late is still a
+        # click on the wall (assets/press.js), which is what this then tests
+        pass
 
 
 def wait_for_vessels(driver, timeout=30) -> int:
@@ -99,7 +105,7 @@ def click_biggest_ship(driver, tries: int = 3, on_miss=None):
             canvas, x - rect["x"] - rect["width"] / 2, y - rect["y"] - rect["height"] / 2
         ).click().perform()
         try:
-            card = WebDriverWait(driver, 8, ignored_exceptions=(
+            card = WebDriverWait(driver, 20, ignored_exceptions=(
                 StaleElementReferenceException,)).until(card_shown)
             return card, category
         except TimeoutException:
