@@ -370,6 +370,31 @@ def selection_layer(df: pd.DataFrame, mmsi: int | None) -> dict:
                        attributes={"getPosition": rows.to_numpy().astype(np.float32)})
 
 
+# Trail points sent with one map update, at most. The NY/NJ hour's 20-minute trails are ~20,000
+# points, sent whole; 50,000 vessels' trails at AIS rates are millions (≈ 24 MB as float32
+# base64), so past this each trail keeps every k-th point, counted back from its newest (the
+# head stays joined to the vessel) plus its first: the same shape, fewer vertices.
+TRAIL_POINTS_MAX = 100_000
+
+
+def thin_trails(lonlat: np.ndarray, starts: np.ndarray, max_points: int = TRAIL_POINTS_MAX):
+    """Every k-th point of each trail (and its first and last), so that the points are about
+    ``max_points``; trails already within it come back as they are."""
+    n = len(lonlat)
+    if n <= max_points or not len(starts):
+        return lonlat, starts
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.diff(np.append(starts, n))
+    k = -(-n // max_points)
+    j = np.arange(n) - np.repeat(starts, lengths)          # index within the trail
+    from_end = np.repeat(lengths - 1, lengths) - j
+    keep = (from_end % k == 0) | (j == 0)
+    counts = np.add.reduceat(keep.astype(np.int64), starts)
+    new_starts = np.zeros(len(starts), dtype=np.uint32)
+    np.cumsum(counts[:-1], out=new_starts[1:])
+    return lonlat[keep], new_starts
+
+
 def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type",
                         stations: pd.DataFrame | None = None) -> VesselLayers:
     """Binary layer data for the vessel footprints, markers, trails and fixed stations."""
@@ -401,8 +426,15 @@ def build_vessel_layers(df: pd.DataFrame, trails=None, mode: str = "type",
     }
     if trails is not None:
         lonlat, starts, trail_mmsi = trails
-        by_mmsi = dict(zip(mmsi, range(len(mmsi))))
-        idx = np.array([by_mmsi.get(m, -1) for m in trail_mmsi], dtype=np.int64)
+        lonlat, starts = thin_trails(lonlat, starts)
+        # each trail's vessel row (-1: a trail of a vessel not drawn)
+        trail_mmsi = np.asarray(trail_mmsi, dtype=np.int64)
+        idx = np.full(len(trail_mmsi), -1, dtype=np.int64)
+        if len(mmsi) and len(trail_mmsi):
+            sorter = np.argsort(mmsi, kind="stable")
+            pos = np.minimum(np.searchsorted(mmsi, trail_mmsi, sorter=sorter), len(mmsi) - 1)
+            rows = sorter[pos]
+            idx = np.where(mmsi[rows] == trail_mmsi, rows, -1)
         lengths = np.diff(np.append(starts, len(lonlat))).astype(np.int64)
         trail_rgba = np.where(idx[:, None] >= 0, colours[np.maximum(idx, 0)],
                               np.array([*theme.TRAIL, 255], np.uint8)).astype(np.uint8)

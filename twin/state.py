@@ -2,14 +2,18 @@
 
 ``FleetState`` is written by the engine thread and read by the views through immutable
 ``FleetSnapshot`` objects (column arrays in a pandas DataFrame), so a view never sees a
-half-applied update.
+half-applied update. The state itself is columnar: every vessel's latest values are a row of
+NumPy arrays updated as events are applied, its trail a block of one shared slab of points, so
+a snapshot is array gathers (≈ 20 ms at 10,000 vessels, not 0.5 s of Python objects). The
+engine builds one at the end of each round and publishes it (``Engine.snapshot``).
 """
 from __future__ import annotations
 
 import math
 import threading
 from array import array
-from collections import Counter, deque
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,11 +169,63 @@ class FleetSnapshot:
         }
 
 
+# The fleet's latest values live in NumPy columns, one row per vessel (an index per MMSI; rows of
+# expired vessels are reused), so a snapshot is a handful of array gathers instead of a walk over
+# Python objects. Numbers are float64 with NaN for "not available", text in object arrays.
+_NUMERIC = ("lon", "lat", "sog", "cog", "heading", "nav_status", "imo", "ship_type", "length",
+            "width", "to_bow", "to_stern", "to_port", "to_starboard", "draught", "eta",
+            "last_seen", "first_seen")
+_TEXT = ("name", "callsign", "destination", "ais_class", "source", "category", "activity")
+_TEXT_STATIC = frozenset(("name", "callsign", "destination", "ais_class"))
+_NAN = float("nan")
+_MIN_TRAIL = 8                     # points in a vessel's first trail block
+
+
+def _number(value) -> float:
+    """A value as a float column would hold it (what ``pd.to_numeric(errors="coerce")`` did)."""
+    if value is None:
+        return _NAN
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return _NAN
+
+
+def _opt(x):
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+class _VesselView(Mapping):
+    """``FleetState.vessels``: MMSI -> ``Vessel`` (a copy made from the columns on access)."""
+
+    def __init__(self, state: "FleetState"):
+        self._state = state
+
+    def __getitem__(self, mmsi: int) -> Vessel:
+        return self._state._vessel(self._state._row[mmsi])
+
+    def __contains__(self, mmsi) -> bool:
+        return mmsi in self._state._row
+
+    def __iter__(self):
+        return iter(list(self._state._row))
+
+    def __len__(self) -> int:
+        return len(self._state._row)
+
+
 class FleetState:
+    """The fleet's latest state, kept in column arrays updated as events are applied.
+
+    Each vessel has a row (``_row``: MMSI -> row); its trail is a block of a shared slab of
+    (time, lon, lat) points: rows ``[lo, hi)`` of the block at ``off`` (``cap`` long), appended
+    at ``hi`` and dropped from ``lo``; a full block slides its points to the front or moves to
+    a block twice the size, and the slab is compacted when most of it is abandoned blocks.
+    """
+
     def __init__(self, trail_s: float = 1200.0, expire_s: float = 1800.0):
         self.trail_s = trail_s
         self.expire_s = expire_s
-        self.vessels: dict[int, Vessel] = {}
         # static data of vessels not yet positioned: MMSI -> (time of the last report, fields)
         self.static_only: dict[int, tuple[float, dict]] = {}
         self.stations: dict[int, FixedStation] = {}   # aids to navigation and base stations
@@ -177,6 +233,157 @@ class FleetState:
         self.version = 0
         self.out_of_order = 0
         self._lock = threading.Lock()
+        self._row: dict[int, int] = {}
+        self._free: list[int] = []
+        self._rows = 0                 # rows in use or freed (the columns' filled length)
+        self._cap = 0
+        self._col: dict[str, np.ndarray] = {}
+        self._grow(64)
+        self._order: np.ndarray | None = None         # live rows in first-seen order (cache)
+        self._stations_changed = True
+        self._station_df: pd.DataFrame | None = None
+        # trail slab and the per-row block bookkeeping (packed int64 arrays: read per report
+        # like a list, seen by NumPy without a copy when a snapshot is taken)
+        self._tts = np.empty(4096)
+        self._tll = np.empty((4096, 2))
+        self._top = 0                  # slab filled up to here
+        self._garbage = 0              # slab points in abandoned blocks
+        self._t_off, self._t_cap = array("q"), array("q")
+        self._t_lo, self._t_hi = array("q"), array("q")
+        self._reports = array("q")     # reports per row (the vessels' "reports" column)
+        self.vessels = _VesselView(self)
+
+    # ---- columns -------------------------------------------------------------------------
+    def _grow(self, cap: int) -> None:
+        def grown(old, fill, dtype):
+            new = np.full(cap, fill, dtype=dtype)
+            if old is not None:
+                new[:len(old)] = old
+            return new
+        col = self._col
+        for name in _NUMERIC:
+            col[name] = grown(col.get(name), _NAN, float)
+        for name in _TEXT:
+            col[name] = grown(col.get(name), None, object)
+        col["mmsi"] = grown(col.get("mmsi"), 0, np.int64)
+        col["alive"] = grown(col.get("alive"), False, bool)
+        self._cap = cap
+
+    def _new_row(self, r: VesselReport) -> int:
+        if self._free:
+            row = self._free.pop()
+        else:
+            if self._rows == self._cap:
+                self._grow(self._cap * 2)
+            row = self._rows
+            self._rows += 1
+            for lst in (self._t_off, self._t_cap, self._t_lo, self._t_hi, self._reports):
+                lst.append(0)
+        col = self._col
+        for name in _NUMERIC:
+            col[name][row] = _NAN
+        for name in _TEXT:
+            col[name][row] = None
+        col["mmsi"][row] = r.mmsi
+        self._reports[row] = 0
+        col["alive"][row] = True
+        col["first_seen"][row] = col["last_seen"][row] = r.ts
+        col["source"][row] = r.source
+        col["lon"][row], col["lat"][row] = r.lon, r.lat
+        self._t_off[row] = self._t_cap[row] = self._t_lo[row] = self._t_hi[row] = 0
+        self._row[r.mmsi] = row
+        self._order = None
+        for name, value in self.static_only.pop(r.mmsi, (0, {}))[1].items():
+            self._set_static(row, name, value)
+        col["category"][row] = ship_category(col["ship_type"][row], r.mmsi)
+        return row
+
+    def _set_static(self, row: int, name: str, value) -> None:
+        if name in _TEXT_STATIC:
+            self._col[name][row] = value
+        else:
+            self._col[name][row] = _number(value)
+            if name == "ship_type":
+                self._col["category"][row] = ship_category(self._col["ship_type"][row],
+                                                           int(self._col["mmsi"][row]))
+
+    def _vessel(self, row: int) -> Vessel:
+        col = self._col
+        v = Vessel(mmsi=int(col["mmsi"][row]), first_seen=float(col["first_seen"][row]),
+                   last_seen=float(col["last_seen"][row]), source=col["source"][row],
+                   lon=float(col["lon"][row]), lat=float(col["lat"][row]),
+                   reports=self._reports[row])
+        for name in ("sog", "cog", "heading", "nav_status", "imo", "ship_type") + \
+                tuple(f for f in STATIC_FIELDS if f not in _TEXT_STATIC):
+            setattr(v, name, _opt(float(col[name][row])))
+        for name in ("nav_status", "imo", "ship_type"):
+            if getattr(v, name) is not None:
+                setattr(v, name, int(getattr(v, name)))
+        for name in _TEXT_STATIC:
+            setattr(v, name, col[name][row])
+        off, lo, hi = self._t_off[row], self._t_lo[row], self._t_hi[row]
+        for t, (lon, lat) in zip(self._tts[off + lo:off + hi], self._tll[off + lo:off + hi]):
+            v.trail.append(float(t), float(lon), float(lat))
+        return v
+
+    # ---- trails --------------------------------------------------------------------------
+    def _trail_append(self, row: int, ts: float, lon: float, lat: float) -> None:
+        off, cap, lo, hi = self._t_off[row], self._t_cap[row], self._t_lo[row], self._t_hi[row]
+        if hi == cap:
+            n = hi - lo
+            if cap and n * 2 <= cap:              # mostly dropped: slide to the block's front
+                self._tts[off:off + n] = self._tts[off + lo:off + hi]
+                self._tll[off:off + n] = self._tll[off + lo:off + hi]
+            else:                                 # full: a block twice the size
+                new_cap = max(_MIN_TRAIL, cap * 2)
+                new_off = self._alloc(new_cap)
+                off = self._t_off[row]            # (a compaction may have moved it)
+                lo, hi = self._t_lo[row], self._t_hi[row]
+                self._tts[new_off:new_off + n] = self._tts[off + lo:off + hi]
+                self._tll[new_off:new_off + n] = self._tll[off + lo:off + hi]
+                self._garbage += cap
+                off, cap = new_off, new_cap
+                self._t_off[row], self._t_cap[row] = off, cap
+            lo, hi = 0, n
+            self._t_lo[row] = 0
+        k, tll = off + hi, self._tll
+        self._tts[k] = ts
+        tll[k, 0] = lon
+        tll[k, 1] = lat
+        self._t_hi[row] = hi + 1
+
+    def _alloc(self, size: int) -> int:
+        if self._top + size > len(self._tts):
+            if self._garbage * 2 > self._top:
+                self._compact()
+            if self._top + size > len(self._tts):
+                new = max(len(self._tts) * 2, self._top + size)
+                ts, ll = np.empty(new), np.empty((new, 2))
+                ts[:self._top], ll[:self._top] = self._tts[:self._top], self._tll[:self._top]
+                self._tts, self._tll = ts, ll
+        off = self._top
+        self._top += size
+        return off
+
+    def _compact(self) -> None:
+        """Copy the live blocks to a fresh slab (each keeps its size)."""
+        ts, ll = np.empty(len(self._tts)), np.empty((len(self._tts), 2))
+        top = 0
+        for row in range(self._rows):
+            cap = self._t_cap[row]
+            if not cap:
+                continue
+            off, lo, hi = self._t_off[row], self._t_lo[row], self._t_hi[row]
+            n = hi - lo
+            ts[top:top + n], ll[top:top + n] = self._tts[off + lo:off + hi], \
+                self._tll[off + lo:off + hi]
+            self._t_off[row], self._t_lo[row], self._t_hi[row] = top, 0, n
+            top += cap
+        self._tts, self._tll, self._top, self._garbage = ts, ll, top, 0
+
+    def _drop_trail(self, row: int) -> None:
+        self._garbage += self._t_cap[row]
+        self._t_off[row] = self._t_cap[row] = self._t_lo[row] = self._t_hi[row] = 0
 
     # ---- writing (engine thread) -------------------------------------------------------
     def apply(self, events) -> None:
@@ -188,112 +395,149 @@ class FleetState:
                     self._apply_static(event)
                 elif isinstance(event, FixedStation):
                     self.stations[event.mmsi] = event
+                    self._stations_changed = True
                 elif isinstance(event, MetHydroObservation):
                     last = self.met_hydro.get(event.station)
                     if last is None or event.ts >= last.ts:
                         self.met_hydro[event.station] = event
                 elif isinstance(event, ReplayRestarted):
-                    for v in self.vessels.values():
-                        v.trail.clear()   # a new pass: do not join its tracks to the last one
+                    # a new pass: do not join its tracks to the last one
+                    self._t_lo = array("q", self._t_hi)
             self.version += 1
 
     def _apply_static(self, r: StaticReport) -> None:
         known = {name: getattr(r, name) for name in STATIC_FIELDS
                  if getattr(r, name) is not None}
-        v = self.vessels.get(r.mmsi)
-        if v is None:                       # no position yet: keep it for when one comes
+        row = self._row.get(r.mmsi)
+        if row is None:                     # no position yet: keep it for when one comes
             _, fields = self.static_only.get(r.mmsi, (r.ts, {}))
             fields.update(known)
             self.static_only[r.mmsi] = (r.ts, fields)
             return
         for name, value in known.items():
-            setattr(v, name, value)
+            self._set_static(row, name, value)
 
     def _apply_report(self, r: VesselReport) -> None:
-        v = self.vessels.get(r.mmsi)
-        if v is None:
-            v = self.vessels[r.mmsi] = Vessel(mmsi=r.mmsi, first_seen=r.ts, last_seen=r.ts,
-                                              source=r.source, lon=r.lon, lat=r.lat)
-            for name, value in self.static_only.pop(r.mmsi, (0, {}))[1].items():
-                setattr(v, name, value)
+        row = self._row.get(r.mmsi)
+        if row is None:
+            row = self._new_row(r)
+        col = self._col
         if r.ais_class is not None:
-            v.ais_class = r.ais_class
+            col["ais_class"][row] = r.ais_class
         if r.static:                        # static data: a blank report keeps what we know
             for name in STATIC_FIELDS:
                 value = getattr(r, name)
                 if value is not None:
-                    setattr(v, name, value)
-        v.reports += 1
-        if r.ts < v.last_seen:              # late report: its static data is fine, its
+                    self._set_static(row, name, value)
+        self._reports[row] += 1
+        ts = r.ts
+        if ts < col["last_seen"][row]:      # late report: its static data is fine, its
             self.out_of_order += 1          # position would move the ship backwards in time
             return
         # dynamic data (position, speed, course, heading, status): the latest report rules
-        v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status = (
-            r.lon, r.lat, r.sog, r.cog, r.heading, r.nav_status)
-        v.last_seen = r.ts
-        v.source = r.source
-        trail = v.trail
-        last = trail.last()
-        if last is None or last[1] != r.lon or last[2] != r.lat:
-            trail.append(r.ts, r.lon, r.lat)
-        trail.drop_before(r.ts - self.trail_s)
+        sog, status = r.sog, r.nav_status
+        try:
+            col["sog"][row] = _NAN if sog is None else sog
+            col["cog"][row] = _NAN if r.cog is None else r.cog
+            col["heading"][row] = _NAN if r.heading is None else r.heading
+            col["nav_status"][row] = _NAN if status is None else status
+            col["activity"][row] = activity(None if status is None else int(status), sog)
+        except (TypeError, ValueError):     # not a number: "not available"
+            for name in ("sog", "cog", "heading", "nav_status"):
+                col[name][row] = _number(getattr(r, name))
+            s, g = col["nav_status"][row], col["sog"][row]
+            col["activity"][row] = activity(None if s != s else int(s), None if g != g else g)
+        # a trail's last point is always the vessel's latest position: a new one is appended
+        lon, lat, c_lon, c_lat = r.lon, r.lat, col["lon"], col["lat"]
+        if self._t_lo[row] == self._t_hi[row] or c_lon[row] != lon or c_lat[row] != lat:
+            self._trail_append(row, ts, lon, lat)
+        c_lon[row], c_lat[row] = lon, lat
+        col["last_seen"][row] = ts
+        col["source"][row] = r.source
+        # drop what is older than the trail (drop_before of the vessel's latest report)
+        off, lo, hi = self._t_off[row], self._t_lo[row], self._t_hi[row]
+        oldest, tts = ts - self.trail_s, self._tts
+        while lo < hi and tts[off + lo] < oldest:
+            lo += 1
+        self._t_lo[row] = lo
 
     def expire(self, now: float) -> int:
         """Forget vessels not heard from for ``expire_s``; returns how many went. Static data
         of vessels that never reported a position (out of the area on a wide feed) goes too."""
         with self._lock:
-            gone = [m for m, v in self.vessels.items() if now - v.last_seen > self.expire_s]
-            for m in gone:
-                del self.vessels[m]
+            n = self._rows
+            col = self._col
+            gone = np.flatnonzero(col["alive"][:n] & (now - col["last_seen"][:n] > self.expire_s))
+            for row in gone.tolist():
+                del self._row[int(col["mmsi"][row])]
+                col["alive"][row] = False
+                self._drop_trail(row)
+                self._free.append(row)
+            if len(gone):
+                self._order = None
             for m in [m for m, (ts, _) in self.static_only.items() if now - ts > self.expire_s]:
                 del self.static_only[m]
-            if gone:
+            if len(gone):
                 self.version += 1
             return len(gone)
 
     # ---- reading (any thread) ----------------------------------------------------------
-    def snapshot(self, now: float) -> FleetSnapshot:
-        with self._lock:
-            live = [v for v in self.vessels.values() if now - v.last_seen <= self.expire_s]
-            rows = [(v.mmsi, v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status, v.name, v.imo,
-                     v.callsign, v.ship_type, v.length, v.width, v.to_bow, v.to_stern, v.to_port,
-                     v.to_starboard, v.draught, v.destination, v.eta, v.ais_class, v.last_seen,
-                     v.first_seen, v.reports, v.source) for v in live]
-            trails = [(v.mmsi, [(lon, lat) for t, lon, lat in v.trail if t >= now - self.trail_s])
-                      for v in live]
-            stations = list(self.stations.values())
-            version = self.version
-        cols = ("mmsi", "lon", "lat", "sog", "cog", "heading", "nav_status", "name", "imo",
-                "callsign", "ship_type", "length", "width", "to_bow", "to_stern", "to_port",
-                "to_starboard", "draught", "destination", "eta", "ais_class", "last_seen",
-                "first_seen", "reports", "source")
-        df = pd.DataFrame.from_records(rows, columns=cols)
-        for c in ("sog", "cog", "heading", "nav_status", "ship_type", "length", "width",
-                  "to_bow", "to_stern", "to_port", "to_starboard", "draught", "eta", "imo"):
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-        df["mmsi"] = df["mmsi"].astype("int64")
-        df["course"] = df["heading"].fillna(df["cog"])
-        df["age_s"] = now - df["last_seen"]
-        df["category"] = [ship_category(t, m) for t, m in zip(df["ship_type"], df["mmsi"])]
-        df["activity"] = [activity(None if math.isnan(s) else int(s), None if math.isnan(g) else g)
-                          for s, g in zip(df["nav_status"], df["sog"])]
-        # First-seen order: a vessel that appears is appended, so the index of every vessel
-        # already on screen stays the same between refreshes (clicks resolve by index).
-        df = df.loc[:, list(SNAPSHOT_COLUMNS)].sort_values(["first_seen", "mmsi"],
-                                                           ignore_index=True)
+    def _first_seen_order(self) -> np.ndarray:
+        """Rows of the known vessels by (first seen, MMSI): a vessel that appears is appended,
+        so the index of every vessel already on screen stays the same between refreshes
+        (clicks resolve by index). Cached until a vessel comes or goes."""
+        if self._order is None:
+            n = self._rows
+            rows = np.flatnonzero(self._col["alive"][:n])
+            keys = (self._col["mmsi"][rows], self._col["first_seen"][rows])
+            self._order = rows[np.lexsort(keys)]
+        return self._order
 
-        paths = [(m, pts) for m, pts in trails if len(pts) >= 2]
-        if paths:
-            lengths = np.array([len(p) for _, p in paths])
-            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint32)
-            lonlat = np.array([pt for _, p in paths for pt in p], dtype=float)
-            tm = np.array([m for m, _ in paths], dtype=np.int64)
-        else:
-            starts, lonlat, tm = (np.zeros(0, np.uint32), np.zeros((0, 2)),
-                                  np.zeros(0, np.int64))
-        station_df = pd.DataFrame.from_records(
-            [(st.mmsi, st.kind, st.lon, st.lat, st.name, st.aid_type, st.virtual,
-              st.off_position, st.ts) for st in stations],
-            columns=STATION_COLUMNS)
+    def _stations_frame(self) -> pd.DataFrame:
+        if self._stations_changed or self._station_df is None:
+            self._station_df = pd.DataFrame.from_records(
+                [(st.mmsi, st.kind, st.lon, st.lat, st.name, st.aid_type, st.virtual,
+                  st.off_position, st.ts) for st in self.stations.values()],
+                columns=STATION_COLUMNS)
+            self._stations_changed = False
+        return self._station_df
+
+    def snapshot(self, now: float) -> FleetSnapshot:
+        """The fleet at ``now``: vessels heard from within ``expire_s``, their trails of the
+        last ``trail_s``. Column gathers under the lock (a consistent copy), frames after."""
+        with self._lock:
+            col = self._col
+            order = self._first_seen_order()
+            rows = order[now - col["last_seen"][order] <= self.expire_s]
+            data = {name: col[name][rows] for name in _NUMERIC + _TEXT + ("mmsi",)}
+            data["reports"] = (np.frombuffer(self._reports, dtype=np.int64)[rows]
+                               if len(self._reports) else np.zeros(0, np.int64))
+            off, lo, hi = (np.frombuffer(a, dtype=np.int64)[rows] if len(a) else
+                           np.zeros(0, np.int64) for a in (self._t_off, self._t_lo, self._t_hi))
+            tts, tll = self._tts, self._tll
+            cutoff = now - self.trail_s
+            has = hi > lo
+            # the snapshot's own cut (a vessel silent for a while keeps older points)
+            for i in np.flatnonzero(has)[tts[(off + lo)[has]] < cutoff].tolist():
+                seg = tts[off[i] + lo[i]:off[i] + hi[i]]
+                lo[i] += int(np.searchsorted(seg, cutoff, side="left"))
+            lengths = hi - lo
+            keep = lengths >= 2
+            lengths, first = lengths[keep], (off + lo)[keep]
+            trail_mmsi = data["mmsi"][keep]
+            total = int(lengths.sum())
+            starts = np.zeros(len(lengths), dtype=np.int64)
+            if len(lengths):
+                np.cumsum(lengths[:-1], out=starts[1:])
+            idx = np.repeat(first - starts, lengths) + np.arange(total)
+            # one 16-byte gather per point (lon, lat as one complex) instead of a 2-D fancy index:
+            # the same bits, ~3x faster
+            lonlat = tll.view(np.complex128).ravel()[idx].view(np.float64).reshape(-1, 2)
+            station_df = self._stations_frame()
+            version = self.version
+        data["course"] = np.where(np.isnan(data["heading"]), data["cog"], data["heading"])
+        data["age_s"] = now - data["last_seen"]
+        df = pd.DataFrame({name: data[name] for name in SNAPSHOT_COLUMNS})
         return FleetSnapshot(version=version, time=now, vessels=df, trail_lonlat=lonlat,
-                             trail_starts=starts, trail_mmsi=tm, stations=station_df)
+                             trail_starts=starts.astype(np.uint32), trail_mmsi=trail_mmsi,
+                             stations=station_df)

@@ -107,3 +107,162 @@ def test_static_data_of_vessels_never_positioned_expires():
     assert set(s.static_only) == {2}                  # MMSI 1 silent for 2000 s > 1800 s
     s.apply([rep(2010, mmsi=2)])
     assert s.snapshot(2010).vessel(2)["name"] == "COMING IN" and not s.static_only
+
+
+# ---- the incremental columns ------------------------------------------------------------
+
+class _ReferenceState:
+    """The fleet state as it was rebuilt from Python objects on every snapshot (before the
+    columns): the reference the columnar snapshot must equal, field for field."""
+
+    def __init__(self, trail_s=1200.0, expire_s=1800.0):
+        self.trail_s, self.expire_s = trail_s, expire_s
+        self.vessels, self.static_only = {}, {}
+
+    def apply(self, events):
+        from data_sources.events import StaticReport
+        from twin.state import STATIC_FIELDS, Vessel
+        for r in events:
+            if isinstance(r, ReplayRestarted):
+                for v in self.vessels.values():
+                    v.trail.clear()
+            elif isinstance(r, StaticReport):
+                known = {n: getattr(r, n) for n in STATIC_FIELDS if getattr(r, n) is not None}
+                v = self.vessels.get(r.mmsi)
+                if v is None:
+                    _, fields = self.static_only.get(r.mmsi, (r.ts, {}))
+                    fields.update(known)
+                    self.static_only[r.mmsi] = (r.ts, fields)
+                else:
+                    for n, value in known.items():
+                        setattr(v, n, value)
+            else:
+                v = self.vessels.get(r.mmsi)
+                if v is None:
+                    v = self.vessels[r.mmsi] = Vessel(mmsi=r.mmsi, first_seen=r.ts,
+                                                      last_seen=r.ts, source=r.source,
+                                                      lon=r.lon, lat=r.lat)
+                    for n, value in self.static_only.pop(r.mmsi, (0, {}))[1].items():
+                        setattr(v, n, value)
+                if r.ais_class is not None:
+                    v.ais_class = r.ais_class
+                if r.static:
+                    for n in STATIC_FIELDS:
+                        if getattr(r, n) is not None:
+                            setattr(v, n, getattr(r, n))
+                v.reports += 1
+                if r.ts < v.last_seen:
+                    continue
+                v.lon, v.lat, v.sog, v.cog, v.heading, v.nav_status = (
+                    r.lon, r.lat, r.sog, r.cog, r.heading, r.nav_status)
+                v.last_seen, v.source = r.ts, r.source
+                last = v.trail.last()
+                if last is None or last[1] != r.lon or last[2] != r.lat:
+                    v.trail.append(r.ts, r.lon, r.lat)
+                v.trail.drop_before(r.ts - self.trail_s)
+
+    def expire(self, now):
+        for m in [m for m, v in self.vessels.items() if now - v.last_seen > self.expire_s]:
+            del self.vessels[m]
+
+    def snapshot(self, now):
+        import numpy as np
+        import pandas as pd
+        from twin.state import SNAPSHOT_COLUMNS
+        from twin.vessel_types import activity, ship_category
+        live = [v for v in self.vessels.values() if now - v.last_seen <= self.expire_s]
+        cols = ("mmsi", "lon", "lat", "sog", "cog", "heading", "nav_status", "name", "imo",
+                "callsign", "ship_type", "length", "width", "to_bow", "to_stern", "to_port",
+                "to_starboard", "draught", "destination", "eta", "ais_class", "last_seen",
+                "first_seen", "reports", "source")
+        df = pd.DataFrame.from_records([tuple(getattr(v, c) for c in cols) for v in live],
+                                       columns=cols)
+        for c in ("sog", "cog", "heading", "nav_status", "ship_type", "length", "width",
+                  "to_bow", "to_stern", "to_port", "to_starboard", "draught", "eta", "imo",
+                  "last_seen", "first_seen"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        df["course"] = df["heading"].fillna(df["cog"])
+        df["age_s"] = now - df["last_seen"]
+        df["category"] = [ship_category(t, m) for t, m in zip(df["ship_type"], df["mmsi"])]
+        df["activity"] = [activity(None if math.isnan(s) else int(s),
+                                   None if math.isnan(g) else g)
+                          for s, g in zip(df["nav_status"], df["sog"])]
+        df = df.loc[:, list(SNAPSHOT_COLUMNS)].sort_values(["first_seen", "mmsi"],
+                                                           ignore_index=True)
+        trails = [(v.mmsi, [(lon, lat) for t, lon, lat in v.trail if t >= now - self.trail_s])
+                  for v in live]
+        order = {m: i for i, m in enumerate(df["mmsi"])}
+        paths = sorted([(m, p) for m, p in trails if len(p) >= 2], key=lambda t: order[t[0]])
+        lonlat = np.array([pt for _, p in paths for pt in p], dtype=float).reshape(-1, 2)
+        starts = np.cumsum([0] + [len(p) for _, p in paths])[:-1]
+        return df, lonlat, starts, [m for m, _ in paths]
+
+
+def _assert_same(snap, ref):
+    import numpy as np
+    import pandas as pd
+    df, lonlat, starts, trail_mmsi = ref
+    pd.testing.assert_frame_equal(snap.vessels, df, check_dtype=False)
+    assert np.array_equal(snap.trail_lonlat, lonlat)
+    assert list(snap.trail_starts) == list(starts)
+    assert list(snap.trail_mmsi) == trail_mmsi
+
+
+def test_columns_equal_the_old_rebuild_on_the_ny_hour(ny_reports):
+    """The real hour in rounds of 400 reports, with a replay restart and expiry on the way:
+    every snapshot (vessels, trails, order) equals the one rebuilt from Python objects."""
+    reports, _ = ny_reports
+    s, ref = FleetState(trail_s=600, expire_s=900), _ReferenceState(trail_s=600, expire_s=900)
+    for k in range(0, len(reports), 400):
+        batch = reports[k:k + 400]
+        if k == 4000:
+            batch = [ReplayRestarted(ts=batch[0].ts, source="test", loop=1)] + batch
+        s.apply(batch)
+        ref.apply(batch)
+        now = batch[-1].ts
+        if k % 2000 == 0:
+            s.expire(now)
+            ref.expire(now)
+        if k % 1200 == 0 or k + 400 >= len(reports):
+            _assert_same(s.snapshot(now), ref.snapshot(now))
+            _assert_same(s.snapshot(now + 700), ref.snapshot(now + 700))   # trails cut, some gone
+    assert set(s.vessels) == set(ref.vessels)
+
+
+def test_a_vessel_updated_expired_and_reappearing():
+    s = FleetState(trail_s=600, expire_s=1800)
+    s.apply([rep(0, mmsi=1, name="ONE", length=50.0, sog=5.0, nav_status=0),
+             rep(0, mmsi=2, name="TWO"), rep(10, mmsi=1, lon=-74.01, sog=0.2, nav_status=5)])
+    snap = s.snapshot(10)
+    assert list(snap.vessels["mmsi"]) == [1, 2]
+    one = snap.vessel(1)
+    assert one["lon"] == -74.01 and one["activity"] == "moored" and one["reports"] == 2
+    assert one["name"] == "ONE" and list(snap.trail_mmsi) == [1]
+    s.apply([rep(1000, mmsi=2)])
+    assert s.expire(1900) == 1 and set(s.vessels) == {2}     # MMSI 1 silent 1890 s
+    assert s.snapshot(1900).vessel(1) is None
+    # back again: a new vessel (new first sighting, no old static data or trail), after MMSI 2
+    s.apply([rep(2000, mmsi=3), rep(2001, mmsi=1, lon=-73.9)])
+    snap = s.snapshot(2001)
+    assert list(snap.vessels["mmsi"]) == [2, 3, 1]
+    back = snap.vessel(1)
+    assert back["name"] is None and back["reports"] == 1 and back["first_seen"] == 2001
+    assert len(snap.trail_starts) == 0
+    assert s.vessels[1].lon == -73.9 and len(s.vessels) == 3
+
+
+def test_trail_blocks_grow_slide_and_compact():
+    """Many vessels with long trails: blocks grow, slide and the slab compacts; every trail is
+    still the vessel's last ``trail_s`` of positions."""
+    import numpy as np
+    s = FleetState(trail_s=300, expire_s=1800)
+    for t in range(0, 1500, 5):
+        s.apply([rep(t, mmsi=m, lon=-74.0 + t * 1e-5 * m, lat=40.6) for m in range(1, 41)])
+        if t == 700:
+            s.expire(2600)                   # all expire at once; they come back next round
+    snap = s.snapshot(1495)
+    assert len(snap.trail_starts) == 40
+    lengths = np.diff(np.append(snap.trail_starts, len(snap.trail_lonlat)))
+    assert set(lengths) == {61}              # 300 s at 5 s, both ends
+    first = snap.trail_lonlat[0]
+    assert first[0] == pytest.approx(-74.0 + 1195 * 1e-5 * 1)
