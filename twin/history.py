@@ -168,6 +168,9 @@ class Thinning:
                 or _GEOD.inv(last[1], last[2], lon, lat)[2] >= self.min_move_m)
 
 
+_PLAIN = frozenset((str, int, bool, type(None)))     # stored as they are (floats: unless NaN)
+
+
 def _clean(value):
     if value is None:
         return None
@@ -180,11 +183,19 @@ def _clean(value):
     return value
 
 
+def _clean_row(row: dict, **extra) -> dict:
+    """``_clean`` of every value (plain ones passed over without a call), then ``extra``."""
+    out = {k: v if type(v) in _PLAIN or (type(v) is float and v == v) else _clean(v)
+           for k, v in row.items()}
+    out.update(extra)
+    return out
+
+
 class HistoryStore:
     def __init__(self, url: str, retention_days: float = 400.0):
         self.url = url
         self.retention_days = retention_days
-        kwargs = {"future": True}
+        kwargs = {"future": True, "json_serializer": _json_dumps}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         self.engine = create_engine(url, **kwargs)
@@ -201,6 +212,7 @@ class HistoryStore:
         self._migrate()
         self._insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
                         else sqlite.insert)
+        self._upserts: dict[tuple, object] = {}     # (table, keys, keep) -> statement
 
     def _migrate(self) -> None:
         """Bring a store made by an earlier version up to this schema, keeping its rows.
@@ -244,11 +256,16 @@ class HistoryStore:
         (an acknowledgement stays, whatever older copy of the row a round writes later)."""
         if not rows:
             return
-        stmt = self._insert(table)
-        cols = {c.name: (func.coalesce(getattr(stmt.excluded, c.name), c) if c.name in keep
-                         else getattr(stmt.excluded, c.name))
-                for c in table.columns if c.name not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=cols), rows)
+        key = (table.name, tuple(keys), tuple(keep))
+        upsert = self._upserts.get(key)
+        if upsert is None:                  # built once: its compiled form is then cached
+            stmt = self._insert(table)
+            cols = {c.name: (func.coalesce(getattr(stmt.excluded, c.name), c) if c.name in keep
+                             else getattr(stmt.excluded, c.name))
+                    for c in table.columns if c.name not in keys}
+            upsert = self._upserts[key] = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_=cols)
+        conn.execute(upsert, rows)
 
     def write_round(self, source: str, *, fixes: list[dict] = (), calls: list[PortCall] = (),
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
@@ -258,12 +275,11 @@ class HistoryStore:
         with self.engine.begin() as conn:
             self._write_alerts(conn, source, alert_rows, silences)
             if fixes:
-                conn.execute(positions.insert(), [
-                    {"source": source, **{k: _clean(v) for k, v in f.items()}} for f in fixes])
+                conn.execute(positions.insert(), [_clean_row(f, source=source) for f in fixes])
             self._write_calls(conn, source, calls, now)
             if states:
                 self._upsert(conn, tracker_state, [
-                    {"source": source, "mmsi": int(m), "state": _jsonable(s)}
+                    {"source": source, "mmsi": int(m), "state": s}   # cleaned as stored
                     for m, s in states.items()], ("source", "mmsi"))
             if static:
                 self._upsert(conn, vessels, [
@@ -280,7 +296,7 @@ class HistoryStore:
             return
         rows = []
         for c in calls:
-            row = {k: _clean(v) for k, v in c.to_row(now).items()}
+            row = _clean_row(c.to_row(now))
             row["source"] = source
             rows.append(row)
         self._upsert(conn, port_calls, rows, ("call_id",))
@@ -493,11 +509,36 @@ class HistoryStore:
 
 
 def _jsonable(obj):
+    """Plain JSON data: NaN and numpy scalars cleaned (``_clean``), tuples as lists, keys as
+    strings. Plain values are passed over without a call (the tracker states of every vessel,
+    every round, go through here)."""
+    t = type(obj)
+    if t is dict:
+        return {k if type(k) is str else str(k):
+                v if type(v) in _PLAIN or (type(v) is float and v == v) else _jsonable(v)
+                for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [v if type(v) in _PLAIN or (type(v) is float and v == v) else _jsonable(v)
+                for v in obj]
+    if t in _PLAIN:
+        return obj
+    if t is float:
+        return None if obj != obj else obj
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     return _clean(obj)
+
+
+def _json_dumps(obj) -> str:
+    """The store's JSON: plain data is written as it is; anything else (NaN, numpy scalars)
+    is cleaned first (``_jsonable``: NaN as null). One walk for the plain tracker states of
+    every round instead of two."""
+    try:
+        return json.dumps(obj, allow_nan=False)
+    except (TypeError, ValueError):
+        return json.dumps(_jsonable(obj))
 
 
 def default_url(root) -> str:

@@ -116,6 +116,10 @@ class AlertContext:
         land_parts = [] if land is None or not len(land) else list(
             land.to_crs(geometry.crs).geometry)
         self._land_tree = shapely.STRtree(land_parts)
+        shapely.prepare(self._land_tree.geometries)      # point-in-land tests, indexed
+        # distance to land = 0 inside it, else to its nearest edge: the edges in short pieces
+        # (a nearest query on whole coastlines measures every vertex of each candidate)
+        self._shore_tree = shapely.STRtree(_edge_pieces(land_parts))
         self.sectors = []                      # (id, name, name_zh, polygon lon/lat)
         for s in sectors:
             poly = Polygon(s["polygon"])
@@ -141,11 +145,18 @@ class AlertContext:
             near = _members(self._zone_near_tree.query(pts, predicate="within"), n, self.zones)
         shore = np.full(n, math.inf)
         if len(self._land_tree.geometries):
-            idx_pt, idx_land = self._land_tree.query_nearest(
-                pts, max_distance=self.shore_search_m, all_matches=False)
+            # on land: 0 (GEOS's point-to-polygon distance); the rest measured to the edges
+            cand, part = self._land_tree.query(pts)
+            inland = cand[shapely.contains_xy(self._land_tree.geometries[part],
+                                              np.asarray(x, float)[cand],
+                                              np.asarray(y, float)[cand])]
+            shore[inland] = 0.0
+            off = np.flatnonzero(shore != 0.0)
+            idx_pt, idx_edge = self._shore_tree.query_nearest(
+                pts[off], max_distance=self.shore_search_m, all_matches=False)
             if len(idx_pt):
-                shore[idx_pt] = shapely.distance(pts[idx_pt],
-                                                 self._land_tree.geometries[idx_land])
+                shore[off[idx_pt]] = shapely.distance(pts[off[idx_pt]],
+                                                      self._shore_tree.geometries[idx_edge])
         return {**where, "x": x, "y": y, "zones": zones, "near_zones": near, "shore_m": shore}
 
     def berth_point(self, berth: str | None) -> tuple[float, float]:
@@ -187,6 +198,27 @@ class AlertContext:
                 return (math.hypot(dx, dy) / dt * MS_TO_KN,
                         math.degrees(math.atan2(dx, dy)) % 360.0)
         return None, None
+
+
+def _edge_pieces(geometries, vertices: int = 8) -> list:
+    """The outlines of ``geometries`` (polygon rings, lines; points as they are) cut into
+    lines of at most ``vertices`` + 1 points: the same segments, so the same distances."""
+    pieces = []
+    for part in shapely.get_parts(np.asarray(geometries, dtype=object)):
+        if shapely.get_type_id(part) == 3:                     # polygon: its rings
+            lines = list(shapely.get_rings(part))
+        elif shapely.get_type_id(part) in (1, 2):              # line, ring
+            lines = [part]
+        else:
+            pieces.append(part)
+            continue
+        for line in lines:
+            xy = shapely.get_coordinates(line)
+            if len(xy) < 2:
+                continue
+            for lo in range(0, len(xy) - 1, vertices):
+                pieces.append(shapely.linestrings(xy[lo:lo + vertices + 1]))
+    return pieces
 
 
 def _members(pairs, n: int, zones) -> list[tuple]:

@@ -1,0 +1,334 @@
+"""Benchmark: the real ingest — NMEA lines through the whole live twin — against bare pyais.
+
+    python app.py bench ingest [--file FILE] [--port DIR] [--repeat N] [--round-lines 500]
+                               [--limit LINES] [--profile OUT.prof]
+
+The same NMEA lines are read twice:
+
+* **bare pyais**: ``pyais.stream.IterMessages`` over the lines (pyais assembles multi-sentence
+  messages) and ``decode()`` of every message;
+* **the pipeline**, wired as the app wires a live feed (``app.build_store`` with a temporary
+  SQLite file, ``app.build_engine`` with the port package's feeds, admission, fleet state, port
+  activity with the port-call tracker and the alert engine): the lines go, a round at a time
+  (``--round-lines``, default 500 — what a busy live feed gives in half a second), into the
+  project's AIS source (``AisSource.on_line``: framing, reassembly, duplicates, time check,
+  decode, twin events) and then ``Engine.step()``. The source is the live ``AisSource`` fed
+  from memory instead of a socket; its clock is the time of the lines (tag block ``c:``) rather
+  than the wall clock, so an hour of recording is an hour to the twin (port calls, alert
+  windows, tide) however fast it runs.
+
+``--runs N`` runs both N times, taking turns, and keeps the best time of each (the pipeline's
+figures are those of its best run). ``--repeat N`` plays the file N times, each copy's tag-block times shifted past the previous
+copy (checksums redone), for a longer run. Prints lines, messages, seconds and msg/s of each,
+the pipeline's seconds per stage (decode, admission, models, state, port calls, alerts, store)
+and, as the last line, ``ratio=…`` (pipeline msg/s ÷ bare pyais msg/s).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import math
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from twin.config import ROOT
+
+DEFAULT_FILE = ROOT / "data/ais/NYHarbor_2020_06_30_first_hour.nmea"
+DEFAULT_PORT = ROOT / "data/ports/nynj"
+_TAG = re.compile(r"^\\([^*\\]*)\*([0-9A-Fa-f]{2})\\")
+_TAG_TIME = re.compile(r"(?:^|,)c:(\d+(?:\.\d+)?)")
+
+
+def _checksum(text: str) -> str:
+    x = 0
+    for ch in text:
+        x ^= ord(ch)
+    return f"{x:02X}"
+
+
+def line_time(line: str) -> float | None:
+    """The tag block's ``c:`` time of a line (epoch seconds; ms values scaled), else None."""
+    m = _TAG.match(line)
+    if m is None:
+        return None
+    t = _TAG_TIME.search(m.group(1))
+    if t is None:
+        return None
+    value = float(t.group(1))
+    return value / 1000.0 if value > 1e11 else value
+
+
+def shift_line(line: str, offset: float) -> str:
+    """The line with its tag block's ``c:`` moved by ``offset`` seconds (checksum redone)."""
+    m = _TAG.match(line)
+    if m is None or not offset:
+        return line
+    body = m.group(1)
+    t = _TAG_TIME.search(body)
+    if t is None:
+        return line
+    value = float(t.group(1))
+    scale = 1000.0 if value > 1e11 else 1.0
+    new = f"{int(round(value + offset * scale))}"
+    body = body[:t.start(1)] + new + body[t.end(1):]
+    return f"\\{body}*{_checksum(body)}\\" + line[m.end():]
+
+
+def reencoded_lines(path: Path) -> list[str]:
+    """A position recording that is not NMEA (MarineCadastre CSV, tracktable .traj) as NMEA
+    lines, the way ``data_sources.reencode`` made the NY hour: each report a type 1/18 with
+    a tag block of its time, static data (type 5 / 24) at a vessel's first report and every
+    six minutes where the recording has it. (Puget Sound ships only a .traj.)"""
+    from pyais.encode import encode_dict
+
+    from data_sources.events import VesselReport
+    from data_sources.positions import load_recording
+    from data_sources.reencode import STATIC_EVERY_S, _position, _statics, _tag
+
+    lines, last_static, seq = [], {}, 0
+    for r in load_recording(path, "bench"):
+        if not isinstance(r, VesselReport):
+            continue
+        messages = [_position(r)]
+        if r.static and r.ts - last_static.get(r.mmsi, -1e18) >= STATIC_EVERY_S:
+            messages += _statics(r)
+            last_static[r.mmsi] = r.ts
+        for msg in messages:
+            seq_id = None
+            if msg["type"] == 5:
+                seq = seq % 9 + 1
+                seq_id = seq
+            lines.extend(_tag(r.ts) + sentence for sentence in
+                         encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=seq_id))
+    return lines
+
+
+def read_lines(path: Path, repeat: int = 1, limit: int | None = None) -> list[str]:
+    """The file's lines (comments and blanks left out), ``repeat`` times with times shifted.
+    A position recording that is not NMEA is re-encoded first (``reencoded_lines``)."""
+    from data_sources.positions import kind_of
+    from data_sources.transport import file_lines
+    if kind_of(path) != "nmea":
+        base = reencoded_lines(path)
+    else:
+        base = [ln for ln in file_lines(path, encoding="latin-1")
+                if ln.strip() and not ln.startswith("#")]
+    times = [t for t in map(line_time, base) if t is not None]
+    span = (max(times) - min(times) + 60.0) if times else 0.0
+    lines: list[str] = []
+    for k in range(max(1, repeat)):
+        lines.extend(base if k == 0 else [shift_line(ln, k * span) for ln in base])
+        if limit is not None and len(lines) >= limit:
+            break
+    return lines[:limit] if limit is not None else lines
+
+
+# ---- (a) bare pyais -----------------------------------------------------------------------
+def bare_pyais(lines: list[str]) -> int:
+    from pyais.stream import IterMessages
+    raw = [ln.encode("latin-1") for ln in lines]
+    n = 0
+    for msg in IterMessages(raw):
+        try:
+            msg.decode()
+            n += 1
+        except Exception:
+            pass
+    return n
+
+
+# ---- (b) the pipeline ---------------------------------------------------------------------
+class Stages:
+    """Exclusive seconds per stage: a timed call's time goes to its stage, less the time of
+    the timed calls inside it (alerts inside port calls count as alerts)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._inner: list[float] = []
+
+    def wrap(self, obj, name: str, stage: str) -> None:
+        fn = getattr(obj, name)
+
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            self._inner.append(0.0)
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                dt = time.perf_counter() - t0
+                inner = self._inner.pop()
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + dt - inner
+                if self._inner:
+                    self._inner[-1] += dt
+        setattr(obj, name, timed)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+        if self._inner:
+            self._inner[-1] += seconds
+
+
+def build_pipeline(port_dir: Path, store_path: Path):
+    """The engine as ``app.py`` builds it for a live AIS feed, on a SQLite store at
+    ``store_path``; its AIS source is fed from memory and keeps the lines' time."""
+    from app import build_engine, build_store
+    from data_sources.ais_source import AisSource
+    from twin.config import Config
+    from twin.port import Port
+
+    class MemoryAisSource(AisSource):
+        """The live AIS source with the lines handed in by the bench (no socket) and the
+        lines' time as its clock."""
+        clock = float("-inf")
+
+        def data_time(self) -> float:
+            return self.clock
+
+    # the transport is built but never started: the bench calls ``on_line`` itself
+    config = Config.load(env={}, port_dir=port_dir, ais="tcp://127.0.0.1:9",
+                         history_url=f"sqlite:///{store_path}", history_autoload=False,
+                         history_alerts=False)
+    port = Port.load(config.port_dir)
+    config = config.for_port(port)
+    source = MemoryAisSource(config.ais, source_id="ais-nmea", label="bench ingest",
+                             stale_after_s=config.stale_after_s,
+                             max_latency_s=config.ais_max_latency_s,
+                             max_ahead_s=config.ais_max_ahead_s)
+    store = build_store(config, port)
+    engine = build_engine(config, port, store, source)
+    return engine, source, store
+
+
+def instrument(engine) -> Stages:
+    stages = Stages()
+    if engine.admission is not None:
+        stages.wrap(engine.admission, "admit", "admission")
+    for model in engine.models:
+        stages.wrap(model, "apply", "models")
+    stages.wrap(engine.state, "apply", "state")
+    stages.wrap(engine.state, "expire", "state")
+    act = engine.activity
+    if act is not None:
+        stages.wrap(act, "apply", "port calls")
+        stages.wrap(act, "tick", "port calls")
+        stages.wrap(act, "flush", "port calls")       # the tracker's state, the round's rows
+        if act.alerts is not None:
+            for name in ("update", "tick", "take_changes"):
+                stages.wrap(act.alerts, name, "alerts")
+        if act.store is not None:
+            for name in ("write_round", "prune", "write_kpis"):
+                stages.wrap(act.store, name, "store")
+    return stages
+
+
+def pipeline(lines: list[str], port_dir: Path, round_lines: int, profile: str | None = None
+             ) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine, source, store = build_pipeline(port_dir, Path(tmp) / "ingest.sqlite")
+        stages = instrument(engine)
+        times = [line_time(ln) for ln in lines]
+        first = next((t for t in times if t is not None), time.time())
+        on_line, step = source.on_line, engine.step
+        gc.collect()                 # both runs start from a collected heap (see main)
+        profiler = None
+        if profile:
+            import cProfile
+            profiler = cProfile.Profile()
+            profiler.enable()
+        t0 = time.perf_counter()
+        clock, rounds = first, 0
+        for start in range(0, len(lines), round_lines):
+            d0 = time.perf_counter()
+            for line, t in zip(lines[start:start + round_lines],
+                               times[start:start + round_lines]):
+                if t is not None and t > clock:
+                    clock = t
+                on_line(line, clock)              # arrival: the receiver's clock
+            source.clock = clock
+            stages.add("decode", time.perf_counter() - d0)
+            step()
+            rounds += 1
+        seconds = time.perf_counter() - t0
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        health = source.health.status()
+        result = {"seconds": seconds, "rounds": rounds,
+                  # decoded messages, and those merged as duplicates (handled too)
+                  "messages": health["messages"] + source.decoder.duplicates,
+                  "duplicates": source.decoder.duplicates,
+                  "vessels": len(engine.state.vessels),
+                  "calls": len(engine.activity.calls()) if engine.activity else 0,
+                  "alerts": len(engine.activity.alerts.by_id)
+                  if engine.activity and engine.activity.alerts is not None else 0,
+                  "errors": engine.errors, "write_errors":
+                  engine.activity.write_errors if engine.activity else 0,
+                  "stages": stages.seconds, "health": health}
+        store.close()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="app.py bench ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--file", type=Path,
+                        help="NMEA file (default: the NY hour), or a position recording "
+                             "(CSV, .traj) re-encoded as NMEA first")
+    parser.add_argument("--port", type=Path, default=DEFAULT_PORT, help="port package")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="play the file N times, times shifted (default 1)")
+    parser.add_argument("--round-lines", type=int, default=500,
+                        help="lines per engine round (default 500)")
+    parser.add_argument("--limit", type=int, help="only the first LINES lines")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="run both N times, taking turns, and keep the best of each "
+                             "(a shared machine; default 1)")
+    parser.add_argument("--profile", help="write a cProfile of the pipeline run here")
+    args = parser.parse_args(argv)
+    if args.round_lines < 1:
+        parser.error("--round-lines must be at least 1")
+    import logging
+    logging.basicConfig(level=logging.WARNING)
+
+    if args.file is None:
+        if args.port.resolve() != DEFAULT_PORT.resolve():
+            parser.error(f"--file: name the recording to play in {args.port}")
+        args.file = DEFAULT_FILE
+    lines = read_lines(args.file, args.repeat, args.limit)
+    t_bare, got = math.inf, None
+    for run in range(max(1, args.runs)):      # taking turns: a slow spell hits both
+        gc.collect()
+        t0 = time.perf_counter()
+        n_bare = bare_pyais(lines)
+        t_bare = min(t_bare, time.perf_counter() - t0)
+        this = pipeline(lines, args.port, args.round_lines, args.profile if run == 0 else None)
+        if got is None or this["seconds"] < got["seconds"]:
+            got = this
+    n_pipe, t_pipe = got["messages"] or 0, got["seconds"]
+    bare = n_bare / t_bare if t_bare > 0 else 0.0
+    full = n_pipe / t_pipe if t_pipe > 0 else 0.0
+    print(f"file: {args.file.name} ×{args.repeat}, port {args.port.name}, "
+          f"{args.round_lines} lines a round ({got['rounds']} rounds)")
+    print(f"bare pyais: {len(lines):,} lines, {n_bare:,} messages in {t_bare:.2f} s "
+          f"= {bare:,.0f} msg/s")
+    print(f"pipeline:   {len(lines):,} lines, {n_pipe:,} messages in {t_pipe:.2f} s "
+          f"= {full:,.0f} msg/s (duplicates merged {got['duplicates']:,})")
+    order = ["decode", "admission", "models", "state", "port calls", "alerts", "store"]
+    stages = got["stages"]
+    print("stages (s): " + ", ".join(f"{k} {stages.get(k, 0.0):.2f}" for k in order)
+          + f"; other {t_pipe - sum(stages.values()):.2f}")
+    rejects = got["health"].get("rejects") or {}
+    print(f"twin: {got['vessels']} vessels, {got['calls']} port calls, {got['alerts']} alerts, "
+          f"engine errors "
+          f"{got['errors']}, store write errors {got['write_errors']}"
+          + f"; rejected {sum(rejects.values()):,}")
+    print(f"ratio={full / bare if bare else 0.0:.3f}")
+    return 0 if not got["errors"] and not got["write_errors"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
