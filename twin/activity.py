@@ -24,7 +24,72 @@ from .portcalls import PortCall, PortCallRules, PortCallTracker
 log = logging.getLogger(__name__)
 
 
-class PortActivity:
+class ActivityReading:
+    """The read side of port activity — vessel card, port panel, the map's port layers, the
+    anchorage queue — over the calls. One definition for the live ``PortActivity`` and for a
+    twin image (``twin.image``: the same answers in a web worker of another process).
+
+    A subclass gives ``tracker``-like access: ``_open_calls()``, ``_call_of(mmsi)``,
+    ``_all_calls()``, ``berths_total`` and ``_reading()`` (a context held while reading)."""
+
+    def status(self, mmsi: int, now: float) -> dict | None:
+        """The vessel's port-call stage and durations so far (vessel card)."""
+        with self._reading():
+            call = self._call_of(mmsi)
+            if call is None:
+                return None
+            row = call.to_row(now)
+            current = call.visits[-1] if call.visits and call.visits[-1].open else None
+        row["place_kind"] = current.kind if current else None
+        row["place"] = current.place if current else None
+        row["place_since"] = current.arrival if current else None
+        row["place_s"] = now - current.arrival if current else None
+        row["in_port_s"] = now - call.arrival_port_area
+        row["visits"] = [(v.kind, v.arrival, v.departure) for v in call.visits]
+        return row
+
+    def berth_status(self, now: float) -> dict:
+        """berth id -> (mmsi, since) of the ship at it now."""
+        with self._reading():
+            out = {}
+            for call in self._open_calls():
+                if call.visits and call.visits[-1].open and call.visits[-1].kind == "berth":
+                    v = call.visits[-1]
+                    out[v.place] = (call.mmsi, v.arrival)
+            return out
+
+    def places(self) -> dict[int, tuple[str, str, float]]:
+        """mmsi -> (kind, place, since) of every vessel in an open berth or anchorage stay."""
+        with self._reading():
+            return {c.mmsi: (c.visits[-1].kind, c.visits[-1].place, c.visits[-1].arrival)
+                    for c in self._open_calls() if c.visits and c.visits[-1].open}
+
+    def live_summary(self, now: float) -> dict:
+        """What the port panel and the map's port layers show now."""
+        with self._reading():
+            calls = self._open_calls()
+            berth_status = self.berth_status(now)
+            queue = anchorage_queue(calls, now)
+            categories = {c.mmsi: c.category for c in calls}
+        return {"in_port": len(calls), "at_berth": len(berth_status),
+                "at_anchor": len(queue), "berths_total": self.berths_total,
+                "berth_status": berth_status, "categories": categories, "queue": queue,
+                "queue_by_anchorage": queue["anchorage"].value_counts().to_dict()}
+
+    def queue(self, now: float):
+        with self._reading():
+            return anchorage_queue(self._open_calls(), now)
+
+    def open_call_rows(self, now: float) -> list[dict]:
+        with self._reading():
+            return [c.to_row(now) for c in self._open_calls()]
+
+    def calls(self):
+        with self._reading():
+            return list(self._all_calls())
+
+
+class PortActivity(ActivityReading):
     def __init__(self, geometry, rules: PortCallRules | None = None,
                  store: HistoryStore | None = None, source: str = "live",
                  thinning: Thinning | None = None, alerts=None,
@@ -49,6 +114,23 @@ class PortActivity:
         self._last_prune = float("-inf")
         self._last_kpis = float("-inf")
         self._last_lost = float("-inf")
+
+    # the read side (ActivityReading), live: under the activity's lock
+    def _reading(self):
+        return self._lock
+
+    def _open_calls(self):
+        return self.tracker.open_calls()
+
+    def _call_of(self, mmsi: int):
+        return self.tracker.call_of(mmsi)
+
+    def _all_calls(self):
+        return self.tracker.all_calls()
+
+    @property
+    def berths_total(self) -> int:
+        return len(self.geometry.berth_ids)
 
     def _on_change(self, call: PortCall) -> None:
         self._changed[call.call_id] = call
@@ -113,9 +195,11 @@ class PortActivity:
                 self.tracker.forget(now - self.memory_s)
 
     def _remember_static(self, e) -> None:
+        if isinstance(e, VesselReport) and not e.static:
+            return                                   # a position only (most reports)
         fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}
         fields = {k: v for k, v in fields.items() if v is not None}
-        if not fields or (isinstance(e, VesselReport) and not e.static):
+        if not fields:
             return
         self._static.setdefault(e.mmsi, {}).update(fields)
         if fields.get("ship_type") is not None:
@@ -196,63 +280,6 @@ class PortActivity:
             from dataclasses import asdict
             self.store.write_alerts(self.source, [], [asdict(s) for s in done])
         return done
-
-    # ---- reading (views) -----------------------------------------------------------------
-    def status(self, mmsi: int, now: float) -> dict | None:
-        """The vessel's port-call stage and durations so far (vessel card)."""
-        with self._lock:
-            call = self.tracker.call_of(mmsi)
-            if call is None:
-                return None
-            row = call.to_row(now)
-            current = call.visits[-1] if call.visits and call.visits[-1].open else None
-        row["place_kind"] = current.kind if current else None
-        row["place"] = current.place if current else None
-        row["place_since"] = current.arrival if current else None
-        row["place_s"] = now - current.arrival if current else None
-        row["in_port_s"] = now - call.arrival_port_area
-        row["visits"] = [(v.kind, v.arrival, v.departure) for v in call.visits]
-        return row
-
-    def berth_status(self, now: float) -> dict:
-        """berth id -> (mmsi, since) of the ship at it now."""
-        with self._lock:
-            out = {}
-            for call in self.tracker.open_calls():
-                if call.visits and call.visits[-1].open and call.visits[-1].kind == "berth":
-                    v = call.visits[-1]
-                    out[v.place] = (call.mmsi, v.arrival)
-            return out
-
-    def places(self) -> dict[int, tuple[str, str, float]]:
-        """mmsi -> (kind, place, since) of every vessel in an open berth or anchorage stay."""
-        with self._lock:
-            return {c.mmsi: (c.visits[-1].kind, c.visits[-1].place, c.visits[-1].arrival)
-                    for c in self.tracker.open_calls() if c.visits and c.visits[-1].open}
-
-    def live_summary(self, now: float) -> dict:
-        """What the port panel and the map's port layers show now."""
-        with self._lock:
-            calls = self.tracker.open_calls()
-            berth_status = self.berth_status(now)
-            queue = anchorage_queue(calls, now)
-            categories = {c.mmsi: c.category for c in calls}
-        return {"in_port": len(calls), "at_berth": len(berth_status),
-                "at_anchor": len(queue), "berths_total": len(self.geometry.berth_ids),
-                "berth_status": berth_status, "categories": categories, "queue": queue,
-                "queue_by_anchorage": queue["anchorage"].value_counts().to_dict()}
-
-    def queue(self, now: float):
-        with self._lock:
-            return anchorage_queue(self.tracker.open_calls(), now)
-
-    def open_call_rows(self, now: float) -> list[dict]:
-        with self._lock:
-            return [c.to_row(now) for c in self.tracker.open_calls()]
-
-    def calls(self):
-        with self._lock:
-            return list(self.tracker.all_calls())
 
 
 def fixes_to_reports(df, source: str = "history") -> list[VesselReport]:

@@ -42,6 +42,7 @@ from .hydromet_rules import ExtremeWater, LowVisibility, UnderKeelClearance, Win
 from .identity import IdentityConflict
 from .plan_rules import BerthConflict, EarlyArrival, LateArrival, Overstay
 from .model import EVENT, SEVERITY_RANK, STATE, Alert, Condition, split_settings, subject_key
+from .rule import Rule
 from .position_jump import MOVED, OK, Plausibility, PositionJump
 from .zone_entry import ZoneEntry
 from .zone_speed import ZoneSpeed
@@ -85,7 +86,31 @@ class Silence:
     created: float | None = None
 
 
-class AlertEngine:
+class AlertReading:
+    """What the wall reads of the open alerts — ticker, silences, the map's rings — from
+    ``open_alerts`` and ``silences``: one definition for the live ``AlertEngine`` and a twin
+    image's copy of its alerts (``twin.image``)."""
+
+    def is_silenced(self, alert: Alert, now: float) -> bool:
+        return any(self.silences.get(m) is not None and self.silences[m].until > now
+                   for m in alert.vessels())
+
+    def attention(self, now: float, sectors=None) -> list[Alert]:
+        """What the ticker shows: open, not acknowledged, not silenced."""
+        return [a for a in self.open_alerts(now, sectors)
+                if not a.acked and not self.is_silenced(a, now)]
+
+    def highlighted(self, now: float) -> dict[int, str]:
+        """mmsi -> the most severe open alert's severity (for the map)."""
+        out: dict[int, str] = {}
+        for a in self.open_alerts(now):
+            for m in a.vessels():
+                if m not in out or SEVERITY_RANK[a.severity] < SEVERITY_RANK[out[m]]:
+                    out[m] = a.severity
+        return out
+
+
+class AlertEngine(AlertReading):
     def __init__(self, port, config: dict | None = None, source: str = "live",
                  keep_all: bool = False):
         config = with_profile(dict(port.alerts if config is None else config))
@@ -117,6 +142,10 @@ class AlertEngine:
         self._dirty_silences: set[int] = set()
         self._lock = threading.RLock()
         self.now: float | None = None
+        # (mmsi, ship type) -> the rules with an ``on_fix`` that apply to that vessel
+        self._fix_rules: dict[tuple, tuple] = {}
+        self._fix_rules_of: list | None = None
+        self._fix_rules_sig: tuple = ()
         self.archive: list[Alert] | None = [] if keep_all else None   # batch: every alert
 
     # ---- input ---------------------------------------------------------------------------
@@ -146,6 +175,7 @@ class AlertEngine:
                 reports.append(e)
         if not reports:
             return 0
+        self._check_rules()
         reports.sort(key=lambda r: r.ts)
         loc = self.ctx.locate([r.lon for r in reports], [r.lat for r in reports], where)
         with self._lock:
@@ -183,10 +213,36 @@ class AlertEngine:
                 return                                  # late duplicate: already past it
             v.recent.append(fix)
             v.last = fix
-        for rule in self.rules:
-            if (accepted or rule.sees_rejected) and rule.applies(v):
+        for rule, check in self._rules_on_fix(v):
+            if (accepted or rule.sees_rejected) and (check is None or check(v)):
                 for c in rule.on_fix(fix, v, self.ctx):
                     self._handle(rule, c)
+
+    def _check_rules(self) -> None:
+        signature = tuple((r, r.settings.exclude_mmsi, r.settings.exclude_categories)
+                          for r in self.rules)
+        if self._fix_rules_of is not self.rules or signature != self._fix_rules_sig:
+            self._fix_rules.clear()
+            self._fix_rules_of, self._fix_rules_sig = self.rules, signature
+
+    def _rules_on_fix(self, v) -> tuple:
+        """(rule, check) for the rules that watch fixes, in order, as they apply to ``v``:
+        ``Rule.applies`` (exclusions by MMSI and ship-type group) is worked out once per
+        vessel and ship type (check None); a rule with its own ``applies`` is asked each fix
+        (check = it). Rules without ``on_fix`` (pairs, silences: ``on_tick``) are left out.
+        Rebuilt when ``rules`` or a rule's settings are replaced (looked at once a round)."""
+        if self._fix_rules_of is not self.rules:
+            self._check_rules()
+        key = (v.mmsi, v.ship_type)
+        got = self._fix_rules.get(key)
+        if got is None:
+            if len(self._fix_rules) > 100_000:
+                self._fix_rules.clear()
+            got = self._fix_rules[key] = tuple(
+                (r, None if type(r).applies is Rule.applies else r.applies)
+                for r in self.rules if type(r).on_fix is not Rule.on_fix
+                and (type(r).applies is not Rule.applies or r.applies(v)))
+        return got
 
     def tick(self, now: float) -> None:
         """Once a round: pair and silence rules, clearing of state alerts, forgetting."""
@@ -303,10 +359,6 @@ class AlertEngine:
             self._dirty_silences.add(int(mmsi))
             return s
 
-    def is_silenced(self, alert: Alert, now: float) -> bool:
-        return any(self.silences.get(m) is not None and self.silences[m].until > now
-                   for m in alert.vessels())
-
     # ---- reading (views, CLI) ------------------------------------------------------------
     def open_alerts(self, now: float | None = None, sectors=None) -> list[Alert]:
         """Open alerts, most severe and newest first; ``sectors`` limits them to those."""
@@ -314,20 +366,6 @@ class AlertEngine:
             alerts = [a for a in self.live.values() if a.open
                       and (not sectors or a.sector in sectors)]
         return sorted(alerts, key=lambda a: (SEVERITY_RANK[a.severity], -a.last))
-
-    def attention(self, now: float, sectors=None) -> list[Alert]:
-        """What the ticker shows: open, not acknowledged, not silenced."""
-        return [a for a in self.open_alerts(now, sectors)
-                if not a.acked and not self.is_silenced(a, now)]
-
-    def highlighted(self, now: float) -> dict[int, str]:
-        """mmsi -> the most severe open alert's severity (for the map)."""
-        out: dict[int, str] = {}
-        for a in self.open_alerts(now):
-            for m in a.vessels():
-                if m not in out or SEVERITY_RANK[a.severity] < SEVERITY_RANK[out[m]]:
-                    out[m] = a.severity
-        return out
 
     def all_alerts(self) -> list[Alert]:
         """Every alert raised (batch engines, ``keep_all``), else the ones still live."""
