@@ -11,8 +11,12 @@
     python app.py portcalls --positions FILE --out calls.csv   port calls over a position file
     python app.py history load FILE    load a position file into the history store
     python app.py alerts --positions FILE --out alerts.jsonl   the alert rules over a file
+    python app.py twin                 the twin as a service (feeds, port calls, alerts,
+                                       history) publishing to Redis for web workers:
+    gunicorn --workers 4 "app:wsgi()"  stateless web workers of that twin (docs/deployment.md)
 
-``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread.
+``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread
+(embedded); with ``redis_url`` (``PORTTWIN_REDIS_URL``) it reads a twin service instead.
 """
 from __future__ import annotations
 
@@ -26,8 +30,9 @@ from pathlib import Path
 import flask
 from dash import Dash, Input, Output, State, dcc, html
 from flask_caching import Cache
+from flask_compress import Compress
 
-from callbacks import api
+from callbacks import api, ops
 from callbacks import playback as playback_callbacks
 from callbacks import reports as reports_callbacks
 from callbacks import vessels as vessels_callbacks
@@ -186,15 +191,50 @@ def build_engine(config: Config, port: Port | None = None,
     return engine
 
 
+def connect_twin(config: Config, port: Port):
+    """A web worker's view of a twin service (``python app.py twin``) through Redis: the
+    engine's reading interface over the twin's latest image, the history store read where the
+    twin writes it, and the bus. Waits up to 60 s for the twin's first image (start order:
+    docs/deployment.md)."""
+    from twin.bus import RedisBus, twin_key
+    from twin.image import ImageEngine
+    bus = RedisBus(config.redis_url, twin_key(port))
+    bus.latest(wait_s=60.0)
+    engine = ImageEngine(bus.latest, bus)
+    store = None
+    if config.history_url.lower() != "none":
+        store = open_store(config.history_url, config.history_retention_days)
+    return engine, store, bus
+
+
+def wsgi() -> flask.Flask:
+    """The WSGI app of a web worker: ``gunicorn --workers N "app:wsgi()"``. Configured as
+    ``python app.py`` is (``PORTTWIN_CONFIG`` names the TOML, ``PORTTWIN_*`` variables); with
+    ``PORTTWIN_REDIS_URL`` the worker is stateless and serves the twin service's twin, else
+    each worker runs a twin of its own (embedded; one worker only makes sense then)."""
+    import os
+    path = os.environ.get("PORTTWIN_CONFIG")
+    config = Config.load(Path(path) if path else None)
+    if not config.redis_url:
+        log.warning("PORTTWIN_REDIS_URL is not set: this worker runs its own twin; with "
+                    "several workers each shows a different one (docs/deployment.md)")
+    return create_app(config).server
+
+
 def create_app(config: Config | None = None) -> Dash:
     """The dashboard of one port: everything it shows (replay, history, statistics, store) is
     the port package's unless the configuration names it (``Config.for_port``)."""
     config = config or Config.load()
     port = Port.load(config.port_dir)
     config = config.for_port(port)
-    source = build_ais_source(config)      # a wrong AIS file fails here, before any loading
-    store = build_store(config, port)
-    engine = build_engine(config, port, store, source)
+    if config.redis_url:
+        engine, store, bus = connect_twin(config, port)
+    else:
+        source = build_ais_source(config)  # a wrong AIS file fails here, before any loading
+        store = build_store(config, port)
+        engine = build_engine(config, port, store, source)
+        engine.twin_id = ops.new_twin_id()
+        bus = None
 
     app = Dash(
         __name__,
@@ -202,8 +242,16 @@ def create_app(config: Config | None = None) -> Dash:
         assets_folder=str(ROOT / "assets"),
         update_title=None,
         serve_locally=True,            # every script from this server: no CDN
-        suppress_callback_exceptions=False,
+        # the pages are routed, so not every callback's ids are in the first layout; Dash
+        # would otherwise ship every page's layout (~0.9 MB) inside each page load to check
+        # ids in the browser — tests/test_app.py checks them once instead
+        suppress_callback_exceptions=True,
     )
+    # every response compressed: Brotli where the browser takes it, else gzip (map layers,
+    # panels and the page shell are JSON and HTML that shrink 5-10x)
+    app.server.config.update(COMPRESS_ALGORITHM=["br", "gzip"], COMPRESS_LEVEL=6,
+                             COMPRESS_BR_LEVEL=4, COMPRESS_MIN_SIZE=500)
+    Compress(app.server)
     # Bounded: per snapshot the vessel layers of each colour mode (≈ 75 KB for the NY hour;
     # the key is the token a click sends back; 120 s), the port layers per second (60 s), the
     # tide per minute: ≈ 2 entries/s from a wall refreshing each second, ≤ 6/s (2 snapshots/s
@@ -211,13 +259,21 @@ def create_app(config: Config | None = None) -> Dash:
     # threshold caps a burst: 300 lets every entry live its timeout at the usual rate, keeps a
     # click's token ≥ 45 s at the most, and holds ≤ 300 × 75 KB ≈ 22 MB (2000 grew 82 MB in a
     # 10-minute soak). Entries set without a timeout live 60 s.
-    cache = Cache(app.server, config={"CACHE_TYPE": "callbacks.cache.ExpiringSimpleCache",
-                                      "CACHE_THRESHOLD": 300,
-                                      "CACHE_DEFAULT_TIMEOUT": 60})
+    if bus is not None:      # shared by every worker: layers, tide, port layers built once
+        cache = Cache(app.server, config={"CACHE_TYPE": "RedisCache",
+                                          "CACHE_REDIS_URL": config.redis_url,
+                                          "CACHE_KEY_PREFIX": bus.key("cache:"),
+                                          "CACHE_DEFAULT_TIMEOUT": 60})
+    else:
+        cache = Cache(app.server, config={"CACHE_TYPE": "callbacks.cache.ExpiringSimpleCache",
+                                          "CACHE_THRESHOLD": 300,
+                                          "CACHE_DEFAULT_TIMEOUT": 60})
     query = TwinQuery(engine, port, store)         # every view's data goes through it
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
-                                      "store": store, "query": query}
+                                      "store": store, "query": query, "bus": bus,
+                                      "shared_cache": bus is not None}
     api.register(app.server, query)
+    ops.register(app.server, engine)            # /healthz, /readyz, /metrics
 
     def page(path: str, lang: str):
         """The page for a path (unknown paths show the wall)."""
@@ -227,7 +283,8 @@ def create_app(config: Config | None = None) -> Dash:
             return reports.layout(port, config, lang, query)
         if path == "/playback":
             return playback.layout(port, config, lang, query)
-        token, layers = wall_callbacks.live_layers(engine.snapshot(), cache, "type")
+        token, layers = wall_callbacks.live_layers(engine.snapshot(), cache, "type",
+                                                   bus is not None)
         return wall.layout(port, config, lang, initial_layers=layers.data, layer_token=token)
 
     def serve_layout():
@@ -241,10 +298,9 @@ def create_app(config: Config | None = None) -> Dash:
                          html.Div(id=ids.PAGE, className="page-root")])
 
     app.layout = serve_layout
-    # every page's components, so each page's callbacks validate (Dash checks ids up front)
-    app.validation_layout = html.Div([serve_layout()] + [page(p, "en") for p in
-                                                         ("/", "/vessels", "/reports",
-                                                          "/playback")])
+    # every page's components, for the check that each callback's ids exist (tests/test_app.py)
+    app.server.config["PORTTWIN"]["pages"] = lambda: html.Div(
+        [serve_layout()] + [page(p, "en") for p in PAGES])
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"),
                   State(ids.LANG, "data"))
@@ -267,6 +323,8 @@ def create_app(config: Config | None = None) -> Dash:
     return app
 
 
+PAGES = ("/", "/vessels", "/reports", "/playback")
+
 SUBCOMMANDS = {
     "bench": "bench:run_bench",
     "decode": "data_sources.decode_cli:main",
@@ -278,6 +336,7 @@ SUBCOMMANDS = {
     "tide": "twin.tide:main",
     "berthplan": "twin.berth_plan_sample:main",
     "vts": "data_sources.vts:main",
+    "twin": "twin.service:main",
 }
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 def run_bench(argv: list[str]) -> int:
     benches = {"map": "bench.map", "ais": "bench.ais", "portcalls": "bench.portcalls",
                "fuzz": "bench.fuzz", "soak": "bench.soak", "stops": "bench.stops",
-               "ingest": "bench.ingest", "scale": "bench.scale", "load": "bench.load"}
+               "ingest": "bench.ingest", "scale": "bench.scale", "load": "bench.load",
+               "stack": "bench.stack"}
     if not argv or argv[0] not in benches:
         print(f"usage: python app.py bench {{{','.join(benches)}}} [options]")
         return 2

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections import OrderedDict
 
 from dash import Input, Output, State, ctx, no_update
 
@@ -17,19 +20,96 @@ from layouts.wall import legend
 log = logging.getLogger(__name__)
 
 
-def live_layers(snap, cache, mode: str) -> tuple[str, VesselLayers]:
+class SharedLayers:
+    """The vessel layers of the last few snapshots, built once per snapshot and colour mode
+    and shared by every request and wall of this process: a request that finds the layers
+    being built waits for them instead of building them again. The layers themselves are
+    kept for the last ``keep`` tokens (at 50,000 vessels one set is megabytes); the MMSI order
+    a click resolves against is kept for the last ``keep_orders`` (a click's token is the one
+    its browser drew, a second or two old). Nothing here is pickled: a cache hit is a lookup.
+    """
+
+    def __init__(self, keep: int = 4, keep_orders: int = 64):
+        self.keep, self.keep_orders = keep, keep_orders
+        self._lock = threading.Lock()
+        self._layers: OrderedDict[str, VesselLayers] = OrderedDict()
+        self._orders: OrderedDict[str, dict] = OrderedDict()
+        self._building: dict[str, threading.Event] = {}
+        self.builds = 0
+
+    def get(self, token: str) -> VesselLayers | None:
+        with self._lock:
+            return self._layers.get(token)
+
+    def order(self, token: str) -> dict | None:
+        with self._lock:
+            return self._orders.get(token)
+
+    def get_or_build(self, token: str, build) -> VesselLayers:
+        with self._lock:
+            layers = self._layers.get(token)
+            if layers is not None:
+                return layers
+            wait = self._building.get(token)
+            if wait is None:
+                self._building[token] = threading.Event()
+        if wait is not None:                      # another request is building these
+            wait.wait(30)
+            with self._lock:
+                layers = self._layers.get(token)
+            if layers is not None:
+                return layers
+        try:
+            layers = build()
+            with self._lock:
+                self.builds += 1
+                self._layers[token] = layers
+                self._orders[token] = layers.order
+                for kept, limit in ((self._layers, self.keep), (self._orders, self.keep_orders)):
+                    while len(kept) > limit:
+                        kept.popitem(last=False)
+        finally:
+            with self._lock:
+                done = self._building.pop(token, None) if wait is None else None
+            if done is not None:
+                done.set()
+        return layers
+
+
+_shared: "weakref.WeakKeyDictionary[object, SharedLayers]" = weakref.WeakKeyDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_layers(cache) -> SharedLayers:
+    """The layer store of an app (one per views' cache, so two apps never mix tokens)."""
+    with _shared_lock:
+        store = _shared.get(cache)
+        if store is None:
+            store = _shared[cache] = SharedLayers()
+        return store
+
+
+def live_layers(snap, cache, mode: str, shared: bool = False) -> tuple[str, VesselLayers]:
     """The vessel layers for the current snapshot, built once and shared by every screen.
 
-    The cache key doubles as the token a browser sends back with a click, so the click's index
-    is resolved against exactly the vessel order that browser was drawing.
+    The token doubles as the one a browser sends back with a click, so the click's index
+    is resolved against exactly the vessel order that browser was drawing. ``shared``: the
+    views' cache is the web workers' common one (Redis): the first worker to need a version's
+    layers builds them and the others read them there.
     """
     token = f"layers:{snap.version}:{snap.time:.1f}:{mode}"
-    layers = cache.get(token)
-    if layers is None:
+
+    def build():
+        if shared:
+            got = cache.get(token)
+            if got is not None:
+                return got
         trails = (snap.trail_lonlat, snap.trail_starts, snap.trail_mmsi)
         layers = build_vessel_layers(snap.vessels, trails, mode, snap.stations)
-        cache.set(token, layers, timeout=120)
-    return token, layers
+        if shared:
+            cache.set(token, layers, timeout=30)
+        return layers
+    return token, shared_layers(cache).get_or_build(token, build)
 
 
 # A click resolved by index must land this close to that vessel, else the vessel order changed
@@ -42,8 +122,8 @@ def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int
     """MMSI of the vessel under a map click, or None when the click hit no vessel."""
     if not click or not click.get("picked"):
         return None
-    layers = cache.get(token) if token else None
-    order = layers.order.get(click.get("layerId")) if layers else None
+    orders = shared_layers(cache).order(token) if token else None
+    order = orders.get(click.get("layerId")) if orders else None
     index = click.get("index")
     mmsi = int(order[index]) if order is not None and index is not None and \
         0 <= index < len(order) else None
@@ -58,6 +138,8 @@ def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int
 
 
 def register(app, engine, port, cache, query=None) -> None:
+    shared = bool(app.server.config.get("PORTTWIN", {}).get("shared_cache"))
+
     @app.callback(
         Output(ids.MAP, "layerData"),
         Output(ids.LAYER_VERSION, "data"),
@@ -67,7 +149,7 @@ def register(app, engine, port, cache, query=None) -> None:
     )
     def update_vessel_layers(n, mode, selected):
         snap = engine.snapshot()            # one moment for the layers and the ring
-        token, layers = live_layers(snap, cache, mode or "type")
+        token, layers = live_layers(snap, cache, mode or "type", shared)
         ring = selection_layer(snap.vessels, selected)
         # one layer_data update per refresh: vessels, rings and the port's layers
         return {**layers.data, SELECTION: ring, ALERT_RINGS: alert_rings(snap),

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real browser for tests/browser: Debian's Chromium + chromedriver (WebGL via SwiftShader).
-# A real PostgreSQL server for the history-store test (the test starts its own, on a socket).
+# Real PostgreSQL and Redis servers for the history-store and deployment tests (the tests start
+# their own, on sockets: tests/servers.py).
 APT=()
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   APT+=(chromium chromium-driver)
@@ -19,6 +20,10 @@ if ! command -v pdftotext >/dev/null 2>&1; then
 fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   APT+=(postgresql)
+fi
+# Redis for the production layout's test (twin service + web workers; started on a socket)
+if ! command -v redis-server >/dev/null 2>&1; then
+  APT+=(redis-server)
 fi
 if [ ${#APT[@]} -gt 0 ]; then
   SUDO=""

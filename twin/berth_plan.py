@@ -13,6 +13,7 @@ ETD, two plans overlapping one berth, a berth occupied by another vessel than th
 from __future__ import annotations
 
 import re
+import pickle
 import threading
 from dataclasses import dataclass
 
@@ -69,6 +70,20 @@ class BerthPlan:
         self.last_in_port: dict[int, float] = {}              # mmsi -> latest fix in port
         self._names: dict[int, str] = {}
         self.samples = False
+        self._lock = threading.RLock()
+
+    # a copy travels in the twin image (twin.image) to web workers of other processes: the
+    # state as it is now, taken under the lock; the copy gets a lock of its own
+    def __getstate__(self) -> dict:
+        with self._lock:
+            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+            state = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        if "_predicted" in state:
+            state["_predicted"] = {}            # a cache: the copy fills its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
         self._lock = threading.RLock()
 
     # ---- input ---------------------------------------------------------------------------

@@ -61,6 +61,9 @@ class Config:
     # history store: SQLAlchemy URL; "" = the port's SQLite file var/<locode>.sqlite;
     # "none" = no store
     history_url: str = ""
+    # production (docs/deployment.md): the twin runs as ``python app.py twin`` and web workers
+    # (``gunicorn "app:wsgi()"``) read it from this Redis; "" = embedded: one process
+    redis_url: str = ""
     history_retention_days: float = 400.0
     # one retention pass never deletes more than this share of a table's rows of its source;
     # more needs ``python app.py history prune`` (which says what it will delete)

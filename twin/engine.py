@@ -5,6 +5,11 @@
 retried; the engine never stops on bad data. With a ``PortActivity`` the round's positions also
 go through the port-call tracker and are committed to the history store at the end of the
 round.
+
+Snapshots are published by the engine thread: at the end of every round the state's columns
+are copied into an immutable ``FleetSnapshot`` and swapped in whole, so ``snapshot()`` on a web
+request's thread only reads the latest one — it never takes the state's lock or builds one
+(while the thread runs; an engine stepped by hand builds one when asked after its age).
 """
 from __future__ import annotations
 
@@ -47,6 +52,15 @@ class Engine:
         self._snapshot_lock = threading.Lock()
         self._last_expire = -1e18
         self._step_lock = threading.Lock()
+        self.twin_id: str | None = None            # made when the twin starts (callbacks.ops)
+        # wall time (epoch s) when the last round completed; None before the first. /readyz
+        # reads its age: a stalled engine thread shows as a stale twin, not as "up".
+        self.last_round_wall: float | None = None
+        self._rounds = 0
+        self._round_seconds = 0.0
+        # called with the engine after each round (the twin service publishes its image);
+        # a hook that fails is logged, the round stands
+        self.after_round: list = []
 
     @property
     def primary(self):
@@ -74,6 +88,7 @@ class Engine:
         """Poll every source once and apply what arrived; returns the number of events."""
         applied = 0
         with self._step_lock:
+            started = time.perf_counter()
             events = []
             for source in self.sources:
                 events.extend(source.poll())
@@ -98,7 +113,30 @@ class Engine:
                 if self.admission is not None:
                     self.admission.expire(now, self.state.expire_s)
                 self._last_expire = now
+            self._publish(now)
+            self._rounds += 1
+            self._round_seconds += time.perf_counter() - started
+            self.last_round_wall = time.time()
+        for hook in self.after_round:
+            try:
+                hook(self)
+            except Exception:
+                log.exception("after-round hook %r failed", hook)
         return applied
+
+    def round_stats(self) -> tuple[int, float]:
+        """(rounds completed, seconds spent in them) since start: /metrics reads them."""
+        return self._rounds, self._round_seconds
+
+    def _publish(self, now: float) -> None:
+        """Build the round's snapshot here, on the engine thread, and swap it in (one
+        assignment: a reader has the old one or the new one, never half of either)."""
+        last = self._snapshot
+        if last is not None and last.version == self.state.version and last.time == now:
+            return
+        snap = self.state.snapshot(now)
+        with self._snapshot_lock:
+            self._snapshot, self._snapshot_at = snap, self.wall_clock()
 
     def _safe_step(self) -> None:
         try:
@@ -108,6 +146,10 @@ class Engine:
                 self._failing = False
         except Exception as exc:  # keep the twin alive; say so once, not every tick
             self.errors += 1
+            try:
+                self._publish(self.now())         # what was applied before the failure
+            except Exception:
+                pass
             self.last_error = f"{type(exc).__name__}: {exc}"
             if not self._failing:
                 log.exception("engine step failed; retrying every %.1f s", self.tick_s)
@@ -135,7 +177,13 @@ class Engine:
             self._thread.join(timeout)
 
     def snapshot(self) -> FleetSnapshot:
-        """The latest snapshot, rebuilt at most every ``snapshot_max_age_s`` (shared by views)."""
+        """The latest published snapshot (shared by every view). While the engine thread runs
+        this is a read: the thread publishes one a round. Before the first round, or for an
+        engine stepped by hand (tests, the CLI), one is built here when the last is older than
+        ``snapshot_max_age_s``."""
+        snap = self._snapshot
+        if snap is not None and self._thread is not None and self._thread.is_alive():
+            return snap
         with self._snapshot_lock:
             wall = self.wall_clock()
             if self._snapshot is None or wall - self._snapshot_at >= self.snapshot_max_age_s:

@@ -1,16 +1,13 @@
 """The history store: a crash loses nothing committed and open calls resume; the same store
 code on a real PostgreSQL server; the NY week loads with its port calls."""
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests import servers
 from tests.conftest import NY_HOUR, ROOT, FakeClock
 from twin.history import HistoryStore
 from twin.port import Port
@@ -89,37 +86,8 @@ def test_a_killed_engine_loses_nothing_committed_and_open_calls_resume(tmp_path,
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
-def _start_postgres(tmp: Path):
-    """A throwaway PostgreSQL server (the Debian postgresql package) on a Unix socket."""
-    bindir = None
-    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (cand / "initdb").exists():
-            bindir = cand
-            break
-    if bindir is None:
-        pytest.skip("PostgreSQL is not installed (tests/run_all.sh installs it)")
-    data, sock = tmp / "pgdata", tmp / "sock"
-    sock.mkdir()
-    user = []
-    if os.geteuid() == 0:         # initdb refuses root: run the server as 'postgres'
-        shutil.chown(tmp, "postgres")
-        shutil.chown(sock, "postgres")
-        user = ["runuser", "-u", "postgres", "--"]
-    for cmd in ([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "porttwin"],
-                [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg.log"), "-o",
-                 f"-k {sock} -c listen_addresses=''", "start"]):
-        res = subprocess.run(user + cmd, capture_output=True, text=True)
-        assert res.returncode == 0, res.stdout + res.stderr
-    return bindir, data, sock, user
-
-
 def test_the_store_on_a_real_postgresql_server(port):
-    # not under pytest's tmp_path: its parents are private to root and the server runs as
-    # 'postgres'
-    tmp = Path(tempfile.mkdtemp(prefix="porttwin-pg-"))
-    bindir, data, sock, user = _start_postgres(tmp)
-    try:
-        url = f"postgresql+psycopg://porttwin@/postgres?host={sock}"
+    with servers.postgres() as url:
         store = HistoryStore(url)
         from twin.history_cli import load_history
         result = load_history(store, NY_HOUR, port)
@@ -134,10 +102,6 @@ def test_the_store_on_a_real_postgresql_server(port):
         assert len(store.calls(result["source"])) == result["calls"]
         assert store.latest_kpis(result["source"])["calls"] >= 0
         store.close()
-    finally:
-        subprocess.run(user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                               "stop"], capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_retention_prunes_old_positions_but_keeps_calls(tmp_path, port):

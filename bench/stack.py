@@ -1,0 +1,100 @@
+"""The production layout on this machine, for `bench load` (docs/deployment.md):
+
+    python app.py bench stack [--workers 4] [--threads 4] [--port 8050] [--seconds N]
+
+starts a throwaway Redis and PostgreSQL (Debian packages, on sockets: tests/servers.py), one
+`python app.py twin` and `gunicorn --workers N "app:wsgi()"` on 127.0.0.1:PORT, waits until
+every worker is ready, prints the URL and the twin_id, and keeps them running (Ctrl-C, or
+``--seconds``, stops them all). Then, in another shell:
+
+    python app.py bench load --url http://127.0.0.1:8050 --walls 50 --users 20 --seconds 60
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tests import servers
+from twin.config import ROOT
+
+
+def _wait_ready(url: str, seconds: float, proc) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited with {proc.returncode}")
+        try:
+            r = requests.get(url, timeout=5)
+            if r.status_code == 200:
+                return r.json()
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} not ready in {seconds:.0f} s")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="app.py bench stack", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--port", type=int, default=8050)
+    p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: Ctrl-C)")
+    args = p.parse_args(argv)
+    logs = Path(tempfile.mkdtemp(prefix="porttwin-stack-"))
+    procs = []
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    with servers.redis() as redis_url, servers.postgres() as pg_url:
+        metrics = logs / "metrics"
+        metrics.mkdir()
+        env = {**os.environ, "PORTTWIN_REDIS_URL": redis_url, "PORTTWIN_HISTORY_URL": pg_url,
+               "PORTTWIN_HISTORY_ALERTS": "false", "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+               "PYTHONPATH": str(ROOT)}
+
+        def start(cmd, name):
+            out = open(logs / f"{name}.log", "w")
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            procs.append(proc)
+            return proc
+        try:
+            ops = servers.free_port()
+            twin = start([sys.executable, "app.py", "twin", "--ops-port", str(ops)], "twin")
+            ready = _wait_ready(f"http://127.0.0.1:{ops}/readyz", 600, twin)
+            web = start([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
+                         "--threads", str(args.threads), "--bind", f"127.0.0.1:{args.port}",
+                         "app:wsgi()"], "web")
+            url = f"http://127.0.0.1:{args.port}"
+            _wait_ready(url + "/readyz", 300, web)
+            print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs}",
+                  flush=True)
+            end = time.monotonic() + args.seconds if args.seconds else float("inf")
+            while not stop["now"] and time.monotonic() < end:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in procs:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            for proc in procs:
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

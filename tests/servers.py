@@ -1,0 +1,74 @@
+"""Real servers for tests, from the Debian packages tests/run_all.sh installs: PostgreSQL and
+Redis, each on a Unix socket in a fresh folder, stopped (and the folder removed) on exit."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def postgres():
+    """Yields a SQLAlchemy URL of a throwaway PostgreSQL server."""
+    bindir = next((c for c in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+                   if (c / "initdb").exists()), None)
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (tests/run_all.sh installs it)")
+    # not under pytest's tmp_path: its parents are private to root and the server runs as
+    # 'postgres'
+    tmp = Path(tempfile.mkdtemp(prefix="porttwin-pg-"))
+    data, sock = tmp / "pgdata", tmp / "sock"
+    sock.mkdir()
+    user = []
+    if os.geteuid() == 0:         # initdb refuses root: run the server as 'postgres'
+        shutil.chown(tmp, "postgres")
+        shutil.chown(sock, "postgres")
+        user = ["runuser", "-u", "postgres", "--"]
+    try:
+        for cmd in ([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "porttwin"],
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg.log"),
+                     "-o", f"-k {sock} -c listen_addresses=''", "start"]):
+            res = subprocess.run(user + cmd, capture_output=True, text=True)
+            assert res.returncode == 0, res.stdout + res.stderr
+        yield f"postgresql+psycopg://porttwin@/postgres?host={sock}"
+    finally:
+        subprocess.run(user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                               "stop"], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def redis():
+    """Yields the URL of a throwaway Redis server (no persistence)."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("Redis is not installed (tests/run_all.sh installs it)")
+    tmp = Path(tempfile.mkdtemp(prefix="porttwin-redis-"))
+    sock = tmp / "redis.sock"
+    proc = subprocess.Popen([exe, "--port", "0", "--unixsocket", str(sock), "--dir", str(tmp),
+                             "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert proc.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield f"unix://{sock}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,162 @@
+"""Production layout on real servers: one `python app.py twin`, Redis, PostgreSQL and two
+stateless web workers (gunicorn "app:wsgi()"). Both workers serve the same twin, and an
+acknowledgement made on one worker's wall is seen on the other's and stored in PostgreSQL."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from layouts import ids
+from tests import servers
+from tests.conftest import ROOT
+from twin.history import HistoryStore
+
+OPERATOR = "Li Wei"
+
+
+def _wait(url: str, seconds: float, proc=None):
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            last = requests.get(url, timeout=5)
+            if last.status_code == 200:
+                return last
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(0.5)
+    raise AssertionError(f"{url} not ready in {seconds} s: {last}")
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("logs")
+    with servers.redis() as redis_url, servers.postgres() as pg_url:
+        env = {**os.environ, "PORTTWIN_REDIS_URL": redis_url, "PORTTWIN_HISTORY_URL": pg_url,
+               "PORTTWIN_HISTORY_AUTOLOAD": "false", "PORTTWIN_HISTORY_ALERTS": "false",
+               "PYTHONPATH": str(ROOT)}
+        procs = []
+
+        def start(args, name):
+            out = open(logs / f"{name}.log", "w")
+            p = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+            procs.append((p, out))
+            return p
+        ops_port = servers.free_port()
+        twin = start([sys.executable, "app.py", "twin", "--ops-port", str(ops_port)], "twin")
+        webs = []
+        try:
+            ready = _wait(f"http://127.0.0.1:{ops_port}/readyz", 120, twin).json()
+            for name in ("web-a", "web-b"):            # two workers, each on its own port
+                port = servers.free_port()
+                p = start([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
+                           "--bind", f"127.0.0.1:{port}", "app:wsgi()"], name)
+                webs.append((f"http://127.0.0.1:{port}", p))
+            for base, p in webs:
+                _wait(base + "/readyz", 180, p)
+            yield {"twin_id": ready["twin_id"], "webs": [b for b, _ in webs],
+                   "pg": pg_url, "logs": logs}
+        finally:
+            for p, out in procs:
+                with _quiet():
+                    os.killpg(p.pid, signal.SIGTERM)
+            for p, out in procs:
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                out.close()
+
+
+class _quiet:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is ProcessLookupError
+
+
+def test_every_worker_serves_the_same_twin(deployment):
+    a, b = deployment["webs"]
+    ready_a, ready_b = (requests.get(w + "/readyz", timeout=10).json() for w in (a, b))
+    assert ready_a["twin_id"] == ready_b["twin_id"] == deployment["twin_id"]
+    assert ready_a["ready"] and ready_b["ready"] and ready_a["snapshot_age_s"] < 5
+    # the same fleet, not two replays: both show the twin's vessels at the twin's time
+    va = requests.get(a + "/api/v1/vessels", timeout=30).json()["vessels"]
+    vb = requests.get(b + "/api/v1/vessels", timeout=30).json()["vessels"]
+    assert len(va) > 100 and abs(len(va) - len(vb)) < 20
+    times = [requests.get(w + "/readyz", timeout=10).json()["twin_time"] for w in (a, b)]
+    assert abs(times[0] - times[1]) < 5           # one clock (two replays would drift apart)
+    # the pages render in a stateless worker (the wall with its live layers)
+    assert requests.get(b + "/", timeout=30).status_code == 200
+
+
+def _ack_callback(base: str) -> dict:
+    deps = requests.get(base + "/_dash-dependencies", timeout=30).json()
+    return next(d for d in deps if any(ids.ALERT_ACK in i["id"] for i in d["inputs"]))
+
+
+def _acknowledge(base: str, alert_id: str) -> dict:
+    dep = _ack_callback(base)
+    outputs = []
+    for part in dep["output"][2:-2].split("..."):
+        cid, prop = part.rsplit(".", 1)
+        outputs.append({"id": cid, "property": prop})
+    button = {"index": alert_id, "type": ids.ALERT_ACK}
+    inputs = [[{"id": button, "property": "n_clicks", "value": 1}]
+              if ids.ALERT_ACK in i["id"] else [] for i in dep["inputs"]]
+    state = {ids.ALERT_OPERATOR: OPERATOR, ids.ALERT_COMMENT: "pilot informed", ids.LANG: "en"}
+    body = {"output": dep["output"], "outputs": outputs, "inputs": inputs,
+            "state": [{**s, "value": state.get(s["id"])} for s in dep["state"]],
+            "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":"))
+                               + ".n_clicks"]}
+    reply = requests.post(base + "/_dash-update-component", json=body, timeout=30)
+    assert reply.status_code == 200, reply.text[:500]
+    return reply.json()["response"]
+
+
+def test_an_acknowledgement_on_one_worker_is_seen_on_the_other_and_stored(deployment):
+    a, b = deployment["webs"]
+    deadline = time.monotonic() + 120
+    alerts = []
+    while time.monotonic() < deadline and not alerts:   # the replay raises its first alerts
+        alerts = [x for x in requests.get(a + "/api/v1/alerts", timeout=30).json()["alerts"]
+                  if not x.get("acked_by")]
+        time.sleep(1)
+    assert alerts, "no open alert in 120 s of the NY replay"
+    # a state alert stays open once acknowledged (an event alert closes): prefer one
+    alert = next((x for x in alerts if x["kind"] == "state"), alerts[0])
+    response = _acknowledge(a, alert["alert_id"])
+    assert "acknowledged" in json.dumps(response[ids.ALERT_STATUS]).lower()
+
+    def seen_on_b():
+        if alert["kind"] == "state":
+            rows = requests.get(b + "/api/v1/alerts", timeout=30).json()["alerts"]
+        else:
+            rows = requests.get(b + "/api/v1/alerts?state=all", timeout=30).json()["alerts"]
+        row = next((r for r in rows if r["alert_id"] == alert["alert_id"]), None)
+        return row is not None and row.get("acked_by") == OPERATOR
+    deadline = time.monotonic() + 10
+    while not seen_on_b():
+        assert time.monotonic() < deadline, "worker b does not show the acknowledgement"
+        time.sleep(0.25)
+    # stored by the twin in PostgreSQL, with the operator's name and comment
+    store = HistoryStore(deployment["pg"])
+    rows = [r for r in store.alerts() if r["alert_id"] == alert["alert_id"]]
+    store.close()
+    assert rows and rows[0]["acked_by"] == OPERATOR and rows[0]["ack_comment"] == "pilot informed"
+
+
+def test_a_command_for_an_alert_that_is_gone_says_so(deployment):
+    a, _ = deployment["webs"]
+    response = _acknowledge(a, "no-such-alert")
+    # the worker finds no such open alert in the twin's image: nothing is sent, it says so
+    assert "no longer open" in json.dumps(response[ids.ALERT_STATUS])
