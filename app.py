@@ -250,15 +250,13 @@ def create_app(config: Config | None = None) -> Dash:
     # every response compressed: Brotli where the browser takes it, else gzip (map layers,
     # panels and the page shell are JSON and HTML that shrink 5-10x)
     app.server.config.update(COMPRESS_ALGORITHM=["br", "gzip"], COMPRESS_LEVEL=6,
-                             COMPRESS_BR_LEVEL=4, COMPRESS_MIN_SIZE=500)
+                             COMPRESS_BR_LEVEL=1, COMPRESS_MIN_SIZE=500)
     Compress(app.server)
-    # Bounded: per snapshot the vessel layers of each colour mode (≈ 75 KB for the NY hour;
-    # the key is the token a click sends back; 120 s), the port layers per second (60 s), the
-    # tide per minute: ≈ 2 entries/s from a wall refreshing each second, ≤ 6/s (2 snapshots/s
-    # × 2 modes + port layers). Expired entries go on every write (callbacks/cache.py); the
-    # threshold caps a burst: 300 lets every entry live its timeout at the usual rate, keeps a
-    # click's token ≥ 45 s at the most, and holds ≤ 300 × 75 KB ≈ 22 MB (2000 grew 82 MB in a
-    # 10-minute soak). Entries set without a timeout live 60 s.
+    # The views' cache: the port layers per second (60 s), the tide per minute, the history
+    # summary (300 s) — the vessel layers are kept apart, per snapshot, by
+    # callbacks.wall.SharedLayers (and, with Redis, here too for the other workers, 30 s).
+    # Embedded: bounded (threshold 300; expired entries go on every write, callbacks/cache.py;
+    # a threshold of 2000 grew 82 MB in a 10-minute soak). Entries without a timeout: 60 s.
     if bus is not None:      # shared by every worker: layers, tide, port layers built once
         cache = Cache(app.server, config={"CACHE_TYPE": "RedisCache",
                                           "CACHE_REDIS_URL": config.redis_url,

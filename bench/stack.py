@@ -71,7 +71,8 @@ def main(argv=None) -> int:
             twin = start([sys.executable, "app.py", "twin", "--ops-port", str(ops)], "twin")
             ready = _wait_ready(f"http://127.0.0.1:{ops}/readyz", 600, twin)
             web = start([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
-                         "--threads", str(args.threads), "--bind", f"127.0.0.1:{args.port}",
+                         "--threads", str(args.threads), "--keep-alive", "75",
+                         "--bind", f"127.0.0.1:{args.port}",
                          "app:wsgi()"], "web")
             url = f"http://127.0.0.1:{args.port}"
             _wait_ready(url + "/readyz", 300, web)

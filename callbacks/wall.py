@@ -1,12 +1,14 @@
 """Callbacks of the wall page: live vessel layers, KPI strip, feed health, vessel card."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import weakref
 from collections import OrderedDict
 
 from dash import Input, Output, State, ctx, no_update
+from plotly.io.json import to_json_plotly
 
 from callbacks import alerts as alert_callbacks
 from layouts import ids, map_layers, panels
@@ -76,6 +78,42 @@ class SharedLayers:
         return layers
 
 
+class Memo:
+    """The last ``keep`` results by key, in this process: what every wall of one moment asks
+    (the panels of a snapshot in a language, the port layers of a second) is computed once
+    and handed to all (measured: 50 walls asked for the same panels 50 times a second)."""
+
+    def __init__(self, keep: int = 32):
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._values: OrderedDict = OrderedDict()
+        self._computing: dict = {}
+
+    def get(self, key, compute):
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+            wait = self._computing.get(key)
+            if wait is None:
+                self._computing[key] = threading.Event()
+        if wait is not None:               # another wall's request is computing it: wait
+            wait.wait(30)                  # (sixteen threads computing one moment at once,
+            with self._lock:               # under one GIL, each took sixteen times as long)
+                if key in self._values:
+                    return self._values[key]
+        try:
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.keep:
+                    self._values.popitem(last=False)
+        finally:
+            if wait is None:
+                with self._lock:
+                    self._computing.pop(key).set()
+        return value
+
+
 _shared: "weakref.WeakKeyDictionary[object, SharedLayers]" = weakref.WeakKeyDictionary()
 _shared_lock = threading.Lock()
 
@@ -140,18 +178,12 @@ def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int
 def register(app, engine, port, cache, query=None) -> None:
     shared = bool(app.server.config.get("PORTTWIN", {}).get("shared_cache"))
 
-    @app.callback(
-        Output(ids.MAP, "layerData"),
-        Output(ids.LAYER_VERSION, "data"),
-        Input(ids.TICK, "n_intervals"),
-        Input(ids.COLOUR_MODE, "value"),
-        Input(ids.SELECTED, "data"),
-    )
-    def update_vessel_layers(n, mode, selected):
+    def vessel_layers(n, mode, selected):
+        """The map's live layers (one layer_data update: vessels, rings, the port's layers)
+        and the token a click is resolved against."""
         snap = engine.snapshot()            # one moment for the layers and the ring
         token, layers = live_layers(snap, cache, mode or "type", shared)
         ring = selection_layer(snap.vessels, selected)
-        # one layer_data update per refresh: vessels, rings and the port's layers
         return {**layers.data, SELECTION: ring, ALERT_RINGS: alert_rings(snap),
                 **port_layers(snap.time), **other_feed_layers(snap.time, n)}, token
 
@@ -163,9 +195,11 @@ def register(app, engine, port, cache, query=None) -> None:
     activity = engine.activity
     alerts = activity.alerts if activity is not None else None
     alert_view = alert_callbacks.register(app, engine, port)
+    memo = Memo()            # one moment's shared answers (panels, rings, port layers, tide)
 
     def alert_rings(snap) -> dict:
-        return alert_layer(snap.vessels, alerts.highlighted(snap.time) if alerts else {})
+        return memo.get(("rings", snap.version, snap.time), lambda: alert_layer(
+            snap.vessels, alerts.highlighted(snap.time) if alerts else {}))
 
     paths = map_layers.berth_paths(port)
     centres = map_layers.anchorage_centres(port)
@@ -179,6 +213,9 @@ def register(app, engine, port, cache, query=None) -> None:
         if feeds is None or feeds.hydromet is None:
             return [], None
         key = f"hydromet:{now // 60:.0f}"
+        return memo.get(key, lambda: _hydromet(key, now))
+
+    def _hydromet(key, now):
         got = cache.get(key)
         if got is None:
             hm = feeds.hydromet
@@ -215,15 +252,23 @@ def register(app, engine, port, cache, query=None) -> None:
         if activity is None:
             return {}
         key = f"port-layers:{now:.0f}"
-        data = cache.get(key)
-        if data is None:
-            live = activity.live_summary(now)
-            data = port_activity_layers(paths, live["berth_status"], live["categories"],
-                                        live["queue_by_anchorage"], centres)
-            cache.set(key, data, timeout=60)
-        return data
+
+        def build():
+            data = cache.get(key)
+            if data is None:
+                live = activity.live_summary(now)
+                data = port_activity_layers(paths, live["berth_status"], live["categories"],
+                                            live["queue_by_anchorage"], centres)
+                cache.set(key, data, timeout=60)
+            return data
+        return memo.get(key, build)
+
+    panel_outputs = 10
+    OWN_SIGNATURE = {5, 6, 7}        # alert ticker, alert list, alert signature (ALERT_SIG)
 
     @app.callback(
+        Output(ids.MAP, "layerData"),
+        Output(ids.LAYER_VERSION, "data"),
         Output(ids.KPI_STRIP, "children"),
         Output(ids.FEED_HEALTH, "children"),
         Output(ids.SOURCE_BANNER, "children"),
@@ -234,15 +279,55 @@ def register(app, engine, port, cache, query=None) -> None:
         Output(ids.ALERT_SIG, "data"),
         Output(ids.STALE_BANNER, "children"),
         Output(ids.STALE_BANNER, "hidden"),
+        Output(ids.CARD, "hidden"),
+        Output(ids.CARD_BODY, "children"),
+        Output(ids.PANEL_SIG, "data"),
         Input(ids.TICK, "n_intervals"),
+        Input(ids.COLOUR_MODE, "value"),
+        Input(ids.SELECTED, "data"),
         Input(ids.ALERT_SECTORS, "value"),
         State(ids.LANG, "data"),
         State(ids.ALERT_SIG, "data"),
+        State(ids.PANEL_SIG, "data"),
     )
-    def update_panels(_n, sectors, lang, alert_sig):
-        """Every HTML panel in one round trip a second (under software WebGL a second round
-        trip a second leaves no quiet moment for a click — measured)."""
+    def refresh(n, mode, selected, sectors, lang, alert_sig, panel_sig):
+        """The wall's one round trip a second: the map's layers, the HTML panels that changed
+        and the vessel card (three round trips a second cost a wall three times the server's
+        dispatch and, under software WebGL, left no quiet moment for a click — measured).
+        A colour-mode change or a click redraws the map and the card, not the panels."""
+        trigger = ctx.triggered_id
+        layers, token = vessel_layers(n, mode, selected)
+        if trigger in (ids.COLOUR_MODE, ids.SELECTED):
+            panels_out, new_sig = (no_update,) * panel_outputs, no_update
+        else:
+            panels_out, new_sig = update_panels(sectors, lang, alert_sig, panel_sig)
+        return (layers, token, *panels_out, *update_card(selected, trigger, lang), new_sig)
+
+    def update_panels(sectors, lang, alert_sig, shown):
+        """The HTML panels, computed once per moment and language for every wall; a panel
+        whose content is what this wall already shows (its digest in ``shown``) is not sent
+        again (most seconds only the feed health and a count change)."""
         snap = engine.snapshot()
+        key = ("panels", snap.version, snap.time, lang, tuple(sectors or ()), alert_sig)
+        values, digests = memo.get(key, lambda: _digested(
+            _panels(snap, sectors, lang, alert_sig)))
+        shown = shown if isinstance(shown, dict) else {}
+        out = tuple(no_update if d is not None and shown.get(str(i)) == d else v
+                    for i, (v, d) in enumerate(zip(values, digests)))
+        return out, {str(i): d for i, d in enumerate(digests) if d is not None}
+
+    def _digested(values):
+        """(values, digest of each: its JSON, as Dash would send it; None for no_update and
+        for the outputs with their own signature — the alert ticker, list and signature)."""
+        digests = []
+        for i, v in enumerate(values):
+            if v is no_update or i in OWN_SIGNATURE:
+                digests.append(None)
+            else:
+                digests.append(hashlib.sha1(to_json_plotly(v).encode()).hexdigest()[:16])
+        return values, digests
+
+    def _panels(snap, sectors, lang, alert_sig):
         health = engine.feed_health()
         stale = panels.stale_banner(health, lang)   # a feed that should be live and is not
         live = activity.live_summary(snap.time) if activity is not None else None
@@ -294,16 +379,9 @@ def register(app, engine, port, cache, query=None) -> None:
                  (click or {}).get("index"), mmsi)
         return mmsi
 
-    @app.callback(
-        Output(ids.CARD, "hidden"),
-        Output(ids.CARD_BODY, "children"),
-        Input(ids.SELECTED, "data"),
-        Input(ids.TICK, "n_intervals"),
-        State(ids.LANG, "data"),
-    )
-    def update_card(mmsi, _n, lang):
-        if mmsi is None:
-            return True, no_update if ctx.triggered_id == ids.TICK else []
+    def update_card(mmsi, trigger, lang):
+        if mmsi is None:            # hidden since it was closed (or never opened)
+            return (no_update, no_update) if trigger == ids.TICK else (True, [])
         snap = engine.snapshot()
         call = activity.status(mmsi, snap.time) if activity is not None else None
         return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang,

@@ -22,6 +22,7 @@ ALERT_COMMENT = "alert-comment"
 ALERT_STATUS = "alert-status"        # what the last acknowledge / silence did
 ALERT_SECTORS = "alert-sectors"      # Dropdown: the sectors this operator watches
 ALERT_SIG = "alert-signature"        # dcc.Store: what the list shows (redrawn on change only)
+PANEL_SIG = "panel-signature"        # dcc.Store: digests of the panels this wall shows
 # pattern-matching ids of the buttons in each alert row: {"type": ..., "index": alert id}
 ALERT_ACK, ALERT_SILENCE, ALERT_GO = "alert-ack", "alert-silence", "alert-go"
 

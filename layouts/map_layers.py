@@ -60,7 +60,21 @@ def _geojson(gdf, columns=()) -> dict:
 
 
 def static_layers(port) -> list[dict]:
-    """Land, terminals in 3D, anchorages and docks from the port package."""
+    """Land, terminals in 3D, anchorages and docks from the port package. Built once per
+    loaded package (every page load of the wall, vessels and playback pages draws them: a
+    third of a web worker's time went to building them again); a new list each call, of the
+    same layer specs (nothing downstream changes a spec)."""
+    cached = getattr(port, "_static_layers", None)
+    if cached is None:
+        cached = _build_static_layers(port)
+        try:
+            object.__setattr__(port, "_static_layers", cached)
+        except (AttributeError, TypeError):
+            pass
+    return list(cached)
+
+
+def _build_static_layers(port) -> list[dict]:
     layers = []
     land = port.layer("land")
     if land is not None:

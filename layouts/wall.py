@@ -35,6 +35,7 @@ def alert_panel(port, lang: str) -> html.Aside:
                                "value": s["id"]} for s in sectors]),
         html.Div(id=ids.ALERT_STATUS, className="alert-status"),
         dcc.Store(id=ids.ALERT_SIG),
+        dcc.Store(id=ids.PANEL_SIG),
         html.Div(id=ids.ALERT_LIST, className="alert-list"),
     ])
 
