@@ -129,15 +129,9 @@ def read_lines(path: Path, repeat: int = 1, limit: int | None = None) -> list[st
 # ---- (a) bare pyais -----------------------------------------------------------------------
 def bare_pyais(lines: list[str]) -> int:
     from pyais.stream import IterMessages
-    raw = [ln.encode("latin-1") for ln in lines]
-    n = 0
-    for msg in IterMessages(raw):
-        try:
-            msg.decode()
-            n += 1
-        except Exception:
-            pass
-    return n
+
+    from bench.ais import decode_count
+    return decode_count(IterMessages([ln.encode("latin-1") for ln in lines]))
 
 
 # ---- (b) the pipeline ---------------------------------------------------------------------

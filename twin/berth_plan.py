@@ -13,12 +13,13 @@ ETD, two plans overlapping one berth, a berth occupied by another vessel than th
 from __future__ import annotations
 
 import re
-import pickle
 import threading
 from dataclasses import dataclass
 
 from data_sources.berth_plan import PlanReplaced
 from data_sources.events import PlannedCall
+
+from .copies import CopiedUnderLock
 
 ARRIVAL_WINDOW_S = 12 * 3600
 STOPPED_KN = 0.5
@@ -52,7 +53,7 @@ class Plan:
         return self.start, self.etd
 
 
-class BerthPlan:
+class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
     def __init__(self, berths=None):
         self.plans: dict[str, Plan] = {}
         self.unknown_berth = 0
@@ -70,20 +71,6 @@ class BerthPlan:
         self.last_in_port: dict[int, float] = {}              # mmsi -> latest fix in port
         self._names: dict[int, str] = {}
         self.samples = False
-        self._lock = threading.RLock()
-
-    # a copy travels in the twin image (twin.image) to web workers of other processes: the
-    # state as it is now, taken under the lock; the copy gets a lock of its own
-    def __getstate__(self) -> dict:
-        with self._lock:
-            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
-            state = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-        if "_predicted" in state:
-            state["_predicted"] = {}            # a cache: the copy fills its own
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
         self._lock = threading.RLock()
 
     # ---- input ---------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import pickle
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pyproj import Geod
 
 from data_sources.events import MetHydroObservation
 
+from .copies import CopiedUnderLock
 from .tide import HarmonicsError, TidePredictor, TideStation, harmonics_file
 
 GEOD = Geod(ellps="WGS84")
@@ -48,7 +48,9 @@ class Station:
     sources: set = field(default_factory=set)
 
 
-class HydroMet:
+class HydroMet(CopiedUnderLock):
+    _COPY_WITHOUT = ("_predicted",)   # copied into the twin image (twin.copies)
+
     def __init__(self, tide_stations=(), harmonics_dir: str | Path | None = None,
                  observed_fresh_s: float = 1800.0, aliases: dict | None = None,
                  port_dir: str | Path | None = None):
@@ -84,20 +86,6 @@ class HydroMet:
             self.stations[sid] = Station(sid, st.name, st.lon, st.lat, predictor)
         for sid, why in self.missing_harmonics.items():
             log.warning("tide station %s: no predicted tide (%s)", sid, why)
-
-    # a copy travels in the twin image (twin.image) to web workers of other processes: the
-    # state as it is now, taken under the lock; the copy gets a lock of its own
-    def __getstate__(self) -> dict:
-        with self._lock:
-            state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
-            state = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-        if "_predicted" in state:
-            state["_predicted"] = {}            # a cache: the copy fills its own
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
 
     # ---- input ---------------------------------------------------------------------------
     def apply(self, events) -> None:
