@@ -57,12 +57,11 @@ def main(argv=None) -> int:
         metrics = logs / "metrics"
         metrics.mkdir()
         env = {**os.environ, "PORTTWIN_REDIS_URL": redis_url, "PORTTWIN_HISTORY_URL": pg_url,
-               "PORTTWIN_HISTORY_ALERTS": "false", "PROMETHEUS_MULTIPROC_DIR": str(metrics),
-               "PYTHONPATH": str(ROOT)}
+               "PORTTWIN_HISTORY_ALERTS": "false", "PYTHONPATH": str(ROOT)}
 
-        def start(cmd, name):
+        def start(cmd, name, **extra):
             out = open(logs / f"{name}.log", "w")
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+            proc = subprocess.Popen(cmd, cwd=ROOT, env={**env, **extra}, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
             procs.append(proc)
             return proc
@@ -73,7 +72,9 @@ def main(argv=None) -> int:
             web = start([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
                          "--threads", str(args.threads), "--keep-alive", "75",
                          "--bind", f"127.0.0.1:{args.port}",
-                         "app:wsgi()"], "web")
+                         "app:wsgi()"], "web",
+                        # the workers' HTTP counters, summed on /metrics of any of them
+                        PROMETHEUS_MULTIPROC_DIR=str(metrics))
             url = f"http://127.0.0.1:{args.port}"
             _wait_ready(url + "/readyz", 300, web)
             print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs}",
