@@ -17,6 +17,7 @@ import pandas as pd
 
 from data_sources.events import StaticReport, VesselReport
 
+from .copies import deep_copy
 from .history import VESSEL_FIELDS, HistoryStore, Thinning
 from .kpis import anchorage_queue, port_kpis
 from .portcalls import PortCall, PortCallRules, PortCallTracker
@@ -131,6 +132,11 @@ class PortActivity(ActivityReading):
     @property
     def berths_total(self) -> int:
         return len(self.geometry.berth_ids)
+
+    def calls_copy(self) -> list[PortCall]:
+        """Every call in memory as it is now, copied under the lock (the twin image's)."""
+        with self._lock:
+            return deep_copy(self.tracker.all_calls())
 
     def _on_change(self, call: PortCall) -> None:
         self._changed[call.call_id] = call

@@ -37,19 +37,12 @@ class SourceImage:
     label: str | None = None
     replay_position: dict | None = None
 
-    def __getattr__(self, name):
-        # ``position`` exists only for a replay, as on the live source
-        if name == "position" and self.__dict__.get("replay_position") is not None:
-            return _Const(self.__dict__["replay_position"])
-        raise AttributeError(name)
-
-
-@dataclass
-class _Const:
-    value: object
-
-    def __call__(self):
-        return self.value
+    @property
+    def position(self):
+        """As on the live source: a replay has ``position()``, a live feed none."""
+        if self.replay_position is None:
+            raise AttributeError("position")
+        return lambda: self.replay_position
 
 
 @dataclass
@@ -62,9 +55,7 @@ class ActivityImage(ActivityReading):
 
     def __post_init__(self):
         self._open = [c for c in self.all_calls if c.is_open]
-        self._latest = {c.mmsi: c for c in self.all_calls}      # the newest call per vessel
-        for c in self._open:
-            self._latest[c.mmsi] = c
+        self._open_of = {c.mmsi: c for c in self._open}    # as the tracker's call_of: open
 
     def _reading(self):
         return contextlib.nullcontext()
@@ -73,7 +64,7 @@ class ActivityImage(ActivityReading):
         return self._open
 
     def _call_of(self, mmsi: int):
-        return self._latest.get(mmsi)
+        return self._open_of.get(mmsi)
 
     def _all_calls(self):
         return self.all_calls
@@ -116,7 +107,6 @@ class FeedsImage:
     hydromet: object = None
     plan: object = None
     fusion: FusionImage | None = None
-    slots: list = field(default_factory=list)
 
 
 @dataclass
@@ -143,15 +133,9 @@ def make_image(engine, seq: int) -> TwinImage:
     act = None
     if activity is not None:
         alerts = activity.alerts
-        alerts_image = None
-        if alerts is not None:
-            with alerts._lock:
-                live = [a for a in alerts.live.values() if a.open]
-                silences = {m: s for m, s in alerts.silences.items() if s.until > now}
-                alerts_image = pickle.loads(pickle.dumps(AlertsImage(live, silences)))
-        with activity._lock:            # the calls as they are now: copies, not the live ones
-            calls = pickle.loads(pickle.dumps(activity.calls(), pickle.HIGHEST_PROTOCOL))
-        act = ActivityImage(activity.source, activity.berths_total, calls, alerts_image)
+        alerts_image = AlertsImage(*alerts.open_copy(now)) if alerts is not None else None
+        act = ActivityImage(activity.source, activity.berths_total, activity.calls_copy(),
+                            alerts_image)
     feeds = getattr(engine, "feeds", None)
     fusion = getattr(feeds, "fusion", None)
     primary = engine.primary
@@ -164,8 +148,7 @@ def make_image(engine, seq: int) -> TwinImage:
         activity=act,
         feeds=FeedsImage(hydromet=getattr(feeds, "hydromet", None),
                          plan=getattr(feeds, "plan", None),
-                         fusion=FusionImage(fusion.dark_targets(now)) if fusion else None,
-                         slots=[dict(s) for s in getattr(feeds, "slots", [])]),
+                         fusion=FusionImage(fusion.dark_targets(now)) if fusion else None),
         errors=engine.errors, rounds=engine.round_stats())
 
 
@@ -218,8 +201,7 @@ class ImageEngine:
         self.feeds = FeedsImage(
             hydromet=_Follow(lambda: latest().feeds.hydromet) if feeds.hydromet else None,
             plan=_Follow(lambda: latest().feeds.plan) if feeds.plan else None,
-            fusion=_Follow(lambda: latest().feeds.fusion) if feeds.fusion else None,
-            slots=feeds.slots)
+            fusion=_Follow(lambda: latest().feeds.fusion) if feeds.fusion else None)
         self.primary = _Follow(lambda: latest().source)
         self.state = None
 

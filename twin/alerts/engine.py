@@ -30,6 +30,7 @@ import numpy as np
 
 from data_sources.events import ReplayRestarted, StaticReport, VesselReport
 
+from ..copies import deep_copy
 from .ais_gap import AisGap
 from .anchor_drag import AnchorDrag
 from .anchoring import UnauthorisedAnchoring
@@ -360,6 +361,13 @@ class AlertEngine(AlertReading):
             return s
 
     # ---- reading (views, CLI) ------------------------------------------------------------
+    def open_copy(self, now: float) -> tuple[list[Alert], dict]:
+        """(open alerts, silences in force) as they are now, copied under the lock (the twin
+        image's: ``AlertReading`` answers the same from them)."""
+        with self._lock:
+            return deep_copy(([a for a in self.live.values() if a.open],
+                              {m: s for m, s in self.silences.items() if s.until > now}))
+
     def open_alerts(self, now: float | None = None, sectors=None) -> list[Alert]:
         """Open alerts, most severe and newest first; ``sectors`` limits them to those."""
         with self._lock:
