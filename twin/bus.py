@@ -46,7 +46,9 @@ class RedisBus:
     def __init__(self, url: str, twin: str, poll_s: float = 0.1, reply_s: float = 5.0,
                  client=None):
         import redis
-        self.redis = client or redis.Redis.from_url(url, socket_timeout=10,
+        # short timeouts: a web request never waits long on a Redis that is away
+        self.redis = client or redis.Redis.from_url(url, socket_timeout=2,
+                                                    socket_connect_timeout=2,
                                                     health_check_interval=30)
         self.twin = twin
         self.prefix = f"porttwin:{twin}:"
@@ -56,6 +58,7 @@ class RedisBus:
         self._checked = -1e18
         self._lock = threading.Lock()
         self.rejected_images = 0
+        self._failing = False
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -76,35 +79,44 @@ class RedisBus:
         is pushed to the command's reply list). Commands the twin had read but not answered
         before a restart are read again first (the stream's pending list)."""
         stream = self.key("commands")
+        backlog, group, failing = True, False, False
+        while not stop.is_set():
+            try:         # Redis away, a reply not written: said, retried; the reader goes on
+                if not group:                   # (again after an error: Redis restarted empty)
+                    self._create_group(stream)
+                    group = True
+                got = self.redis.xreadgroup(GROUP, consumer, {stream: "0" if backlog else ">"},
+                                            count=50, block=None if backlog else 1000)
+                entries = got[0][1] if got else []
+                if backlog and not entries:
+                    backlog = False
+                for entry_id, fields in entries:
+                    self._answer(entry_id, fields, handle)
+                    self.redis.xack(stream, GROUP, entry_id)
+                if failing:
+                    log.info("reading commands again")
+                    failing = False
+            except Exception:
+                if not failing:                 # said once, not every second
+                    log.exception("reading or answering commands failed; retrying each 1 s")
+                    failing = True
+                backlog, group = True, False    # what was read and not answered: again
+                stop.wait(1.0)
+
+    def _create_group(self, stream: str) -> None:
         try:
             self.redis.xgroup_create(stream, GROUP, id="$", mkstream=True)
         except Exception as exc:                       # BUSYGROUP: it exists
             if "BUSYGROUP" not in str(exc):
                 raise
-        backlog = True
-        while not stop.is_set():
-            try:
-                got = self.redis.xreadgroup(GROUP, consumer, {stream: "0" if backlog else ">"},
-                                            count=50, block=None if backlog else 1000)
-            except Exception:
-                log.exception("reading commands failed; retrying in 1 s")
-                stop.wait(1.0)
-                continue
-            entries = got[0][1] if got else []
-            if backlog and not entries:
-                backlog = False
-                continue
-            for entry_id, fields in entries:
-                self._answer(entry_id, fields, handle)
-                self.redis.xack(stream, GROUP, entry_id)
 
     def _answer(self, entry_id, fields, handle) -> None:
         reply = None
         try:
             command = json.loads(fields[b"command"])
-            reply = command.get("reply")
-            if not isinstance(command, dict) or not isinstance(reply, str):
+            if not isinstance(command, dict) or not isinstance(command.get("reply"), str):
                 raise ValueError("not a command")
+            reply = command["reply"]
             age = time.time() - float(command.get("sent", 0))
             if not (-60 <= age <= self.reply_s):
                 answer = {"ok": False, "error": "expired"}
@@ -132,10 +144,14 @@ class RedisBus:
                     self._checked = now
                     try:
                         self._refresh()
+                        self._failing = False
                     except Exception:
                         if self._image is None:
                             raise
-                        log.exception("reading the twin image failed; showing the last one")
+                        if not self._failing:   # said once; /readyz shows the image's age
+                            log.exception("reading the twin image failed; showing the last")
+                        self._failing = True
+                        self._checked = now + 1.0       # not every request while it is away
                 if self._image is not None:
                     return self._image
             if time.monotonic() >= deadline:
@@ -166,7 +182,9 @@ class RedisBus:
         body = dict(command, reply=reply, sent=time.time())
         self.redis.xadd(self.key("commands"), {"command": json.dumps(body)},
                         maxlen=STREAM_MAXLEN, approximate=True)
-        got = self.redis.blpop([self.key(f"reply:{reply}")], timeout=self.reply_s)
+        deadline, got = time.monotonic() + self.reply_s, None
+        while got is None and time.monotonic() < deadline:   # in slices under the socket's
+            got = self.redis.blpop([self.key(f"reply:{reply}")], timeout=1)   # timeout
         if got is None:
             raise CommandError(f"the twin did not answer {command.get('op')} in "
                                f"{self.reply_s:.0f} s")

@@ -31,7 +31,12 @@ MAX_SILENCE_VESSELS = 10
 
 
 class TwinService:
-    """Publishes ``engine``'s image after each round and applies commands from ``bus``."""
+    """Publishes ``engine``'s image after each round and applies commands from ``bus``.
+
+    Once started, images are made and sent by a publisher thread of their own: the engine's
+    round only says a new one is due, so pickling and Redis (megabytes at 50,000 vessels, or
+    a Redis that is slow or away) never hold up the feeds. A publisher behind by a round or
+    more sends the newest. Not started (tests, tools), each round publishes at once."""
 
     def __init__(self, engine, bus):
         self.engine, self.bus = engine, bus
@@ -40,8 +45,22 @@ class TwinService:
         self.publish_errors = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._due = threading.Event()
         self._commands: threading.Thread | None = None
-        engine.after_round.append(lambda _engine: self.publish())
+        self._publisher: threading.Thread | None = None
+        engine.after_round.append(self._round_done)
+
+    def _round_done(self, _engine) -> None:
+        if self._publisher is not None:
+            self._due.set()
+        else:
+            self.publish()
+
+    def _publish_when_due(self) -> None:
+        while not self._stop.is_set():
+            if self._due.wait(1.0):
+                self._due.clear()
+                self.publish()
 
     def publish(self) -> None:
         from .image import make_image
@@ -86,6 +105,9 @@ class TwinService:
         return answer
 
     def start(self) -> "TwinService":
+        self._publisher = threading.Thread(target=self._publish_when_due,
+                                           name="porttwin-publisher", daemon=True)
+        self._publisher.start()
         self.engine.start()                 # its first round publishes the first image
         self._commands = threading.Thread(
             target=self.bus.serve_commands, args=(self.handle, self._stop),
@@ -96,8 +118,9 @@ class TwinService:
     def stop(self) -> None:
         self._stop.set()
         self.engine.stop()
-        if self._commands is not None:
-            self._commands.join(5)
+        for thread in (self._commands, self._publisher):
+            if thread is not None:
+                thread.join(5)
 
 
 def _text(value, name: str) -> str:
