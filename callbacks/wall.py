@@ -22,62 +22,6 @@ from layouts.wall import legend
 log = logging.getLogger(__name__)
 
 
-class SharedLayers:
-    """The vessel layers of the last few snapshots, built once per snapshot and colour mode
-    and shared by every request and wall of this process: a request that finds the layers
-    being built waits for them instead of building them again. The layers themselves are
-    kept for the last ``keep`` tokens (at 50,000 vessels one set is megabytes); the MMSI order
-    a click resolves against is kept for the last ``keep_orders`` (a click's token is the one
-    its browser drew, a second or two old). Nothing here is pickled: a cache hit is a lookup.
-    """
-
-    def __init__(self, keep: int = 4, keep_orders: int = 64):
-        self.keep, self.keep_orders = keep, keep_orders
-        self._lock = threading.Lock()
-        self._layers: OrderedDict[str, VesselLayers] = OrderedDict()
-        self._orders: OrderedDict[str, dict] = OrderedDict()
-        self._building: dict[str, threading.Event] = {}
-        self.builds = 0
-
-    def get(self, token: str) -> VesselLayers | None:
-        with self._lock:
-            return self._layers.get(token)
-
-    def order(self, token: str) -> dict | None:
-        with self._lock:
-            return self._orders.get(token)
-
-    def get_or_build(self, token: str, build) -> VesselLayers:
-        with self._lock:
-            layers = self._layers.get(token)
-            if layers is not None:
-                return layers
-            wait = self._building.get(token)
-            if wait is None:
-                self._building[token] = threading.Event()
-        if wait is not None:                      # another request is building these
-            wait.wait(30)
-            with self._lock:
-                layers = self._layers.get(token)
-            if layers is not None:
-                return layers
-        try:
-            layers = build()
-            with self._lock:
-                self.builds += 1
-                self._layers[token] = layers
-                self._orders[token] = layers.order
-                for kept, limit in ((self._layers, self.keep), (self._orders, self.keep_orders)):
-                    while len(kept) > limit:
-                        kept.popitem(last=False)
-        finally:
-            with self._lock:
-                done = self._building.pop(token, None) if wait is None else None
-            if done is not None:
-                done.set()
-        return layers
-
-
 class Memo:
     """The last ``keep`` results by key, in this process: what every wall of one moment asks
     (the panels of a snapshot in a language, the port layers of a second) is computed once
@@ -112,6 +56,35 @@ class Memo:
                 with self._lock:
                     self._computing.pop(key).set()
         return value
+
+
+class SharedLayers:
+    """The vessel layers of the last few snapshots, built once per snapshot and colour mode
+    and shared by every request and wall of this process (a ``Memo``: a request that finds
+    them being built waits for them). The layers are kept for the last ``keep`` tokens (at
+    50,000 vessels one set is megabytes); the MMSI order a click resolves against for the last
+    ``keep_orders`` (a click's token is the one its browser drew, a second or two old).
+    Nothing here is pickled: a hit is a lookup."""
+
+    def __init__(self, keep: int = 4, keep_orders: int = 64):
+        self.keep_orders = keep_orders
+        self._layers = Memo(keep)
+        self._lock = threading.Lock()
+        self._orders: OrderedDict[str, dict] = OrderedDict()
+
+    def order(self, token: str) -> dict | None:
+        with self._lock:
+            return self._orders.get(token)
+
+    def get_or_build(self, token: str, build) -> VesselLayers:
+        def built() -> VesselLayers:
+            layers = build()
+            with self._lock:
+                self._orders[token] = layers.order
+                while len(self._orders) > self.keep_orders:
+                    self._orders.popitem(last=False)
+            return layers
+        return self._layers.get(token, built)
 
 
 _shared: "weakref.WeakKeyDictionary[object, SharedLayers]" = weakref.WeakKeyDictionary()
