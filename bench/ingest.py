@@ -29,81 +29,40 @@ import argparse
 import functools
 import gc
 import math
-import re
 import tempfile
 import time
 from pathlib import Path
 
+from data_sources import nmea
+from data_sources.feed_emulator import stamp
 from twin.config import ROOT
 
 DEFAULT_FILE = ROOT / "data/ais/NYHarbor_2020_06_30_first_hour.nmea"
 DEFAULT_PORT = ROOT / "data/ports/nynj"
-_TAG = re.compile(r"^\\([^*\\]*)\*([0-9A-Fa-f]{2})\\")
-_TAG_TIME = re.compile(r"(?:^|,)c:(\d+(?:\.\d+)?)")
-
-
-def _checksum(text: str) -> str:
-    x = 0
-    for ch in text:
-        x ^= ord(ch)
-    return f"{x:02X}"
-
-
 def line_time(line: str) -> float | None:
-    """The tag block's ``c:`` time of a line (epoch seconds; ms values scaled), else None."""
-    m = _TAG.match(line)
-    if m is None:
+    """The time the line's framing gives (tag block ``c:``, as the AIS source reads it)."""
+    try:
+        t = nmea.parse(line).rx_time
+    except nmea.FramingError:
         return None
-    t = _TAG_TIME.search(m.group(1))
-    if t is None:
-        return None
-    value = float(t.group(1))
-    return value / 1000.0 if value > 1e11 else value
+    return t if t is not None and t == t else None
 
 
 def shift_line(line: str, offset: float) -> str:
-    """The line with its tag block's ``c:`` moved by ``offset`` seconds (checksum redone)."""
-    m = _TAG.match(line)
-    if m is None or not offset:
-        return line
-    body = m.group(1)
-    t = _TAG_TIME.search(body)
-    if t is None:
-        return line
-    value = float(t.group(1))
-    scale = 1000.0 if value > 1e11 else 1.0
-    new = f"{int(round(value + offset * scale))}"
-    body = body[:t.start(1)] + new + body[t.end(1):]
-    return f"\\{body}*{_checksum(body)}\\" + line[m.end():]
+    """The line with its tag block's ``c:`` moved by ``offset`` seconds (checksum redone,
+    as the feed emulator stamps a line)."""
+    t = line_time(line)
+    return line if t is None or not offset else stamp(line, t + offset)
 
 
 def reencoded_lines(path: Path) -> list[str]:
     """A position recording that is not NMEA (MarineCadastre CSV, tracktable .traj) as NMEA
-    lines, the way ``data_sources.reencode`` made the NY hour: each report a type 1/18 with
-    a tag block of its time, static data (type 5 / 24) at a vessel's first report and every
-    six minutes where the recording has it. (Puget Sound ships only a .traj.)"""
-    from pyais.encode import encode_dict
-
+    lines, as ``data_sources.reencode`` made the NY hour. (Puget Sound ships only a .traj.)"""
     from data_sources.events import VesselReport
     from data_sources.positions import load_recording
-    from data_sources.reencode import STATIC_EVERY_S, _position, _statics, _tag
-
-    lines, last_static, seq = [], {}, 0
-    for r in load_recording(path, "bench"):
-        if not isinstance(r, VesselReport):
-            continue
-        messages = [_position(r)]
-        if r.static and r.ts - last_static.get(r.mmsi, -1e18) >= STATIC_EVERY_S:
-            messages += _statics(r)
-            last_static[r.mmsi] = r.ts
-        for msg in messages:
-            seq_id = None
-            if msg["type"] == 5:
-                seq = seq % 9 + 1
-                seq_id = seq
-            lines.extend(_tag(r.ts) + sentence for sentence in
-                         encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=seq_id))
-    return lines
+    from data_sources.reencode import nmea_lines
+    return list(nmea_lines(r for r in load_recording(path, "bench")
+                           if isinstance(r, VesselReport)))
 
 
 def read_lines(path: Path, repeat: int = 1, limit: int | None = None) -> list[str]:

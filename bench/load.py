@@ -42,7 +42,7 @@ API_PATHS = ("/api/v1/vessels", "/api/v1/berths", "/api/v1/feeds", "/api/v1/aler
              "/api/v1/kpis", "/api/v1/port-calls")
 
 
-def _outputs(spec: str) -> list[dict]:
+def callback_outputs(spec: str) -> list[dict]:
     """``..a.children...b.data@hash..`` or ``a.children`` -> [{id, property}]."""
     body = spec[2:-2] if spec.startswith("..") else spec
     out = []
@@ -109,7 +109,7 @@ class Page:
 
     def fire(self, dep, changed: list[str], kind: str) -> set:
         """POST one callback; apply its reply; returns the "id.prop" it changed."""
-        outputs = _outputs(dep["output"])
+        outputs = callback_outputs(dep["output"])
         body = {"output": dep["output"],
                 "outputs": outputs if dep["output"].startswith("..") else outputs[0],
                 "inputs": [self._input(i) for i in dep["inputs"]],

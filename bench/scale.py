@@ -125,14 +125,9 @@ def rss_mb() -> float:
 
 
 def current_rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
+    """Resident memory of this process now (MB)."""
+    from bench.soak import rss_mb as now_mb
+    return now_mb()
 
 
 class _Clock:

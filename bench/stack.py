@@ -20,25 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 from tests import servers
 from twin.config import ROOT
-
-
-def _wait_ready(url: str, seconds: float, proc) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{proc.args} exited with {proc.returncode}")
-        try:
-            r = requests.get(url, timeout=5)
-            if r.status_code == 200:
-                return r.json()
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{url} not ready in {seconds:.0f} s")
 
 
 def main(argv=None) -> int:
@@ -68,7 +51,7 @@ def main(argv=None) -> int:
         try:
             ops = servers.free_port()
             twin = start([sys.executable, "app.py", "twin", "--ops-port", str(ops)], "twin")
-            ready = _wait_ready(f"http://127.0.0.1:{ops}/readyz", 600, twin)
+            ready = servers.wait_ready(f"http://127.0.0.1:{ops}/readyz", 600, twin).json()
             web = start([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
                          "--threads", str(args.threads), "--keep-alive", "75",
                          "--bind", f"127.0.0.1:{args.port}",
@@ -76,7 +59,7 @@ def main(argv=None) -> int:
                         # the workers' HTTP counters, summed on /metrics of any of them
                         PROMETHEUS_MULTIPROC_DIR=str(metrics))
             url = f"http://127.0.0.1:{args.port}"
-            _wait_ready(url + "/readyz", 300, web)
+            servers.wait_ready(url + "/readyz", 300, web)
             print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs}",
                   flush=True)
             end = time.monotonic() + args.seconds if args.seconds else float("inf")

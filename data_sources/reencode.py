@@ -52,17 +52,15 @@ def _statics(r) -> list[dict]:
              "callsign": r.callsign or "", **dims}]
 
 
-def reencode(csv_path, out) -> int:
-    reports = marinecadastre.load_file(csv_path)
-    out.write("# Re-encoded from MarineCadastre positions (NOAA/BOEM AIS, New York harbour, "
-              "2020-06-30 00:00-01:00 UTC) with pyais's encoder: a demo feed, not a receiver "
-              "capture. See data/SOURCES.md.\n")
+def nmea_lines(reports):
+    """NMEA lines for position reports: each a type 1/18 behind a tag block of its time,
+    static data (type 5 / 24) at a vessel's first report and every ``STATIC_EVERY_S`` where
+    the report carries it."""
     last_static: dict[int, float] = {}
     seq = 0
-    lines = 0
     for r in reports:
         messages = [_position(r)]
-        if r.ts - last_static.get(r.mmsi, -1e18) >= STATIC_EVERY_S:
+        if r.static and r.ts - last_static.get(r.mmsi, -1e18) >= STATIC_EVERY_S:
             messages += _statics(r)
             last_static[r.mmsi] = r.ts
         for msg in messages:
@@ -71,8 +69,17 @@ def reencode(csv_path, out) -> int:
                 seq = seq % 9 + 1
                 seq_id = seq
             for s in encode_dict(msg, talker_id="AI", sentence_type="VDM", seq_id=seq_id):
-                out.write(_tag(r.ts) + s + "\n")
-                lines += 1
+                yield _tag(r.ts) + s
+
+
+def reencode(csv_path, out) -> int:
+    out.write("# Re-encoded from MarineCadastre positions (NOAA/BOEM AIS, New York harbour, "
+              "2020-06-30 00:00-01:00 UTC) with pyais's encoder: a demo feed, not a receiver "
+              "capture. See data/SOURCES.md.\n")
+    lines = 0
+    for line in nmea_lines(marinecadastre.load_file(csv_path)):
+        out.write(line + "\n")
+        lines += 1
     return lines
 
 

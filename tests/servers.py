@@ -12,6 +12,25 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
+
+
+def wait_ready(url: str, seconds: float, proc=None) -> requests.Response:
+    """GET ``url`` until it answers 200 (AssertionError after ``seconds``, or when ``proc``
+    exits first)."""
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{proc.args} exited with {proc.returncode}")
+        try:
+            last = requests.get(url, timeout=5)
+            if last.status_code == 200:
+                return last
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(0.5)
+    raise AssertionError(f"{url} not ready in {seconds:.0f} s: {last}")
 
 
 def free_port() -> int:

@@ -510,20 +510,7 @@ class HistoryStore:
 
 def _jsonable(obj):
     """Plain JSON data: NaN and numpy scalars cleaned (``_clean``), tuples as lists, keys as
-    strings. Plain values are passed over without a call (the tracker states of every vessel,
-    every round, go through here)."""
-    t = type(obj)
-    if t is dict:
-        return {k if type(k) is str else str(k):
-                v if type(v) in _PLAIN or (type(v) is float and v == v) else _jsonable(v)
-                for k, v in obj.items()}
-    if t is list or t is tuple:
-        return [v if type(v) in _PLAIN or (type(v) is float and v == v) else _jsonable(v)
-                for v in obj]
-    if t in _PLAIN:
-        return obj
-    if t is float:
-        return None if obj != obj else obj
+    strings."""
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

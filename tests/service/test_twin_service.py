@@ -11,28 +11,13 @@ import time
 import pytest
 import requests
 
+from bench.load import callback_outputs
 from layouts import ids
 from tests import servers
 from tests.conftest import ROOT
 from twin.history import HistoryStore
 
 OPERATOR = "Li Wei"
-
-
-def _wait(url: str, seconds: float, proc=None):
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"{proc.args} exited with {proc.returncode}")
-        try:
-            last = requests.get(url, timeout=5)
-            if last.status_code == 200:
-                return last
-        except requests.RequestException as exc:
-            last = exc
-        time.sleep(0.5)
-    raise AssertionError(f"{url} not ready in {seconds} s: {last}")
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +39,14 @@ def deployment(tmp_path_factory):
         twin = start([sys.executable, "app.py", "twin", "--ops-port", str(ops_port)], "twin")
         webs = []
         try:
-            ready = _wait(f"http://127.0.0.1:{ops_port}/readyz", 120, twin).json()
+            ready = servers.wait_ready(f"http://127.0.0.1:{ops_port}/readyz", 120, twin).json()
             for name in ("web-a", "web-b"):            # two workers, each on its own port
                 port = servers.free_port()
                 p = start([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
                            "--bind", f"127.0.0.1:{port}", "app:wsgi()"], name)
                 webs.append((f"http://127.0.0.1:{port}", p))
             for base, p in webs:
-                _wait(base + "/readyz", 180, p)
+                servers.wait_ready(base + "/readyz", 180, p)
             yield {"twin_id": ready["twin_id"], "webs": [b for b, _ in webs],
                    "pg": pg_url, "logs": logs}
         finally:
@@ -106,10 +91,7 @@ def _ack_callback(base: str) -> dict:
 
 def _acknowledge(base: str, alert_id: str) -> dict:
     dep = _ack_callback(base)
-    outputs = []
-    for part in dep["output"][2:-2].split("..."):
-        cid, prop = part.rsplit(".", 1)
-        outputs.append({"id": cid, "property": prop})
+    outputs = callback_outputs(dep["output"])
     button = {"index": alert_id, "type": ids.ALERT_ACK}
     inputs = [[{"id": button, "property": "n_clicks", "value": 1}]
               if ids.ALERT_ACK in i["id"] else [] for i in dep["inputs"]]
