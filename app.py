@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import threading
 from pathlib import Path
@@ -212,7 +213,6 @@ def wsgi() -> flask.Flask:
     ``python app.py`` is (``PORTTWIN_CONFIG`` names the TOML, ``PORTTWIN_*`` variables); with
     ``PORTTWIN_REDIS_URL`` the worker is stateless and serves the twin service's twin, else
     each worker runs a twin of its own (embedded; one worker only makes sense then)."""
-    import os
     path = os.environ.get("PORTTWIN_CONFIG")
     config = Config.load(Path(path) if path else None)
     if not config.redis_url:
@@ -268,7 +268,7 @@ def create_app(config: Config | None = None) -> Dash:
                                           "CACHE_DEFAULT_TIMEOUT": 60})
     query = TwinQuery(engine, port, store)         # every view's data goes through it
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
-                                      "store": store, "query": query, "bus": bus,
+                                      "store": store, "query": query,
                                       "shared_cache": bus is not None}
     api.register(app.server, query)
     ops.register(app.server, engine)            # /healthz, /readyz, /metrics
