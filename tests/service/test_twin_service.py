@@ -15,6 +15,7 @@ from bench.load import callback_outputs
 from layouts import ids
 from tests import servers
 from tests.conftest import ROOT
+from twin.bus import CommandError, RedisBus
 from twin.history import HistoryStore
 
 OPERATOR = "Li Wei"
@@ -48,7 +49,7 @@ def deployment(tmp_path_factory):
             for base, p in webs:
                 servers.wait_ready(base + "/readyz", 180, p)
             yield {"twin_id": ready["twin_id"], "webs": [b for b, _ in webs],
-                   "pg": pg_url, "logs": logs}
+                   "pg": pg_url, "redis": redis_url, "logs": logs}
         finally:
             for p, out in procs:
                 with _quiet():
@@ -142,3 +143,18 @@ def test_a_command_for_an_alert_that_is_gone_says_so(deployment):
     response = _acknowledge(a, "no-such-alert")
     # the worker finds no such open alert in the twin's image: nothing is sent, it says so
     assert "no longer open" in json.dumps(response[ids.ALERT_STATUS])
+
+
+def test_garbage_on_the_command_stream_is_answered_or_passed_over_and_the_twin_reads_on(
+        deployment):
+    bus = RedisBus(deployment["redis"], "nynj")
+    stream = bus.key("commands")
+    for fields in ({"x": "y"}, {"command": "not json"}, {"command": "[1, 2]"},
+                   {"command": json.dumps({"op": "silence", "reply": 7})}):
+        bus.redis.xadd(stream, fields)
+    with pytest.raises(CommandError, match="unknown command"):
+        bus.call({"op": "format_disk", "operator": "Li Wei"})
+    mmsi = requests.get(deployment["webs"][0] + "/api/v1/vessels",
+                        timeout=30).json()["vessels"][0]["mmsi"]
+    answer = bus.call({"op": "silence", "mmsis": [mmsi], "minutes": 5, "operator": "Li Wei"})
+    assert answer == {"ok": True, "silenced": [mmsi]}
