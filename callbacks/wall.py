@@ -268,13 +268,14 @@ def register(app, engine, port, cache, query=None) -> None:
         and the vessel card (three round trips a second cost a wall three times the server's
         dispatch and, under software WebGL, left no quiet moment for a click — measured).
         A colour-mode change or a click redraws the map and the card, not the panels."""
-        trigger = ctx.triggered_id
+        # every input that changed (a click and a tick can arrive in one request)
+        changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
         layers, token = vessel_layers(n, mode, selected)
-        if trigger in (ids.COLOUR_MODE, ids.SELECTED):
+        if changed <= {ids.COLOUR_MODE, ids.SELECTED}:
             panels_out, new_sig = (no_update,) * panel_outputs, no_update
         else:
             panels_out, new_sig = update_panels(sectors, lang, alert_sig, panel_sig)
-        return (layers, token, *panels_out, *update_card(selected, trigger, lang), new_sig)
+        return (layers, token, *panels_out, *update_card(selected, changed, lang), new_sig)
 
     def update_panels(sectors, lang, alert_sig, shown):
         """The HTML panels, computed once per moment and language for every wall; a panel
@@ -352,9 +353,9 @@ def register(app, engine, port, cache, query=None) -> None:
                  (click or {}).get("index"), mmsi)
         return mmsi
 
-    def update_card(mmsi, trigger, lang):
-        if mmsi is None:            # hidden since it was closed (or never opened)
-            return (no_update, no_update) if trigger == ids.TICK else (True, [])
+    def update_card(mmsi, changed, lang):
+        if mmsi is None:            # hidden; emptied when it was just closed
+            return True, [] if ids.SELECTED in changed else no_update
         snap = engine.snapshot()
         call = activity.status(mmsi, snap.time) if activity is not None else None
         return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang,
