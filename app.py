@@ -11,6 +11,8 @@
     python app.py portcalls --positions FILE --out calls.csv   port calls over a position file
     python app.py history load FILE    load a position file into the history store
     python app.py alerts --positions FILE --out alerts.jsonl   the alert rules over a file
+    python app.py users add NAME --role ROLE --password-stdin   accounts (also companies,
+                                       tokens, audit: twin/accounts_cli.py)
     python app.py twin                 the twin as a service (feeds, port calls, alerts,
                                        history) publishing to Redis for web workers:
     gunicorn --workers 4 "app:wsgi()"  stateless web workers of that twin (docs/deployment.md)
@@ -33,7 +35,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask_caching import Cache
 from flask_compress import Compress
 
-from callbacks import api, ops
+from callbacks import access, api, ops
 from callbacks import playback as playback_callbacks
 from callbacks import reports as reports_callbacks
 from callbacks import vessels as vessels_callbacks
@@ -43,9 +45,10 @@ from data_sources.health import FeedHealth
 from data_sources.positions import load_recording
 from data_sources.replay import NoSource, ReplaySource
 from data_sources.sniff import NotTextError
-from layouts import ids, playback, reports, vessels, wall
+from layouts import audit, ids, playback, reports, vessels, wall
 from layouts.i18n import normalise_language
-from twin.config import ROOT, Config, ConfigError, is_set
+from twin.config import ROOT, Config, ConfigError, default_store_url, is_set
+from twin.accounts import Accounts
 from twin.activity import PortActivity
 from twin.admission import Admission
 from twin.alerts import AlertEngine
@@ -192,6 +195,45 @@ def build_engine(config: Config, port: Port | None = None,
     return engine
 
 
+def accounts_url(config: Config, port: Port) -> str:
+    """Where the accounts and the audit trail are kept: ``accounts_url``, else the history
+    store, else (no store) the port's SQLite file."""
+    if config.accounts_url:
+        return config.accounts_url
+    if config.history_url and config.history_url.lower() != "none":
+        return config.history_url
+    return default_store_url(port.path, port.locode)
+
+
+def admin_password_file(config: Config, url: str) -> Path:
+    """Where the first start writes the admin's password: ``admin_password_file``, else next
+    to the SQLite store, else var/."""
+    if is_set(config.admin_password_file):
+        return Path(config.admin_password_file)
+    if url.startswith("sqlite:///"):
+        db = Path(url[len("sqlite:///"):])
+        return db.with_name(db.stem + "-admin-password.txt")
+    return ROOT / "var" / "admin-password.txt"
+
+
+def open_accounts(config: Config, port: Port, store: HistoryStore | None = None) -> Accounts:
+    """The deployment's accounts (on the history store's database when they share it). On
+    the very first start an ``admin`` with a random password is made, printed once and
+    written to a 0600 file."""
+    url = accounts_url(config, port)
+    engine = store.engine if store is not None and store.url == url else url
+    accounts = Accounts(engine, max_failures=config.login_max_failures,
+                        lockout_s=config.login_lockout_minutes * 60)
+    path = admin_password_file(config, url)
+    password = accounts.ensure_admin(path)
+    if password is not None:
+        msg = (f"first start: user 'admin' made with password {password} (also in {path}, "
+               f"mode 0600) — log in at /login and add the real users "
+               f"(python app.py users add …)")
+        print(msg, file=sys.stderr, flush=True)
+    return accounts
+
+
 def connect_twin(config: Config, port: Port):
     """A web worker's view of a twin service (``python app.py twin``) through Redis: the
     engine's reading interface over the twin's latest image, the history store read where the
@@ -272,9 +314,19 @@ def create_app(config: Config | None = None) -> Dash:
                                       "shared_cache": bus is not None}
     api.register(app.server, query)
     ops.register(app.server, engine)            # /healthz, /readyz, /metrics
+    # login, roles, company scopes, CSRF, audit: the gate of every request
+    accounts = open_accounts(config, port, store)
+    app.server.config["PORTTWIN"]["accounts"] = accounts
+    app.server.config["PORTTWIN"]["access"] = access.Access(app, accounts, config, query, port)
 
     def page(path: str, lang: str):
-        """The page for a path (unknown paths show the wall)."""
+        """The page for a path (unknown paths show the wall); a page the signed-in user's
+        role may not see is replaced by that user's own (a company: its vessels)."""
+        ident = access.current_identity()
+        if ident is not None and not ident.may(access.PAGE_PERMISSION.get(path, "wall")):
+            path = ident.home
+        if path == "/audit":
+            return audit.layout(port, lang, app.server.config["PORTTWIN"].get("accounts"))
         if path == "/vessels":
             return vessels.layout(port, config, lang)
         if path == "/reports":
@@ -321,7 +373,7 @@ def create_app(config: Config | None = None) -> Dash:
     return app
 
 
-PAGES = ("/", "/vessels", "/reports", "/playback")
+PAGES = ("/", "/vessels", "/reports", "/playback", "/audit")
 
 SUBCOMMANDS = {
     "bench": "bench:run_bench",
@@ -335,6 +387,10 @@ SUBCOMMANDS = {
     "berthplan": "twin.berth_plan_sample:main",
     "vts": "data_sources.vts:main",
     "twin": "twin.service:main",
+    "users": "twin.accounts_cli:users_main",
+    "companies": "twin.accounts_cli:companies_main",
+    "tokens": "twin.accounts_cli:tokens_main",
+    "audit": "twin.accounts_cli:audit_main",
 }
 
 

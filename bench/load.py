@@ -15,6 +15,12 @@ of buttons (pattern-matching ids), which only a click fires.
 5 s tick), and call the REST API every ~2 s (vessels, one vessel's port calls, berths, feeds,
 alerts, KPIs), in turn.
 
+Screens sign in as the product's users: ``--token`` (a ``wall`` user's API token, ``python
+app.py tokens add --user WALL``) for the walls, ``--user-token`` (default: the same) for the
+users — a ``company`` user's token makes them a shipping company's screens, scoped to its
+fleet. Each request carries ``Authorization: Bearer …``, so the figures include the login
+check of every request.
+
 Each screen is a thread with its own HTTP keep-alive connection. A request is an error if it
 fails or answers other than 200/204. Printed: requests per kind, latency percentiles per kind,
 and, as the last line: ``p50_ms=… p95_ms=… p99_ms=… errors=… requests=…`` over all requests
@@ -204,8 +210,15 @@ class Recorder:
         return status, reply
 
 
-def _wall(base, deps, record, stop, seed):
+def _session(token: str | None) -> requests.Session:
     s = requests.Session()
+    if token:
+        s.headers["Authorization"] = f"Bearer {token}"
+    return s
+
+
+def _wall(base, deps, record, stop, seed, token=None):
+    s = _session(token)
     page = Page(s, base, deps, record, "/")
     try:
         page.load("wall-load")
@@ -226,8 +239,8 @@ def _wall(base, deps, record, stop, seed):
         due[cid] = max(due[cid] + every[cid], time.time())
 
 
-def _user(base, deps, record, stop, seed):
-    s = requests.Session()
+def _user(base, deps, record, stop, seed, token=None):
+    s = _session(token)
     rng = random.Random(seed)
     page = Page(s, base, deps, record, "/vessels")
     try:
@@ -262,19 +275,28 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=5,
                         help="seconds at the start not counted (default 5)")
+    parser.add_argument("--token", help="API token the walls sign in with (a wall user's)")
+    parser.add_argument("--user-token",
+                        help="API token the users sign in with (default: --token)")
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
+    user_token = args.user_token or args.token
     if not re.match(r"^https?://", base):
         parser.error("--url must be http(s)://host:port")
 
-    deps = requests.get(base + "/_dash-dependencies", timeout=TIMEOUT_S).json()
+    reply = _session(args.token).get(base + "/_dash-dependencies", timeout=TIMEOUT_S)
+    if reply.status_code in (401, 403):
+        parser.error(f"the server answered {reply.status_code}: give --token (a wall user's "
+                     f"API token: python app.py tokens add --user NAME)")
+    deps = reply.json()
     stop = threading.Event()
     t_start = time.time()
     record = Recorder(t_start + args.warmup)
     cpu0 = time.process_time()
-    threads = [threading.Thread(target=_wall, args=(base, deps, record, stop, i), daemon=True)
-               for i in range(args.walls)]
-    threads += [threading.Thread(target=_user, args=(base, deps, record, stop, 1000 + i),
+    threads = [threading.Thread(target=_wall, args=(base, deps, record, stop, i, args.token),
+                                daemon=True) for i in range(args.walls)]
+    threads += [threading.Thread(target=_user, args=(base, deps, record, stop, 1000 + i,
+                                                     user_token),
                                  daemon=True) for i in range(args.users)]
     for t in threads:
         t.start()

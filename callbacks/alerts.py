@@ -8,6 +8,7 @@ import logging
 
 from dash import ALL, Input, Output, State, ctx, no_update
 
+from callbacks import access
 from layouts import ids, panels
 from layouts.i18n import t
 
@@ -65,28 +66,36 @@ def register(app, engine, port):
         Output(ids.ALERT_SIG, "data", allow_duplicate=True),
         Input({"type": ids.ALERT_ACK, "index": ALL}, "n_clicks"),
         Input({"type": ids.ALERT_SILENCE, "index": ALL}, "n_clicks"),
-        State(ids.ALERT_OPERATOR, "value"),
         State(ids.ALERT_COMMENT, "value"),
         State(ids.LANG, "data"),
         prevent_initial_call=True,
     )
-    def act(_acks, _silences, operator, comment, lang):
+    def act(_acks, _silences, comment, lang):
+        # the gate (callbacks/access.py) lets only roles that may acknowledge reach this
+        ident = access.current_identity()
         alert = clicked_alert()
         if alert is None:
             if clicked():       # closed since the row was drawn: say so, and redraw the list
                 log.info("acknowledge / silence of %s: no longer open", ctx.triggered_id)
                 return t("alert_gone", lang), None
             return no_update, no_update
-        if not (operator or "").strip():
-            return t("alert_need_operator", lang), no_update
+        if ident is None or not ident.may("acknowledge"):
+            return t("alert_not_permitted", lang), no_update
+        operator, comment = ident.name, (comment or "")[:500]
         # committed to the history store before the screen says it is done
         try:
             if ctx.triggered_id["type"] == ids.ALERT_ACK:
-                activity.acknowledge(alert.alert_id, operator, comment or "")
+                activity.acknowledge(alert.alert_id, operator, comment)
+                access.audit("acknowledge", ok=True, target=alert.alert_id, rule=alert.rule,
+                             mmsi=alert.mmsi, comment=comment)
                 return t("alert_done_ack", lang, what=t(f"rule_{alert.rule}", lang)), None
-            activity.silence(alert.vessels(), panels.SILENCE_MINUTES, operator, comment or "")
+            activity.silence(alert.vessels(), panels.SILENCE_MINUTES, operator, comment)
+            access.audit("silence", ok=True, target=alert.alert_id, mmsis=alert.vessels(),
+                         minutes=panels.SILENCE_MINUTES, comment=comment)
         except Exception:
             log.exception("acknowledgement / silence not stored")
+            access.audit("acknowledge", ok=False, target=alert.alert_id,
+                         reason="not stored")
             return t("alert_not_stored", lang), no_update
         return t("alert_done_silence", lang, vessel=alert.mmsi,
                  m=panels.SILENCE_MINUTES), None

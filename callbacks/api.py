@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 import flask
 
+from callbacks import access
 from data_sources.jsonout import dumps, safe_cell, strict
 from data_sources.timecheck import ABS_MAX, ABS_MIN
 from twin.query import VESSEL_STATUSES
@@ -387,6 +388,10 @@ def openapi_document(title: str = "PortTwin API") -> dict:
         responses = {"200": {"description": "OK", "content": content},
                      "400": {"description": "A parameter is not valid",
                              "content": {"application/json": {"schema": ERROR}}}}
+        responses["401"] = {"description": "No valid login session or API token",
+                            "content": {"application/json": {"schema": ERROR}}}
+        responses["403"] = {"description": "The user's role may not use the API",
+                            "content": {"application/json": {"schema": ERROR}}}
         if ep.not_found:
             responses["404"] = {"description": "No such vessel",
                                 "content": {"application/json": {"schema": ERROR}}}
@@ -398,7 +403,14 @@ def openapi_document(title: str = "PortTwin API") -> dict:
                      "description": "Read-only API of the PortTwin digital twin. Times are "
                                     "epoch seconds UTC; positions WGS84 lon/lat; speeds in "
                                     "knots. CO₂ figures are estimates (IMO 4th GHG method)."},
-            "servers": [{"url": PREFIX}], "paths": paths}
+            "servers": [{"url": PREFIX}], "paths": paths,
+            # python app.py tokens add --user NAME; answers are scoped like that user's pages
+            "components": {"securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer",
+                          "description": "An API token (python app.py tokens add --user "
+                                         "NAME); a company user's sees its own fleet only"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "porttwin_session"}}},
+            "security": [{"token": []}, {"session": []}]}
 
 
 def docs_page(doc: dict) -> str:
@@ -432,6 +444,10 @@ def docs_page(doc: dict) -> str:
     return "".join(out)
 
 
+# answers that are downloads (the vessels page's export links), audited as exports
+EXPORTS = {"positions", "track"}
+
+
 def _route(ep: Endpoint) -> str:
     return PREFIX + ep.path.replace("{id}", "<path:id>")
 
@@ -458,7 +474,12 @@ def register(server: flask.Flask, query) -> None:
                              404)
             if ep.csv and args.get("format") == "csv":
                 key = "vessels" if ep.name == "vessels" else "port_calls"
+                access.audit("export", ok=True, target=flask.request.full_path[:300],
+                             format="csv", rows=len(data[key]))
                 return _csv(data[key], ep.name)
+            if ep.name in EXPORTS:
+                access.audit("export", ok=True, target=flask.request.full_path[:300],
+                             format="geojson")
             return _json(data, 200, ep.media)
         view.__name__ = f"api_{ep.name}"
         return view

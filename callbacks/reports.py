@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from dash import Input, Output, State, ctx, dcc, no_update
 
 from data_sources.timecheck import plausible_epoch
+from callbacks import access
 from layouts import ids, report_export, reports
 from twin.reports import PERIODS, build_report
 
@@ -75,6 +76,8 @@ def register(app, query, port) -> None:
             return no_update
         r = report(source, period, date, anchor)
         name = f"porttwin-{port.locode}-{period}-{date}"
+        access.audit("export", ok=True, target=name,
+                     format="pdf" if ctx.triggered_id == ids.R_PDF else "xlsx", source=source)
         if ctx.triggered_id == ids.R_PDF:
             return dcc.send_bytes(report_export.pdf(r, port, lang), f"{name}.pdf")
         return dcc.send_bytes(report_export.xlsx(r, port, lang), f"{name}.xlsx")

@@ -68,8 +68,13 @@ def register(app, query, port) -> None:
     def pick_vessel(cell, rows):
         if not cell:
             return no_update
-        row = next((r for r in rows or [] if r["mmsi_key"] == cell.get("rowId")), None)
-        return row["mmsi"] if row and row.get("mmsi") else no_update
+        row = next((r for r in rows or [] if isinstance(r, dict)
+                    and r.get("mmsi_key") == cell.get("rowId")), None)
+        if not row or not row.get("mmsi"):
+            return no_update
+        # the grid's rows come back from the browser: only a ship this user may see
+        mmsi = query.find(row["mmsi"])
+        return mmsi if mmsi is not None else no_update
 
     @app.callback(
         Output(ids.V_CARD, "children"),

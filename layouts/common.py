@@ -2,7 +2,7 @@
 switch (a link: the server remembers the choice in a cookie) and page headers."""
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
 from .i18n import LANGUAGES, t
 
@@ -11,12 +11,37 @@ PAGES = (("/", "nav_wall"), ("/vessels", "nav_vessels"), ("/reports", "nav_repor
          ("/playback", "nav_playback"))
 
 
+PAGE_NEEDS = {"/": "wall", "/vessels": "vessels", "/reports": "reports",
+              "/playback": "playback"}
+
+
 def nav(lang: str, active: str) -> html.Nav:
-    """Links to the pages (full page loads: each page starts clean, the wall keeps nothing
-    of another page's state)."""
-    return html.Nav(className="page-nav", children=[
-        html.A(t(key, lang), href=path, className="active" if path == active else "")
-        for path, key in PAGES])
+    """Links to the pages the signed-in user may see (full page loads: each page starts
+    clean, the wall keeps nothing of another page's state), who is signed in, and sign-out."""
+    from callbacks.access import current_identity
+    ident = current_identity()
+    links = [html.A(t(key, lang), href=path, className="active" if path == active else "")
+             for path, key in PAGES
+             if ident is None or ident.may(PAGE_NEEDS[path])]
+    if ident is not None and ident.may("audit"):
+        links.append(html.A(t("nav_audit", lang), href="/audit",
+                            className="active" if active == "/audit" else ""))
+    if ident is not None:
+        links.append(account(ident, lang))
+    return html.Nav(className="page-nav", children=links)
+
+
+def account(ident, lang: str) -> html.Span:
+    """Who is signed in, and the sign-out button (a POST with the CSRF token)."""
+    from flask_wtf.csrf import generate_csrf
+    return html.Span(className="account", children=[
+        html.Span(t("signed_in_as", lang, who=ident.name, role=t(f"role_{ident.role}", lang)),
+                  id="signed-in-as", className="signed-in"),
+        html.Form(action="/logout", method="POST", className="logout-form", children=[
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button(t("logout", lang), type="submit", id="logout", className="logout"),
+        ]),
+    ])
 
 
 def lang_switch(lang: str) -> html.Nav:

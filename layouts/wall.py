@@ -21,13 +21,12 @@ def alert_panel(port, lang: str) -> html.Aside:
     sectors = (port.alerts or {}).get("sectors", ())
     return html.Aside(className="alert-panel", children=[
         html.Div(t("alerts", lang), className="panel-title"),
+        # who acknowledges is the signed-in user (callbacks/access.py), not a typed name
         html.Div(className="alert-who", children=[
-            dcc.Input(id=ids.ALERT_OPERATOR, placeholder=t("alert_operator", lang), type="text",
-                      persistence=True, persistence_type="local"),
-            # no debounce: read only as State, so typing sends nothing, and the name is in
-            # the page's state the moment it is typed (with debounce it waited for the blur,
-            # and an Acknowledge clicked at once could go without it)
-            dcc.Input(id=ids.ALERT_COMMENT, placeholder=t("alert_comment", lang), type="text"),
+            # no debounce: read only as State, so typing sends nothing, and the comment is in
+            # the page's state the moment it is typed
+            dcc.Input(id=ids.ALERT_COMMENT, placeholder=t("alert_comment", lang), type="text",
+                      maxLength=500),
         ]),
         dcc.Dropdown(id=ids.ALERT_SECTORS, multi=True, persistence=True,
                      persistence_type="local", placeholder=t("all_sectors", lang),

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from app import create_app
+from tests.auth import sign_in
 from tests.conftest import routed_page
 from twin.config import Config
 
@@ -14,7 +15,7 @@ def client(tmp_path_factory):
     db = tmp_path_factory.mktemp("history") / "h.sqlite"
     app = create_app(Config.load(start_engine=False, env={}, history_url=f"sqlite:///{db}",
                                  history_autoload=False))
-    return app.server.test_client()
+    return sign_in(app.server.test_client())
 
 
 def test_page_scripts_are_all_served_locally(client):

@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
+from tests.auth import sign_in
 from twin.config import Config
 
 
@@ -21,7 +22,7 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(app):
-    return app.server.test_client()
+    return sign_in(app.server.test_client())
 
 
 def _engine(app):

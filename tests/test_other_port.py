@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app import create_app
+from tests.auth import sign_in
 from layouts import panels
 from tests.conftest import routed_page
 from tests.port_fixture import LOST_STATION, OWN_STATION, make_port, write_traj
@@ -28,7 +29,7 @@ def other(tmp_path_factory):
 
 
 def routed(app, path: str, lang: str = "en") -> str:
-    return routed_page(app.server.test_client(), path, lang)
+    return routed_page(sign_in(app.server.test_client()), path, lang)
 
 
 def test_nothing_of_new_york_is_loaded(other):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from data_sources.jsonout import dumps, formula_like, safe_cell, strict
+from tests.auth import sign_in
 from data_sources.nmea import checksum
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +108,7 @@ def hostile_app(tmp_path_factory):
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows(rows)
     app = create_app(Config.load(env={}, ais_csv=path, history_url="none", start_engine=False,
+                                 accounts_url=f"sqlite:///{path.parent / 'accounts.sqlite'}",
                                  radar="none", berth_plan="none", warmup_s=120))
     engine = app.server.config["PORTTWIN"]["engine"]
     engine.snapshot_max_age_s = 0                   # see this round's vessels at once
@@ -118,7 +120,7 @@ def hostile_app(tmp_path_factory):
 
 
 def test_api_csv_export_writes_formula_names_as_text(hostile_app):
-    client = hostile_app.server.test_client()
+    client = sign_in(hostile_app.server.test_client())
     names = {v["mmsi"]: v["name"] for v in client.get("/api/v1/vessels").json["vessels"]}
     assert names[366000001] == HOSTILE[0]            # JSON carries the name as it is
     resp = client.get("/api/v1/vessels?format=csv")  # the vessels page's CSV link

@@ -64,6 +64,24 @@ class Config:
     # production (docs/deployment.md): the twin runs as ``python app.py twin`` and web workers
     # (``gunicorn "app:wsgi()"``) read it from this Redis; "" = embedded: one process
     redis_url: str = ""
+    # accounts and audit (callbacks/access.py, twin/accounts.py) live in the history store;
+    # with history_url "none", in this SQLAlchemy URL ("" = the port's SQLite file)
+    accounts_url: str = ""
+    # the session-signing key; "" = one made on first start and kept in the accounts store
+    # (shared by every web worker)
+    secret_key: str = ""
+    session_idle_minutes: float = 30.0     # a session ends after this long without a request
+    session_max_hours: float = 12.0        # ... and this long after its login in any case
+    wall_session_days: float = 90.0        # a wall screen's device login (no idle limit)
+    login_max_failures: int = 5            # wrong passwords in a row before the lock
+    login_lockout_minutes: float = 15.0
+    # "" = /metrics open to the monitoring network; else it needs "Authorization: Bearer …"
+    metrics_token: str = ""
+    # served behind a TLS reverse proxy (docs/deployment.md): secure cookies, HSTS, the
+    # proxy's X-Forwarded-For/-Proto trusted for one hop
+    behind_tls_proxy: bool = False
+    # where the first start writes the admin's random password (mode 0600); "" = var/
+    admin_password_file: Path = Path("")
     history_retention_days: float = 400.0
     # one retention pass never deletes more than this share of a table's rows of its source;
     # more needs ``python app.py history prune`` (which says what it will delete)

@@ -1,9 +1,10 @@
 """The one query layer: every question a page, the REST API or an export asks of the twin.
 
 Views never read the engine, the port-call tracker or the history store directly; they ask a
-``TwinQuery``. Its ``scope`` is the one place where a later role or company restriction
-(a shipping company sees its own ships) filters every answer: each method passes its vessel
-rows through ``self.scope`` before returning them.
+``TwinQuery``. Its ``scope`` is the one place where the caller's role or company (a shipping
+company sees its own ships) filters every answer: each method passes its vessel rows through
+``self.scope`` before returning them. Served, the scope is the logged-in user's
+(``scope_source``, set by callbacks/access.py); a scope given with ``scoped`` wins.
 
 Answers are plain data (dicts, lists, DataFrames) in SI/AIS units and epoch seconds UTC;
 formatting for people (language, time zone) is the views' job.
@@ -46,6 +47,28 @@ class Scope:
     def rows(self, rows: list[dict], key: str = "mmsi") -> list[dict]:
         return rows if self.mmsis is None else [r for r in rows if self.allows(r.get(key))]
 
+    def alert_rows(self, rows: list[dict]) -> list[dict]:
+        """The alerts a scope may see. A company sees alerts about its own ships only (not the
+        port's station, radar or other ships' alerts); of one that involves another ship
+        (a close encounter) it sees its side: the other ship's MMSI and the rule's details
+        are left out."""
+        if self.mmsis is None:
+            return rows
+        out = []
+        for r in rows:
+            ours = [m for m in (r.get("mmsi"), r.get("other_mmsi"))
+                    if m is not None and self.allows(m)]
+            if not ours:
+                continue
+            if r.get("mmsi") is not None and self.allows(r["mmsi"]) and (
+                    r.get("other_mmsi") is None or self.allows(r["other_mmsi"])):
+                out.append(r)
+                continue
+            out.append({**r, "mmsi": ours[0], "other_mmsi": None, "details": {},
+                        "subject_id": None, "holding": [], "acked_by": None,
+                        "ack_comment": None})
+        return out
+
     def frame(self, df: pd.DataFrame, key: str = "mmsi") -> pd.DataFrame:
         if self.mmsis is None or df.empty:
             return df
@@ -79,7 +102,10 @@ class TwinQuery:
         self.engine = engine
         self.port = port
         self.store = store
-        self.scope = scope or Scope()
+        self._scope = scope
+        # the scope of the request in progress (callbacks/access.py); None: everything (the
+        # command-line tools, the engine)
+        self.scope_source = None
         # period reports (twin.reports.build_report), shared by every scoped copy: the scope
         # is part of the key
         self.report_cache = ReportCache(maxsize=32)
@@ -102,8 +128,14 @@ class TwinQuery:
         """The same twin seen through another scope."""
         q = TwinQuery.__new__(TwinQuery)
         q.__dict__.update(self.__dict__)
-        q.scope = scope
+        q._scope = scope
         return q
+
+    @property
+    def scope(self) -> Scope:
+        if self._scope is not None:
+            return self._scope
+        return self.scope_source() if self.scope_source is not None else Scope()
 
     # ---- live ----------------------------------------------------------------------------
     def now(self) -> float:
@@ -330,7 +362,10 @@ class TwinQuery:
                         "vessel": names.get(occ[0]) if occ else None,
                         "since": occ[1] if occ else None,
                         "next_plan": None if nxt is None else {
-                            "vessel": nxt["vessel"], "from": nxt["from"], "to": nxt["to"],
+                            # another company's planned ship: "planned", no name
+                            "vessel": nxt["vessel"] if nxt.get("mmsi") is None
+                            and self.scope.mmsis is None or self.scope.allows(nxt.get("mmsi"))
+                            else None, "from": nxt["from"], "to": nxt["to"],
                             "sample": nxt["sample"]}})
         return out
 
@@ -398,7 +433,7 @@ class TwinQuery:
             rows = self.store.alerts(since=since) if self.store is not None else []
         rows = [r for r in rows if (rule is None or r["rule"] == rule)
                 and (since is None or (r.get("last") or r["start"]) >= since)]
-        rows = [r for r in rows if r.get("mmsi") is None or self.scope.allows(r["mmsi"])]
+        rows = self.scope.alert_rows(rows)
         rows.sort(key=lambda r: r["start"], reverse=True)
         return rows[:limit] if limit else rows
 
@@ -511,9 +546,8 @@ class TwinQuery:
     def alerts_by_rule(self, start: float, end: float, source: str | None = None) -> dict:
         if self.store is None:
             return {}
-        rows = [r for r in self.store.alerts(source=source)
-                if start <= r["start"] < end
-                and (r.get("mmsi") is None or self.scope.allows(r["mmsi"]))]
+        rows = self.scope.alert_rows([r for r in self.store.alerts(source=source)
+                                      if start <= r["start"] < end])
         out: dict[str, dict] = {}
         for r in rows:
             d = out.setdefault(r["rule"], {"alerts": 0, "alarm": 0, "warning": 0,
@@ -561,9 +595,8 @@ class TwinQuery:
         alerts = [{"rule": a["rule"], "severity": a["severity"], "mmsi": a.get("mmsi"),
                    "subject_id": a.get("subject_id"), "lon": a.get("lon"), "lat": a.get("lat"),
                    "from": a["start"] - start, "to": (a.get("end") or a["last"]) - start}
-                  for a in self.store.alerts(source=source)
-                  if a["start"] < end and (a.get("end") or a["last"]) >= start
-                  and (a.get("mmsi") is None or self.scope.allows(a["mmsi"]))]
+                  for a in self.scope.alert_rows(self.store.alerts(source=source))
+                  if a["start"] < end and (a.get("end") or a["last"]) >= start]
         return {"start": start, "end": end, "trips": trips, "stays": stays, "alerts": alerts}
 
 

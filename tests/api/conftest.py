@@ -21,4 +21,6 @@ def api_app(tmp_path_factory):
 
 @pytest.fixture
 def client(api_app):
-    return api_app.server.test_client()
+    """A client signed in as the command centre's supervisor (sees every vessel)."""
+    from tests.auth import sign_in
+    return sign_in(api_app.server.test_client(), "api-supervisor", "supervisor")

@@ -8,24 +8,35 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from bench import load
+from tests.auth import PASSWORD
 from twin.config import Config
 
 
+
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
+def served(tmp_path_factory):
+    """(url, tokens): the app on a socket, with a wall user's and a leadership user's
+    API tokens."""
     db = tmp_path_factory.mktemp("history") / "h.sqlite"
     app = create_app(Config.load(env={}, history_url=f"sqlite:///{db}", history_autoload=False))
+    accounts = app.server.config["PORTTWIN"]["accounts"]
+    accounts.add_user("bench-wall", "wall", PASSWORD)
+    accounts.add_user("bench-user", "leadership", PASSWORD)
+    tokens = {"wall": accounts.add_token("bench-wall"),
+              "user": accounts.add_token("bench-user")}
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield f"http://127.0.0.1:{server.server_port}", tokens
     server.shutdown()
     app.server.config["PORTTWIN"]["engine"].stop()
 
 
-def test_walls_replay_the_refresh_and_the_last_line_has_the_figures(url, capsys):
+def test_walls_replay_the_refresh_and_the_last_line_has_the_figures(served, capsys):
+    url, tokens = served
     assert load.main(["--url", url, "--walls", "2", "--users", "1", "--seconds", "4",
-                      "--warmup", "1"]) == 0
+                      "--warmup", "1", "--token", tokens["wall"],
+                      "--user-token", tokens["user"]]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     m = re.fullmatch(r"p50_ms=(\d+) p95_ms=(\d+) p99_ms=(\d+) errors=(\d+) requests=(\d+)",
                      out[-1])
