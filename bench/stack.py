@@ -4,10 +4,12 @@
 
 starts a throwaway Redis and PostgreSQL (Debian packages, on sockets: tests/servers.py), one
 `python app.py twin` and `gunicorn --workers N "app:wsgi()"` on 127.0.0.1:PORT, waits until
-every worker is ready, prints the URL and the twin_id, and keeps them running (Ctrl-C, or
-``--seconds``, stops them all). Then, in another shell:
+every worker is ready, prints the URL, the twin_id and two API tokens — of a ``wall`` user
+(``bench-wall``) and a ``leadership`` user (``bench-user``), made in its throwaway store — and
+keeps them running (Ctrl-C, or ``--seconds``, stops them all). Then, in another shell:
 
-    python app.py bench load --url http://127.0.0.1:8050 --walls 50 --users 20 --seconds 60
+    python app.py bench load --url http://127.0.0.1:8050 --walls 50 --users 20 --seconds 60 \
+        --token WALL_TOKEN --user-token USER_TOKEN
 """
 from __future__ import annotations
 
@@ -22,6 +24,20 @@ from pathlib import Path
 
 from tests import servers
 from twin.config import ROOT
+
+
+def _bench_users(store_url: str) -> tuple[str, str]:
+    """A wall user and a leadership user in the throwaway store, and an API token of each
+    (``bench load --token … --user-token …``)."""
+    import secrets
+    from twin.accounts import Accounts
+    accounts = Accounts(store_url)
+    tokens = []
+    for name, role in (("bench-wall", "wall"), ("bench-user", "leadership")):
+        if accounts.identity(name) is None:
+            accounts.add_user(name, role, secrets.token_urlsafe(16))
+        tokens.append(accounts.add_token(name))
+    return tokens[0], tokens[1]
 
 
 def main(argv=None) -> int:
@@ -60,8 +76,9 @@ def main(argv=None) -> int:
                         PROMETHEUS_MULTIPROC_DIR=str(metrics))
             url = f"http://127.0.0.1:{args.port}"
             servers.wait_ready(url + "/readyz", 300, web)
-            print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs}",
-                  flush=True)
+            wall_token, user_token = _bench_users(pg_url)
+            print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs} "
+                  f"wall_token={wall_token} user_token={user_token}", flush=True)
             end = time.monotonic() + args.seconds if args.seconds else float("inf")
             while not stop["now"] and time.monotonic() < end:
                 time.sleep(0.5)

@@ -41,7 +41,7 @@ def register(app, engine, port):
             return None
         return alerts.by_id.get(ctx.triggered_id["index"])
 
-    def alert_view(sectors, lang, signature):
+    def alert_view(sectors, lang, signature, can_act=True):
         """(ticker, list, signature) for the wall's one panels callback; both stay as they
         are (no_update) while the alerts they show have not changed — the rows keep their
         buttons, and the browser does no work for an unchanged list."""
@@ -53,13 +53,14 @@ def register(app, engine, port):
         # what the list shows, as a short digest: it rides every refresh as State (the
         # list itself was up to 17 kB there)
         new_sig = hashlib.sha1(repr(
-            [lang, sectors, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
+            [lang, sectors, can_act, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
                               known.get(a.mmsi), known.get(a.other_mmsi))
                              for a in items]]).encode()).hexdigest()
         if new_sig == signature:
             return no_update, no_update, no_update
         return (panels.alert_ticker(attention, lang, port.timezone, known),
-                panels.alert_list(items, silenced, lang, port.timezone, known), new_sig)
+                panels.alert_list(items, silenced, lang, port.timezone, known, can_act),
+                new_sig)
 
     @app.callback(
         Output(ids.ALERT_STATUS, "children"),

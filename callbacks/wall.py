@@ -10,6 +10,7 @@ from collections import OrderedDict
 from dash import Input, Output, State, ctx, no_update
 from plotly.io.json import to_json_plotly
 
+from callbacks import access
 from callbacks import alerts as alert_callbacks
 from layouts import ids, map_layers, panels
 from layouts.map_layers import (ALERT_RINGS, DARK_TARGETS, SELECTION, VesselLayers, alert_layer,
@@ -274,17 +275,19 @@ def register(app, engine, port, cache, query=None) -> None:
         if changed <= {ids.COLOUR_MODE, ids.SELECTED}:
             panels_out, new_sig = (no_update,) * panel_outputs, no_update
         else:
-            panels_out, new_sig = update_panels(sectors, lang, alert_sig, panel_sig)
+            panels_out, new_sig = update_panels(sectors, lang, alert_sig, panel_sig,
+                                                access.may("acknowledge"))
         return (layers, token, *panels_out, *update_card(selected, changed, lang), new_sig)
 
-    def update_panels(sectors, lang, alert_sig, shown):
+    def update_panels(sectors, lang, alert_sig, shown, can_act=True):
         """The HTML panels, computed once per moment and language for every wall; a panel
         whose content is what this wall already shows (its digest in ``shown``) is not sent
         again (most seconds only the feed health and a count change)."""
         snap = engine.snapshot()
-        key = ("panels", snap.version, snap.time, lang, tuple(sectors or ()), alert_sig)
+        key = ("panels", snap.version, snap.time, lang, tuple(sectors or ()), alert_sig,
+               can_act)
         values, digests = memo.get(key, lambda: _digested(
-            _panels(snap, sectors, lang, alert_sig)))
+            _panels(snap, sectors, lang, alert_sig, can_act)))
         shown = shown if isinstance(shown, dict) else {}
         out = tuple(no_update if d is not None and shown.get(str(i)) == d else v
                     for i, (v, d) in enumerate(zip(values, digests)))
@@ -301,11 +304,11 @@ def register(app, engine, port, cache, query=None) -> None:
                 digests.append(hashlib.sha1(to_json_plotly(v).encode()).hexdigest()[:16])
         return values, digests
 
-    def _panels(snap, sectors, lang, alert_sig):
+    def _panels(snap, sectors, lang, alert_sig, can_act):
         health = engine.feed_health()
         stale = panels.stale_banner(health, lang)   # a feed that should be live and is not
         live = activity.live_summary(snap.time) if activity is not None else None
-        alerts_out = (alert_view(sectors, lang, alert_sig) if alert_view else
+        alerts_out = (alert_view(sectors, lang, alert_sig, can_act) if alert_view else
                       (no_update, no_update, no_update))
         return (panels.kpi_strip(snap.counts(), lang),
                 panels.feed_health(health, lang),

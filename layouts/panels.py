@@ -406,8 +406,10 @@ def alert_ticker(alerts: list, lang: str, tz: str, names: dict) -> list:
             html.Span(more, className="ticker-more")]
 
 
-def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict) -> list:
-    """Open alerts, most severe and newest first, each with acknowledge / silence / show."""
+def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict,
+               can_act: bool = True) -> list:
+    """Open alerts, most severe and newest first, each with acknowledge / silence / show
+    (acknowledge and silence only for a role that may: not on a wall screen's login)."""
     acked = sum(a.acked for a in alerts)
     rows = [html.Div(t("alerts_open", lang, n=len(alerts), u=len(alerts) - acked),
                      className="panel-subtitle")]
@@ -435,7 +437,7 @@ def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict) -> 
                             id={"type": "alert-ack", "index": a.alert_id}),
                 html.Button(t("alert_silence", lang, m=SILENCE_MINUTES), n_clicks=0,
                             id={"type": "alert-silence", "index": a.alert_id}),
-            ]),
+            ] if can_act else []),
         ]))
     return [html.Ul(rows, className="alert-rows")]
 

@@ -36,3 +36,44 @@ def bearer(app, name: str, role: str, company: str | None = None) -> dict:
     accounts = accounts_of(app)
     ensure_user(accounts, name, role, company)
     return {"Authorization": f"Bearer {accounts.add_token(name)}"}
+
+
+def sign_in_http(base: str, name: str, password: str = PASSWORD):
+    """A ``requests`` session signed in to a served PortTwin through its /login form, sending
+    the CSRF header on later POSTs as Dash's renderer does."""
+    import requests
+    s = requests.Session()
+    page = s.get(base + "/login", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = s.post(base + "/login", data={"username": name, "password": password,
+                                         "csrf_token": token},
+                  allow_redirects=False, timeout=30)
+    assert resp.status_code == 302, resp.text[:300]
+    s.headers["X-CSRFToken"] = s.cookies["_csrf_token"]
+    return s
+
+
+def cli_user(env: dict, name: str, role: str, company: str | None = None,
+             password: str = PASSWORD) -> None:
+    """``python app.py users add`` as an operator's script runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    args = [sys.executable, "app.py", "users", "add", name, "--role", role, "--password-stdin"]
+    if company:
+        args += ["--company", company]
+    done = subprocess.run(args, input=password + "\n", text=True, capture_output=True,
+                          cwd=root, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def cli_token(env: dict, name: str) -> str:
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "app.py", "tokens", "add", "--user", name],
+                          text=True, capture_output=True, cwd=root, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()

@@ -13,6 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+# who signs in for the tests, by role (password: tests.auth.PASSWORD)
+USERS = {"operator": "wang.lei", "supervisor": "chen.jing", "wall": "screen-1"}
+
+
+class Served(str):
+    """The server's URL, with an API token of the supervisor (``.token``) for reading the
+    API beside the browser."""
+
+    def __new__(cls, url: str, token: str, env: dict):
+        obj = super().__new__(cls, url)
+        obj.token, obj.env = token, env       # env: for the command-line tools on its store
+        return obj
 
 
 def _free_port() -> int:
@@ -32,6 +44,12 @@ def server(tmp_path_factory, request):
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"server-{request.module.__name__.rsplit('.', 1)[-1]}.log"
     log = open(log_path, "w")
+    # the people who use it, made as an operator's script makes them (users add …)
+    from tests.auth import cli_token, cli_user
+    env = {**os.environ, "PORTTWIN_HISTORY_URL": f"sqlite:///{db}"}
+    for role, name in USERS.items():
+        cli_user(env, name, role)
+    token = cli_token(env, USERS["supervisor"])
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1",
@@ -56,7 +74,7 @@ def server(tmp_path_factory, request):
                 proc.kill()
                 raise RuntimeError(f"server did not start; see {log_path}")
             time.sleep(0.3)
-    yield url
+    yield Served(url, token, env)
     proc.terminate()
     proc.wait(10)
     log.close()

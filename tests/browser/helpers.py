@@ -112,3 +112,15 @@ def click_biggest_ship(driver, tries: int = 3, on_miss=None):
             if on_miss:
                 on_miss(attempt, x, y, driver.execute_script("return window.__pointer"))
     return None, None
+
+
+def sign_in(driver, base: str, name: str, then: str = "/", password: str | None = None):
+    """Sign in through the /login form as a person would, landing on ``then``."""
+    from urllib.parse import quote
+    from tests.auth import PASSWORD
+    driver.get(f"{base.rstrip('/')}/login?next={quote(then)}")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "username"))
+    driver.find_element(By.ID, "username").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password or PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    WebDriverWait(driver, 30).until(lambda d: "/login" not in d.current_url)

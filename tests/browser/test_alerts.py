@@ -1,9 +1,12 @@
 """The alert list on the wall in a real browser: alerts computed by the server are listed,
-an operator acknowledges one by name, and the vessel button opens that ship's card."""
+the signed-in operator acknowledges one (the name on it is the login's; a wall screen's login
+cannot acknowledge), and the vessel button opens that ship's card."""
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import USERS
+from tests.browser.helpers import sign_in
 
 INVALID_MMSI = "896876500"      # a real transmitter in the NY hour with an impossible MMSI
 
@@ -41,7 +44,7 @@ def _ack(driver):
 
 
 def test_the_vessel_in_an_alert_row_opens_its_card(server, browser):
-    browser.get(server)
+    sign_in(browser, server, USERS["operator"])
     WebDriverWait(browser, 60).until(lambda d: _row_text(d))
     # the vessel in the row opens that vessel's card (and moves the camera to it)
     _click(browser, lambda d: _row(d).find_element(By.CSS_SELECTOR, ".alert-vessel"))
@@ -51,23 +54,22 @@ def test_the_vessel_in_an_alert_row_opens_its_card(server, browser):
         By.CSS_SELECTOR, ".vessel-card").text)
 
 
-def test_an_operator_acknowledges_an_alert_by_name(server, browser):
-    browser.get(server)
+def test_the_signed_in_operator_acknowledges_an_alert(server, browser):
+    # a wall screen's device login shows the alerts without Acknowledge / Silence (the server
+    # refuses them too: tests/api/test_access.py)
+    sign_in(browser, server, USERS["wall"])
+    WebDriverWait(browser, 60).until(lambda d: _row_text(d))
+    assert not _row(browser).find_elements(By.XPATH, ".//button[text()='Acknowledge']")
+    browser.delete_all_cookies()
+
+    sign_in(browser, server, USERS["operator"])
     WebDriverWait(browser, 60).until(lambda d: _row_text(d))
     assert "Identity conflict" in _row_text(browser)
     assert "invalid MMSI" in _row_text(browser)
     ticker = browser.find_element(By.CSS_SELECTOR, ".alert-ticker").text
     assert ticker and "No open alerts" not in ticker
-
-    # without a name the acknowledgement is refused and says why
-    _click(browser, _ack)
-    WebDriverWait(browser, 10).until(
-        lambda d: "operator" in d.find_element(By.CSS_SELECTOR, ".alert-status").text)
-
-    who = browser.find_element(By.ID, "alert-operator")
-    who.send_keys("Wang Lei", Keys.TAB)
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
-        "return document.getElementById('alert-operator').value") == "Wang Lei")
+    assert "wang.lei" in browser.find_element(By.ID, "signed-in-as").text
+    browser.find_element(By.ID, "alert-comment").send_keys("pilot informed")
     _click(browser, _ack)
     try:
         WebDriverWait(browser, 20).until(lambda d: "Acknowledged" in _status(d))
@@ -76,3 +78,9 @@ def test_an_operator_acknowledges_an_alert_by_name(server, browser):
                              f"{_status(browser)!r}") from None
     # an event alert leaves the list once acknowledged
     WebDriverWait(browser, 10).until(lambda d: not _row_text(d))
+    # stored with the signed-in name (read through the API with the browser's session)
+    stored = browser.execute_async_script(
+        "const done = arguments[0]; fetch('/api/v1/alerts?state=all')"
+        ".then(r => r.json()).then(j => done(j.alerts.filter(a => a.mmsi == "
+        f"{INVALID_MMSI} && a.acked_by).map(a => [a.acked_by, a.ack_comment])));")
+    assert ["wang.lei", "pilot informed"] in stored, stored

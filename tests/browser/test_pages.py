@@ -13,7 +13,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from layouts.i18n import t
-from tests.browser.conftest import ARTIFACTS, chromium_paths, requested_urls
+from tests.browser.conftest import ARTIFACTS, USERS, chromium_paths, requested_urls
+from tests.browser.helpers import sign_in
 from tests.browser.test_wall import ny_vessels
 
 
@@ -47,7 +48,9 @@ def page(downloads):
 
 
 def api(server, path):
-    with urllib.request.urlopen(server.rstrip("/") + path, timeout=30) as r:
+    request = urllib.request.Request(server.rstrip("/") + path,
+                                     headers={"Authorization": f"Bearer {server.token}"})
+    with urllib.request.urlopen(request, timeout=30) as r:
         return json.load(r)
 
 
@@ -68,7 +71,7 @@ def test_search_a_real_vessel_shows_its_card_with_port_call_stage(server, page):
     names = [v["name"] for v in api(server, "/api/v1/vessels")["vessels"] if v["name"]]
     ship = next(v for v in in_port if v["name"] and v["imo"] and names.count(v["name"]) == 1
                 and v["mmsi"] in ny_vessels())
-    page.get(server + "vessels")
+    sign_in(page, server, USERS["supervisor"], "/vessels")
     search = WebDriverWait(page, 30).until(
         lambda d: d.find_element(By.CSS_SELECTOR, "input#v-search, #v-search input"))
     WebDriverWait(page, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ag-row"))
@@ -90,7 +93,7 @@ def test_search_a_real_vessel_shows_its_card_with_port_call_stage(server, page):
 
 
 def test_switching_to_chinese_changes_the_ui_text_and_is_remembered(server, page):
-    page.get(server + "vessels")
+    sign_in(page, server, USERS["supervisor"], "/vessels")
     wait_text(page, ".page-header", lambda s: "Vessels" in s)
     page.find_element(By.ID, "lang-zh").click()
     header = wait_text(page, ".page-header", lambda s: "船舶查询" in s)
@@ -112,7 +115,7 @@ def test_switching_to_chinese_changes_the_ui_text_and_is_remembered(server, page
 
 
 def test_reports_page_exports_a_pdf_with_the_kpis_it_shows(server, page, downloads):
-    page.get(server + "reports")
+    sign_in(page, server, USERS["supervisor"], "/reports")
     body = wait_text(page, ".report-body", lambda s: "Arrivals" in s and "Overall" in s)
     arrivals = text_of(page, ".kpi-arrivals .kpi-value")
     waiting = text_of(page, ".kpi-waiting_median_h .kpi-value")
@@ -140,7 +143,7 @@ def vessel_pixels(png: bytes) -> np.ndarray:
 
 
 def test_playback_slider_moves_vessels_and_play_animates(server, page):
-    page.get(server + "playback")
+    sign_in(page, server, USERS["supervisor"], "/playback")
     state = wait_text(page, "#p-state", lambda s: "vessels" in s)
     clock = text_of(page, "#p-clock")
     time.sleep(2)
@@ -166,3 +169,46 @@ def test_playback_slider_moves_vessels_and_play_animates(server, page):
     # no request left this machine on any page
     assert all(u.startswith(("http://127.0.0.1", "data:", "blob:")) for u in
                requested_urls(page))
+
+
+def test_sign_in_in_chinese_and_a_company_sees_only_its_own_ships(server, page):
+    """A shipping company's person: the sign-in page (in Chinese), a wrong password said so,
+    then the vessels page with its own two ships only — the wall is not theirs — and sign
+    out."""
+    import subprocess
+    import sys
+    from tests.auth import PASSWORD, cli_user
+    from tests.conftest import ROOT
+    ships = [v for v in api(server, "/api/v1/vessels")["vessels"] if v["name"]][:3]
+    mine, other = ships[:2], ships[2]
+    done = subprocess.run([sys.executable, "app.py", "companies", "add", "demo-line",
+                           "--name", "Demo Line", "--mmsi",
+                           ",".join(str(v["mmsi"]) for v in mine)],
+                          cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli_user(server.env, "demo-line-ops", "company", "demo-line")
+
+    page.get(server)                                    # anonymous: sent to sign in
+    WebDriverWait(page, 30).until(lambda d: "/login" in d.current_url)
+    page.find_element(By.LINK_TEXT, "中文").click()
+    WebDriverWait(page, 30).until(lambda d: "登录" in d.find_element(By.TAG_NAME, "h1").text)
+    page.find_element(By.ID, "username").send_keys("demo-line-ops")
+    page.find_element(By.ID, "password").send_keys("not the password")
+    page.find_element(By.ID, "login-submit").click()
+    WebDriverWait(page, 30).until(
+        lambda d: "用户名或密码错误" in d.find_element(By.ID, "login-error").text)
+    page.find_element(By.ID, "username").clear()
+    page.find_element(By.ID, "username").send_keys("demo-line-ops")
+    page.find_element(By.ID, "password").send_keys(PASSWORD)
+    page.find_element(By.ID, "login-submit").click()
+    WebDriverWait(page, 30).until(lambda d: d.current_url.endswith("/vessels"))
+    grid = wait_text(page, ".vessel-grid", lambda s: all(v["name"] in s for v in mine))
+    assert other["name"] not in grid
+    header = text_of(page, ".page-header")
+    assert "船舶查询" in header and "指挥大屏" not in header     # no wall link for a company
+    page.get(server)                                    # the wall is not a company's page
+    WebDriverWait(page, 30).until(lambda d: d.current_url.endswith("/vessels"))
+    WebDriverWait(page, 30).until(lambda d: d.find_elements(By.ID, "logout"))[0].click()
+    WebDriverWait(page, 30).until(lambda d: "/login" in d.current_url)
+    page.get(server + "vessels")
+    WebDriverWait(page, 30).until(lambda d: "/login" in d.current_url)

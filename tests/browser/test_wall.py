@@ -8,8 +8,8 @@ from scipy import ndimage
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import ARTIFACTS, requested_urls
-from tests.browser.helpers import (PAGE_PROBES, click_biggest_ship, set_overlays, vessel_mask,
+from tests.browser.conftest import ARTIFACTS, USERS, requested_urls
+from tests.browser.helpers import (PAGE_PROBES, sign_in, click_biggest_ship, set_overlays, vessel_mask,
                                    wait_for_vessels)
 from tests.conftest import NY_HOUR
 from twin.vessel_types import ship_category
@@ -28,7 +28,7 @@ def ny_vessels() -> dict:
 
 def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser):
     started = time.time()
-    browser.get(server)
+    sign_in(browser, server, USERS["wall"])          # the wall screen's device login
     browser.execute_script(PAGE_PROBES)
     n_vessels = wait_for_vessels(browser)
     assert 150 < n_vessels <= 295
@@ -87,17 +87,21 @@ def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser)
 
 
 def test_the_browser_loads_nothing_from_outside_this_machine(server, browser):
-    browser.get(server)
+    sign_in(browser, server, USERS["wall"])          # the wall screen's device login
     wait_for_vessels(browser)
     time.sleep(3)
     urls = requested_urls(browser)
     assert any("deckgl_dash" in u for u in urls)       # the map's JS came from our server
     outside = [u for u in urls if not re.match(r"(http://127\.0\.0\.1:\d+/|data:|blob:)", u)]
     assert outside == []
+    # under the page's Content-Security-Policy nothing of the wall was refused
+    refused = [e["message"] for e in browser.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+    assert refused == []
 
 
 def test_kpis_and_feed_health_show_the_replay(server, browser):
-    browser.get(server)
+    sign_in(browser, server, USERS["wall"])          # the wall screen's device login
     wait_for_vessels(browser)
     time.sleep(1)
     strip = browser.find_element(By.ID, "kpi-strip").text

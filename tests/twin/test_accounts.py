@@ -1,0 +1,132 @@
+"""Accounts, companies, tokens and the audit trail (twin/accounts.py) and their command line
+(``python app.py users|companies|tokens|audit``), on a real SQLite store."""
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, FakeClock
+from twin.accounts import AccountError, Accounts
+from twin.accounts_cli import parse_since
+
+PW = "harbour-pilot-42"
+
+
+@pytest.fixture
+def accounts(tmp_path):
+    return Accounts(f"sqlite:///{tmp_path / 'a.sqlite'}", max_failures=3, lockout_s=60,
+                    clock=FakeClock(1_800_000_000.0))
+
+
+def test_roles_companies_and_password_rules_are_checked(accounts):
+    with pytest.raises(AccountError, match="role 'captain'"):
+        accounts.add_user("x", "captain", PW)
+    with pytest.raises(AccountError, match="at least 10"):
+        accounts.add_user("li", "operator", "short")
+    with pytest.raises(AccountError, match="needs --company"):
+        accounts.add_user("li", "company", PW)
+    with pytest.raises(AccountError, match="no company 'acme'"):
+        accounts.add_user("li", "company", PW, "acme")
+    with pytest.raises(AccountError, match="not 9 digits"):
+        accounts.add_company("acme", "Acme", ["36700000"])
+    with pytest.raises(AccountError, match="user name"):
+        accounts.add_user("'; drop table auth_users; --", "operator", PW)
+    fleet = accounts.add_company("acme", "Acme Lines", ["367000001", "367000002"], ["9670602"])
+    assert fleet.mmsis == {367000001, 367000002} and fleet.imos == {9670602}
+    ident = accounts.add_user("li", "company", PW, "acme")
+    assert ident.company_id == "acme" and ident.may("vessels") and not ident.may("wall")
+    with pytest.raises(AccountError, match="exists"):
+        accounts.add_user("li", "operator", PW)
+    stored = accounts.users()[0]
+    assert PW not in json.dumps(stored, default=str)
+
+
+def test_lockout_after_repeated_failures_and_unlock(accounts):
+    accounts.add_user("op", "operator", PW)
+    assert accounts.authenticate("op", PW)[1] == "ok"
+    assert accounts.authenticate("ghost", PW) == (None, "unknown_user")
+    assert [accounts.authenticate("op", "wrong")[1] for _ in range(3)] == \
+        ["bad_password", "bad_password", "locked_now"]
+    assert accounts.authenticate("op", PW) == (None, "locked")      # right password, locked
+    accounts.clock.advance(61)                                       # the lock has ended
+    assert accounts.authenticate("op", PW)[1] == "ok"
+
+
+def test_revoke_ends_sessions_and_tokens_disable_ends_the_user(accounts):
+    accounts.add_user("screen", "wall", PW)
+    token = accounts.add_token("screen")
+    assert accounts.token_identity(token).name == "screen"
+    assert accounts.token_identity(token + "x") is None
+    version = accounts.identity("screen").session_version
+    assert accounts.revoke("screen") == 1
+    assert accounts.identity("screen").session_version == version + 1
+    assert accounts.token_identity(token) is None
+    accounts.set_active("screen", False)
+    assert accounts.identity("screen") is None
+    assert accounts.authenticate("screen", PW) == (None, "disabled")
+
+
+def test_first_start_makes_one_admin_with_a_private_password_file(accounts, tmp_path):
+    path = tmp_path / "admin.txt"
+    password = accounts.ensure_admin(path)
+    assert password and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert path.read_text().split() == ["admin", password]
+    assert accounts.authenticate("admin", password)[0].role == "admin"
+    assert accounts.ensure_admin(tmp_path / "again.txt") is None     # only the first start
+    assert not (tmp_path / "again.txt").exists()
+
+
+def test_the_audit_never_raises_and_reads_back_in_order(accounts, tmp_path):
+    accounts.record("login", ok=False, user="x" * 500, address="10.0.0.1", reason="bad")
+    accounts.clock.advance(5)
+    accounts.record("export", ok=True, user="li", target="/api/v1/vessels?format=csv")
+    rows = accounts.audit_rows()
+    assert [r["action"] for r in rows] == ["export", "login"]
+    assert len(rows[1]["user_name"]) == 64 and rows[1]["detail"] == {"reason": "bad"}
+    assert [r["action"] for r in accounts.audit_rows(since=accounts.clock() - 1)] == ["export"]
+    accounts.engine.dispose()
+    broken = Accounts(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    with broken.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE audit")
+    broken.record("login", ok=True, user="li")                     # logged, not raised
+
+
+def test_since_reads_dates_times_and_spans():
+    assert parse_since("24h", now=100_000.0) == 100_000.0 - 86_400
+    assert parse_since("7d", now=1e6) == 1e6 - 7 * 86_400
+    assert parse_since("2026-12-01") == 1796083200.0
+    assert parse_since("2026-12-01T08:00:00+08:00") == 1796083200.0
+    with pytest.raises(ValueError):
+        parse_since("yesterday")
+
+
+def _app(args, db, stdin=""):
+    return subprocess.run([sys.executable, "app.py", *args, "--db", db], input=stdin,
+                          text=True, capture_output=True, cwd=ROOT, timeout=120)
+
+
+def test_the_command_line_makes_companies_users_tokens_and_reads_the_audit(tmp_path):
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    done = _app(["companies", "add", "evergreen", "--name", "Evergreen",
+                 "--mmsi", "367000001,367000002", "--imo", "9670602"], db)
+    assert done.returncode == 0 and "2 MMSI, 1 IMO" in done.stdout, done.stderr
+    done = _app(["users", "add", "ops", "--role", "company", "--company", "evergreen",
+                 "--password-stdin"], db, PW + "\n")
+    assert done.returncode == 0, done.stderr
+    bad = _app(["users", "add", "x", "--role", "operator", "--password-stdin"], db, "short\n")
+    assert bad.returncode == 2 and "at least 10" in bad.stderr
+    token = _app(["tokens", "add", "--user", "ops"], db).stdout.strip()
+    assert token.startswith("ptw_") and len(token) > 40
+    assert Accounts(db).token_identity(token).company_id == "evergreen"
+    listing = _app(["users", "list"], db).stdout
+    assert "ops\tcompany\tevergreen\tactive" in listing
+    lines = _app(["audit", "--format", "jsonl"], db).stdout.strip().splitlines()
+    actions = [json.loads(x)["action"] for x in lines]
+    assert actions == ["company_add", "user_add", "token_add"]
+    assert all(json.loads(x)["user_name"].startswith("cli") for x in lines)
+    assert token not in "\n".join(lines)                   # the token itself is not kept
+    assert _app(["users", "revoke", "ops"], db).returncode == 0
+    assert Accounts(db).token_identity(token) is None
