@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import flask
@@ -33,7 +32,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from layouts import ids
 from layouts.i18n import normalise_language, t
-from twin.accounts import PERMISSIONS, Accounts, Identity
+from twin.accounts import Accounts, Identity
 from twin.query import Scope
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import dash_ag_grid as dag
 from dash import html
 
 from .common import page_header
-from .i18n import fmt_time, t
+from .i18n import fmt_time
 
 SHOWN = 2000          # the page shows the latest; `python app.py audit` reads them all
 

@@ -309,3 +309,50 @@ def test_pages_carry_the_security_headers(api_app):
     login = _fresh(api_app).get("/login")
     session = login.headers.get("Set-Cookie", "")
     assert "HttpOnly" in session and "porttwin_session=" in session
+
+
+def test_an_idle_session_ends_and_a_revoked_one_at_once(api_app):
+    client = sign_in(_fresh(api_app), "idle.operator", "operator")
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:        # 31 minutes without a request
+        session["seen"] -= 31 * 60
+    resp = client.get("/")
+    assert resp.status_code == 302 and "expired=1" in resp.headers["Location"]
+    assert client.get("/api/v1/vessels").status_code == 401
+    # a wall's device login does not idle out; revoking it ends it at once
+    accounts = api_app.server.config["PORTTWIN"]["accounts"]
+    wall = sign_in(_fresh(api_app), "screen-9", "wall")
+    with wall.session_transaction() as session:
+        session["seen"] -= 7 * 86400
+    assert wall.get("/").status_code == 200
+    accounts.revoke("screen-9")
+    accounts._forget()
+    assert wall.get("/").status_code == 302
+    assert any(r["user_name"] == "idle.operator"
+               for r in accounts.audit_rows(action="session_expired"))
+
+
+def test_the_admin_reads_the_audit_trail_on_its_page(api_app):
+    from tests.conftest import routed_page
+    admin = sign_in(_fresh(api_app), "audit-admin", "admin")
+    page = routed_page(admin, "/audit", "en")
+    assert "audit-grid" in page
+    assert '"action": "login"' in page and '"user": "audit-admin"' in page   # its own login
+    lead = sign_in(_fresh(api_app), "audit-lead", "leadership")
+    assert lead.get("/audit").status_code == 302          # not a leadership page
+    assert "audit-grid" not in routed_page(lead, "/audit", "en")
+
+
+def test_metrics_can_require_a_token(api_app):
+    import dataclasses
+    access = api_app.server.config["PORTTWIN"]["access"]
+    client = _fresh(api_app)
+    assert client.get("/metrics").status_code == 200        # open by default
+    before = access.config
+    access.config = dataclasses.replace(before, metrics_token="s3cret-metrics")
+    try:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}
+                          ).status_code == 200
+    finally:
+        access.config = before
