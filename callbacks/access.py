@@ -41,7 +41,7 @@ CSRF_COOKIE = "_csrf_token"           # the name Dash's renderer reads
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/")
 OPEN_PATHS = {"/login", "/logout", "/healthz", "/readyz", "/_favicon.ico", "/favicon.ico"}
 PAGE_PERMISSION = {"/": "wall", "/vessels": "vessels", "/reports": "reports",
-                   "/playback": "playback", "/audit": "audit"}
+                   "/playback": "playback", "/audit": "audit", "/screens": "revoke"}
 NOBODY = Scope(mmsis=frozenset(), name="nobody")
 
 # the permission each callback needs, by the component ids of its outputs (a callback needs
@@ -186,6 +186,7 @@ class Access:
         server.register_error_handler(CSRFError, self._csrf_failed)
         server.add_url_rule("/login", "login", self.login, methods=["GET", "POST"])
         server.add_url_rule("/logout", "logout", self.logout, methods=["GET", "POST"])
+        server.add_url_rule("/screens", "screens", self.screens, methods=["GET", "POST"])
 
     # ---- who ------------------------------------------------------------------------------
     def _load_user(self, user_id: str):
@@ -402,6 +403,37 @@ class Access:
             return flask.redirect("/login")
         return self._login_page(logout=ident is not None)
 
+    def screens(self):
+        """The wall screens' device logins, each with Revoke (supervisor, admin): ends every
+        session of that screen at once (it shows the sign-in page on its next refresh)."""
+        ident = current_identity()                # the gate has checked "revoke"
+        done = None
+        if flask.request.method == "POST":
+            name = (flask.request.form.get("user") or "")[:64]
+            target = self.accounts.identity(name)
+            if target is None or target.role != "wall":
+                self.accounts.record("revoke", ok=False, user=ident.name, role=ident.role,
+                                     target=name, address=client_address(),
+                                     reason="not a wall screen")
+                return _json_error("not a wall screen's login", 400)
+            n = self.accounts.revoke(name)
+            self.accounts.record("revoke", ok=True, user=ident.name, role=ident.role,
+                                 target=name, address=client_address(), tokens=n)
+            done = name
+        lang = self._lang()
+        walls = [u for u in self.accounts.users() if u["role"] == "wall"]
+        body = flask.render_template_string(SCREENS_PAGE, lang=lang, t=t, walls=walls,
+                                            done=done, csrf_token=generate_csrf(),
+                                            when=lambda e: time.strftime(
+                                                "%Y-%m-%d %H:%M UTC", time.gmtime(e))
+                                            if e else "—")
+        return flask.Response(body, mimetype="text/html")
+
+    def _lang(self) -> str:
+        return normalise_language(
+            flask.request.args.get("lang") or flask.request.cookies.get("porttwin_lang"),
+            normalise_language(self.config.language, self.port.language))
+
     def _next(self, ident: Identity) -> str:
         target = _local(flask.request.args.get("next") or "")
         page = urlparse(target).path.rstrip("/") or "/"
@@ -411,9 +443,7 @@ class Access:
 
     def _login_page(self, error: str | None = None, status: int = 200, username: str = "",
                     logout: bool = False):
-        lang = normalise_language(
-            flask.request.args.get("lang") or flask.request.cookies.get("porttwin_lang"),
-            normalise_language(self.config.language, self.port.language))
+        lang = self._lang()
         port_name = self.port.name_zh if lang == "zh" else self.port.name
         body = flask.render_template_string(LOGIN_PAGE, lang=lang, t=t, error=error,
                                             username=username, port_name=port_name,
@@ -465,4 +495,25 @@ LOGIN_PAGE = """<!doctype html>
 </form>
 {% endif %}
 <nav class="lang-switch"><a href="?lang=en">English</a> <a href="?lang=zh">中文</a></nav>
+</main></body></html>"""
+
+
+SCREENS_PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
+<title>PortTwin · {{ t('screens_title', lang) }}</title>
+<link rel="stylesheet" href="/assets/login.css"></head>
+<body class="login-body"><main class="login-box screens-box">
+<div class="brand-name">{{ t('app_title', lang) }}</div>
+<h1>{{ t('screens_title', lang) }}</h1>
+{% if done %}<p class="login-done" id="revoked">{{ t('screens_revoked', lang, who=done) }}</p>
+{% endif %}
+<table class="screens">
+<tr><th>{{ t('login_username', lang) }}</th><th>{{ t('screens_last_login', lang) }}</th><th></th></tr>
+{% for w in walls %}<tr><td>{{ w.name }}</td><td>{{ when(w.last_login) }}</td><td>
+<form method="post" action="/screens"><input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+<input type="hidden" name="user" value="{{ w.name }}">
+<button type="submit" id="revoke-{{ w.name }}">{{ t('screens_revoke', lang) }}</button></form>
+</td></tr>{% endfor %}
+</table>
+<p><a href="/">{{ t('nav_wall', lang) }}</a></p>
 </main></body></html>"""

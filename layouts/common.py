@@ -23,6 +23,8 @@ def nav(lang: str, active: str) -> html.Nav:
     links = [html.A(t(key, lang), href=path, className="active" if path == active else "")
              for path, key in PAGES
              if ident is None or ident.may(PAGE_NEEDS[path])]
+    if ident is not None and ident.may("revoke"):
+        links.append(html.A(t("nav_screens", lang), href="/screens"))
     if ident is not None and ident.may("audit"):
         links.append(html.A(t("nav_audit", lang), href="/audit",
                             className="active" if active == "/audit" else ""))

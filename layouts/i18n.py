@@ -358,6 +358,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "role_company": ("shipping company", "航运公司"),
     "role_wall": ("wall screen", "大屏"),
     "nav_audit": ("Audit", "审计"),
+    "nav_screens": ("Screens", "大屏设备"),
+    "screens_title": ("Wall screens", "大屏设备登录"),
+    "screens_last_login": ("Last sign-in", "最近登录"),
+    "screens_revoke": ("Revoke", "注销"),
+    "screens_revoked": ("{who}: every session ended", "{who}：所有会话已结束"),
     "audit_title": ("Audit trail", "审计日志"),
 }
 

@@ -35,10 +35,11 @@ ROLES = ("admin", "supervisor", "operator", "leadership", "company", "wall")
 # silence alerts, "vessels" = the vessels page (a company sees its own fleet there), "api" =
 # the REST API (scoped like the page), "reports" / "export" = the leadership reports and their
 # PDF / Excel, "playback" = the stored history replayed, "audit" = read the audit trail,
-# "accounts" = manage users, companies and tokens
+# "accounts" = manage users, companies and tokens, "revoke" = end a wall screen's device login
+# (the /screens page)
 PERMISSIONS = {
     "admin": {"wall", "acknowledge", "vessels", "api", "reports", "export", "playback",
-              "audit", "accounts", "settings"},
+              "audit", "accounts", "settings", "revoke"},
     "supervisor": {"wall", "acknowledge", "vessels", "api", "reports", "export", "playback",
                    "settings", "revoke"},
     "operator": {"wall", "acknowledge", "vessels", "api", "playback"},

@@ -356,3 +356,24 @@ def test_metrics_can_require_a_token(api_app):
                           ).status_code == 200
     finally:
         access.config = before
+
+
+def test_a_supervisor_revokes_a_wall_screen_on_the_screens_page(api_app):
+    wall = sign_in(_fresh(api_app), "screen-12", "wall")
+    assert wall.get("/").status_code == 200
+    sup = sign_in(_fresh(api_app), "chief.zhou", "supervisor")
+    page = sup.get("/screens").get_data(as_text=True)
+    assert "screen-12" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # not a wall screen: refused (a supervisor ends screens' logins, not people's)
+    assert sup.post("/screens", data={"user": "chief.zhou", "csrf_token": token}
+                    ).status_code == 400
+    done = sup.post("/screens", data={"user": "screen-12", "csrf_token": token})
+    assert done.status_code == 200 and "every session ended" in done.get_data(as_text=True)
+    api_app.server.config["PORTTWIN"]["accounts"]._forget()
+    assert wall.get("/").status_code == 302              # the screen is signed out
+    op = sign_in(_fresh(api_app), "op.sun", "operator")
+    assert op.get("/screens").status_code == 302          # an operator may not
+    rows = api_app.server.config["PORTTWIN"]["accounts"].audit_rows(action="revoke")
+    assert any(r["ok"] and r["user_name"] == "chief.zhou" and r["target"] == "screen-12"
+               for r in rows)
