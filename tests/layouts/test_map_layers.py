@@ -119,3 +119,29 @@ def test_a_click_whose_index_went_stale_falls_back_to_the_vessel_under_it(snap):
     assert clicked_mmsi(cache, click, token, snap) == 366000001
     click["coordinate"] = [-73.9, 40.5]                # far from everything
     assert clicked_mmsi(cache, click, "layers:expired", snap) is None
+
+
+def test_thinned_trails_keep_their_ends_and_stay_within_the_budget():
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(1, 120, 3000)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint32)
+    lonlat = rng.random((int(lengths.sum()), 2)).astype(np.float32)
+    for budget in (100_000, 20_000, 6_000):
+        kept, new_starts = map_layers.thin_trails(lonlat, starts, budget)
+        assert len(kept) <= max(budget, 2 * len(starts)) and len(new_starts) == len(starts)
+        ends = np.append(new_starts[1:], len(kept)) - 1
+        assert (kept[new_starts] == lonlat[starts]).all()                 # each trail's first
+        assert (kept[ends] == lonlat[starts + lengths - 1]).all()         # ... and newest point
+    same, same_starts = map_layers.thin_trails(lonlat, starts, len(lonlat))
+    assert same is lonlat and same_starts is starts                      # within: untouched
+
+
+def test_at_fleet_scale_the_longest_vessels_are_drawn_to_scale_the_rest_as_markers():
+    import pandas as pd
+    n = 30
+    df = pd.DataFrame({"length": np.arange(n, dtype=float) * 10, "course": np.full(n, 90.0)})
+    df.loc[5, "course"] = np.nan                          # no course: never a hull
+    rows = map_layers.footprint_rows(df, max_rows=10)
+    assert rows.sum() == 10 and set(np.flatnonzero(rows)) == set(range(20, 30))
+    every = map_layers.footprint_rows(df, max_rows=100)
+    assert every.sum() == n - 2                           # length 0 and no course left out
