@@ -44,7 +44,11 @@ def page(downloads):
                            {"behavior": "allow", "downloadPath": str(downloads)})
     driver.set_page_load_timeout(60)
     yield driver
+    # every page's scripts and styles ran under its Content-Security-Policy: none refused
+    refused = [e["message"] for e in driver.get_log("browser")
+               if "Content Security Policy" in e["message"]]
     driver.quit()
+    assert refused == [], refused
 
 
 def api(server, path):
