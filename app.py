@@ -34,6 +34,7 @@ import flask
 from dash import Dash, Input, Output, State, dcc, html
 from flask_caching import Cache
 from flask_compress import Compress
+from werkzeug.serving import WSGIRequestHandler
 
 from callbacks import access, api, ops
 from callbacks import playback as playback_callbacks
@@ -375,6 +376,20 @@ def create_app(config: Config | None = None) -> Dash:
 
 PAGES = ("/", "/vessels", "/reports", "/playback", "/audit")
 
+
+class QuietHandler(WSGIRequestHandler):
+    """The embedded server's request handler, naming no server or Python version: the
+    standard library's handler adds ``Server: Werkzeug/… Python/…`` beside the app's own
+    ``Server: PortTwin`` (callbacks/access.py); this one leaves it to the app."""
+
+    def send_response(self, code, message=None):
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def version_string(self) -> str:
+        return "PortTwin"
+
 SUBCOMMANDS = {
     "bench": "bench:run_bench",
     "decode": "data_sources.decode_cli:main",
@@ -427,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.info("PortTwin serving http://%s:%d/", config.host, config.port)
     app.run(host=config.host, port=config.port, debug=False,
-            dev_tools_disable_version_check=True)
+            dev_tools_disable_version_check=True, request_handler=QuietHandler)
     return 0
 
 

@@ -3,6 +3,7 @@ and nothing loaded from outside this machine."""
 import csv
 import re
 import time
+import urllib.request
 
 from scipy import ndimage
 from selenium.webdriver.common.by import By
@@ -94,6 +95,9 @@ def test_the_browser_loads_nothing_from_outside_this_machine(server, browser):
     assert any("deckgl_dash" in u for u in urls)       # the map's JS came from our server
     outside = [u for u in urls if not re.match(r"(http://127\.0\.0\.1:\d+/|data:|blob:)", u)]
     assert outside == []
+    # the server names no version of itself (nor of Python)
+    with urllib.request.urlopen(server + "healthz", timeout=10) as reply:
+        assert reply.headers.get_all("Server") == ["PortTwin"]
     # under the page's Content-Security-Policy nothing of the wall was refused
     refused = [e["message"] for e in browser.get_log("browser")
                if "Content Security Policy" in e["message"]]
