@@ -472,6 +472,7 @@ LOGIN_PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>PortTwin · {{ t('login_title', lang) }}</title>
+<link rel="stylesheet" href="/assets/fonts.css">
 <link rel="stylesheet" href="/assets/login.css"></head>
 <body class="login-body"><main class="login-box">
 <div class="brand-name">{{ t('app_title', lang) }}</div>
@@ -501,6 +502,7 @@ LOGIN_PAGE = """<!doctype html>
 SCREENS_PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
 <title>PortTwin · {{ t('screens_title', lang) }}</title>
+<link rel="stylesheet" href="/assets/fonts.css">
 <link rel="stylesheet" href="/assets/login.css"></head>
 <body class="login-body"><main class="login-box screens-box">
 <div class="brand-name">{{ t('app_title', lang) }}</div>

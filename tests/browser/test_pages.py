@@ -101,6 +101,12 @@ def test_switching_to_chinese_changes_the_ui_text_and_is_remembered(server, page
     wait_text(page, ".page-header", lambda s: "Vessels" in s)
     page.find_element(By.ID, "lang-zh").click()
     header = wait_text(page, ".page-header", lambda s: "船舶查询" in s)
+    # drawn in the app's own font, fetched from this server (no Chinese font is installed
+    # on this machine)
+    WebDriverWait(page, 30).until(lambda d: d.execute_script(
+        "return document.fonts.check('16px \"PortTwin Sans\"', '船舶查询') && "
+        "[...document.fonts].some(f => f.family.includes('PortTwin Sans') "
+        "&& f.status === 'loaded');"))
     assert "指挥大屏" in header and "统计报表" in header
     assert page.find_element(By.CSS_SELECTOR, "input#v-search, #v-search input").get_attribute(
         "placeholder").startswith("搜索")
