@@ -15,17 +15,18 @@ PAGE_NEEDS = {"/": "wall", "/vessels": "vessels", "/reports": "reports",
               "/playback": "playback"}
 
 
-def nav(lang: str, active: str) -> html.Nav:
+def nav(lang: str, active: str, admin_links: bool = True) -> html.Nav:
     """Links to the pages the signed-in user may see (full page loads: each page starts
-    clean, the wall keeps nothing of another page's state), who is signed in, and sign-out."""
+    clean, the wall keeps nothing of another page's state), who is signed in, and sign-out.
+    ``admin_links``: the screens and audit pages too (not in the wall's full top bar)."""
     from callbacks.access import current_identity
     ident = current_identity()
     links = [html.A(t(key, lang), href=path, className="active" if path == active else "")
              for path, key in PAGES
              if ident is None or ident.may(PAGE_NEEDS[path])]
-    if ident is not None and ident.may("revoke"):
+    if ident is not None and admin_links and ident.may("revoke"):
         links.append(html.A(t("nav_screens", lang), href="/screens"))
-    if ident is not None and ident.may("audit"):
+    if ident is not None and admin_links and ident.may("audit"):
         links.append(html.A(t("nav_audit", lang), href="/audit",
                             className="active" if active == "/audit" else ""))
     if ident is not None:
@@ -37,8 +38,10 @@ def account(ident, lang: str) -> html.Span:
     """Who is signed in, and the sign-out button (a POST with the CSRF token)."""
     from flask_wtf.csrf import generate_csrf
     return html.Span(className="account", children=[
-        html.Span(t("signed_in_as", lang, who=ident.name, role=t(f"role_{ident.role}", lang)),
-                  id="signed-in-as", className="signed-in"),
+        # the name only (the wall's top bar is full); the role shows on hover
+        html.Span(ident.name, id="signed-in-as", className="signed-in",
+                  title=t("signed_in_as", lang, who=ident.name,
+                          role=t(f"role_{ident.role}", lang))),
         html.Form(action="/logout", method="POST", className="logout-form", children=[
             dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button(t("logout", lang), type="submit", id="logout", className="logout"),
