@@ -177,8 +177,8 @@ class Access:
         self.login_manager.session_protection = None     # idle/absolute limits below
         self.login_manager.user_loader(self._load_user)
         self.login_manager.request_loader(self._load_from_token)
-        # the last audit record of each token's use (once a minute per token, not per request)
-        self._token_seen: dict[str, float] = {}
+        # when each token's use, and each address's bad tokens, were last audited
+        self._audited: dict[str, float] = {}
         self.csp = None       # made on the first page: after every inline script is known
         query.scope_source = self.scope
         server.before_request(self.gate)
@@ -203,17 +203,29 @@ class Access:
         token = header[7:].strip()
         ident = self.accounts.token_identity(token)
         if ident is None:
-            self.accounts.record("token_use", ok=False, address=client_address(),
-                                 target=request.path, reason="unknown or revoked token")
+            # one record a minute per address: a client spamming bad tokens cannot grow the
+            # audit trail by a row a request
+            if self._once_a_minute("bad:" + client_address()):
+                self.accounts.record("token_use", ok=False, address=client_address(),
+                                     target=request.path, reason="unknown or revoked token")
             return None
-        now = time.monotonic()
-        last = self._token_seen.get(ident.name + token[:10])
-        if last is None or now - last > 60:
-            self._token_seen[ident.name + token[:10]] = now
+        if self._once_a_minute(ident.name + token[:10]):
             self.accounts.touch_token(token)
             self.accounts.record("token_use", ok=True, user=ident.name, role=ident.role,
                                  target=request.path, address=client_address())
         return User(ident)
+
+    def _once_a_minute(self, key: str) -> bool:
+        """True the first time ``key`` is seen in a minute (bounded: forgotten wholesale past
+        10,000 keys)."""
+        now = time.monotonic()
+        last = self._audited.get(key)
+        if last is not None and now - last <= 60:
+            return False
+        if len(self._audited) > 10_000:
+            self._audited.clear()
+        self._audited[key] = now
+        return True
 
     def scope(self) -> Scope:
         """The query layer's scope for the request in progress: everything for the port's own
@@ -278,11 +290,9 @@ class Access:
             return self._gate_callback(ident)
         if path.startswith("/_"):                 # Dash's layout, dependencies, reload hash
             return None
-        need = PAGE_PERMISSION.get(path.rstrip("/") or "/", "wall")
-        if not ident.may(need):
-            if path.rstrip("/") in ("", "/") or ident.home != (path.rstrip("/") or "/"):
-                return flask.redirect(ident.home)
-            return self._deny(ident, need, path)
+        # a page the role may not see: its own instead (every role may see its home)
+        if not ident.may(PAGE_PERMISSION.get(path.rstrip("/") or "/", "wall")):
+            return flask.redirect(ident.home)
         return None
 
     def _gate_callback(self, ident: Identity):

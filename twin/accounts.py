@@ -52,6 +52,7 @@ HOME = {"company": "/vessels"}
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 256
 TOKEN_PREFIX = "ptw_"
 
 metadata = MetaData()
@@ -151,8 +152,8 @@ def check_password_rules(name: str, password: str) -> None:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
     if password.strip().lower() == name.lower():
         raise AccountError("the password must not be the user name")
-    if len(password) > 256:
-        raise AccountError("the password is longer than 256 characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"the password is longer than {MAX_PASSWORD} characters")
 
 
 class Accounts:
@@ -336,6 +337,8 @@ class Accounts:
         ``max_failures`` wrong passwords in a row the user is locked for ``lockout_s``
         (the lock is not lifted by a right password meanwhile)."""
         now = self.clock()
+        if len(password) > MAX_PASSWORD:    # no password is longer: not worth hashing
+            return None, "bad_password"
         with self.engine.begin() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).first()
             if row is None:
