@@ -53,27 +53,23 @@ def sign_in_http(base: str, name: str, password: str = PASSWORD):
     return s
 
 
-def cli_user(env: dict, name: str, role: str, company: str | None = None,
-             password: str = PASSWORD) -> None:
-    """``python app.py users add`` as an operator's script runs it."""
+def _cli(env: dict, args: list[str], stdin: str | None = None) -> str:
+    """``python app.py ARGS`` as an operator's script runs it; its standard output."""
     import subprocess
     import sys
     from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
-    args = [sys.executable, "app.py", "users", "add", name, "--role", role, "--password-stdin"]
-    if company:
-        args += ["--company", company]
-    done = subprocess.run(args, input=password + "\n", text=True, capture_output=True,
-                          cwd=root, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "app.py", *args], input=stdin, text=True,
+                          capture_output=True, cwd=Path(__file__).resolve().parent.parent,
+                          env=env, timeout=120)
     assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def cli_user(env: dict, name: str, role: str, company: str | None = None,
+             password: str = PASSWORD) -> None:
+    _cli(env, ["users", "add", name, "--role", role, "--password-stdin",
+               *(["--company", company] if company else [])], password + "\n")
 
 
 def cli_token(env: dict, name: str) -> str:
-    import subprocess
-    import sys
-    from pathlib import Path
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "app.py", "tokens", "add", "--user", name],
-                          text=True, capture_output=True, cwd=root, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return _cli(env, ["tokens", "add", "--user", name]).strip()

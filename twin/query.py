@@ -363,9 +363,9 @@ class TwinQuery:
                         "since": occ[1] if occ else None,
                         "next_plan": None if nxt is None else {
                             # another company's planned ship: "planned", no name
-                            "vessel": nxt["vessel"] if nxt.get("mmsi") is None
-                            and self.scope.mmsis is None or self.scope.allows(nxt.get("mmsi"))
-                            else None, "from": nxt["from"], "to": nxt["to"],
+                            "vessel": nxt["vessel"] if self.scope.mmsis is None
+                            or self.scope.allows(nxt.get("mmsi")) else None,
+                            "from": nxt["from"], "to": nxt["to"],
                             "sample": nxt["sample"]}})
         return out
 
