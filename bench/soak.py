@@ -10,9 +10,11 @@ by reason and reconnect times.
 * **The app**: ``create_app`` with its engine thread (admission, state, port calls, alerts,
   radar none, the sample berth plan, the predicted tide) on a SQLite history store in a
   temporary folder, the bundled NY week loaded into it first (``--no-history`` skips it),
-  served by werkzeug on a loopback port; a client asks for the wall, the vessels page, the
-  Dash layout and the API every second (a non-200 answer is an error).
-* **Figures**: RSS after the warm-up (the first tenth, at least a minute, at most 3) and at
+  served by werkzeug on a loopback port; a client signed in as an operator (an API token of
+  a user made in the store) asks for the wall, the vessels page, the Dash layout and the API
+  every second (a non-200 answer, or one sent to the login page, is an error).
+* **Figures**: RSS after the warm-up (the first tenth, at least a minute — a third of a short
+  run — at most 3) and at
   the end; engine round errors, reader restarts, lines that raised, HTTP errors; rejects by
   reason; reconnect times; the loaded history's rows at start and end (never pruned by the
   live feed). Last line ``rss_growth_pct=… errors=… reconnect_max_s=… drops=…
@@ -144,6 +146,10 @@ def main(argv: list[str]) -> int:
     wired = app.server.config["PORTTWIN"]
     engine, store = wired["engine"], wired["store"]
     source = engine.primary
+    import secrets
+    accounts = wired["accounts"]
+    accounts.add_user("soak-operator", "operator", secrets.token_urlsafe(18))
+    auth = {"Authorization": f"Bearer {accounts.add_token('soak-operator')}"}
     history_start = _history_rows(store)
     print(f"app up in {time.perf_counter() - t_load:.1f} s; history rows {history_start}",
           flush=True)
@@ -163,8 +169,11 @@ def main(argv: list[str]) -> int:
             path = paths[i % len(paths)]
             i += 1
             try:
-                with urllib.request.urlopen(base + path, timeout=30) as r:
+                req = urllib.request.Request(base + path, headers=auth)
+                with urllib.request.urlopen(req, timeout=30) as r:
                     r.read()
+                    if "/login" in r.url:                 # the token was not honoured
+                        raise RuntimeError(f"sent to {r.url}")
                     http[r.status] += 1
             except Exception as exc:
                 http["error"] += 1
@@ -175,7 +184,7 @@ def main(argv: list[str]) -> int:
     reconnects: list[float] = []
     seen_back = 0
     duration = args.minutes * 60
-    warmup = min(180.0, max(60.0, duration / 10))
+    warmup = min(180.0, max(60.0, duration / 10), duration / 3)   # a short run too
     t0 = time.monotonic()
     rss_base = None
     last = source.health.messages
