@@ -207,8 +207,8 @@ def run(vessels: int, trail_minutes: float, repeat: int = 5) -> dict:
         return (panels.kpi_strip(s.counts(), lang), panels.feed_health(engine.feed_health(), lang),
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), tz, lang),
-                panels.port_panel(None, None, tz, lang, {})
-                + panels.hydromet_panel([], None, s.time // 60 * 60, lang),
+                panels.port_panel(None, None, tz, lang, {}),
+                panels.hydromet_panel([], None, s.time // 60 * 60, lang),
                 panels.vessel_card(s.vessel(selected), s.time, tz, lang, None, {}))
     panel_ms, _ = _ms(draw_panels, repeat)
     return {

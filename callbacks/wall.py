@@ -237,7 +237,7 @@ def register(app, engine, port, cache, query=None) -> None:
             return data
         return memo.get(key, build)
 
-    panel_outputs = 10
+    panel_outputs = 11
     OWN_SIGNATURE = {5, 6, 7}        # alert ticker, alert list, alert signature (ALERT_SIG)
 
     @app.callback(
@@ -253,6 +253,7 @@ def register(app, engine, port, cache, query=None) -> None:
         Output(ids.ALERT_SIG, "data"),
         Output(ids.STALE_BANNER, "children"),
         Output(ids.STALE_BANNER, "hidden"),
+        Output(ids.HYDROMET_PANEL, "children"),
         Output(ids.CARD, "hidden"),
         Output(ids.CARD_BODY, "children"),
         Output(ids.PANEL_SIG, "data"),
@@ -314,10 +315,10 @@ def register(app, engine, port, cache, query=None) -> None:
                 panels.feed_health(health, lang),
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
-                port_panel(live, history(), port.timezone, lang, berth_names)
+                port_panel(live, history(), port.timezone, lang, berth_names),
+                *alerts_out, stale or "", stale is None,
                 # the tide curve's "now" moves once a minute: the same image until then
-                + panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang),
-                *alerts_out, stale or "", stale is None)
+                panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang))
 
     @app.callback(Output(ids.BERTH_TIMELINE, "children"), Output(ids.QUEUE_PANEL, "children"),
                   Input("slow-tick", "n_intervals"), State(ids.LANG, "data"))

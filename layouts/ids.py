@@ -14,6 +14,7 @@ SOURCE_BANNER = "source-banner"
 CLOCK = "clock"
 LEGEND = "legend"
 PORT_PANEL = "port-panel"            # port now + history KPIs
+HYDROMET_PANEL = "hydromet-panel"    # water levels, wind, visibility, the tide curve
 PORT_LAYERS = "port-layers-tick"
 ALERT_TICKER = "alert-ticker"        # the most urgent alert to acknowledge
 ALERT_LIST = "alert-list"

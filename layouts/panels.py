@@ -217,7 +217,8 @@ def port_panel(live: dict | None, history: dict | None, tz: str, lang: str,
                  for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
                 className="card-fields port-kpis"),
         html.Div(t("top_occupancy", lang), className="panel-subtitle"),
-        html.Ol([html.Li([html.Span(b["name"] or b["berth"], className="berth-name"),
+        html.Ol([html.Li([html.Span(b["name"] or b["berth"], className="berth-name",
+                                    title=b["name"] or b["berth"]),
                           html.Span(f"{b['occupancy']:.0%}", className="berth-occ")])
                  for b in history["top_berths"]], className="top-berths"),
         html.Div(t("history_source", lang, name=name), className="panel-note"),
@@ -256,13 +257,13 @@ def port_call_rows(call: dict | None, tz: str, lang: str, berth_names: dict) -> 
 def hydromet_panel(stations: list[dict], curve: dict | None, now: float, lang: str) -> list:
     """Water and weather at each station now, and the tide curve of the first station:
     predicted (line) and observed (dots). Empty slots stay empty: no source, no value."""
-    rows = [html.Div(t("hydromet_title", lang), className="panel-title history")]
+    rows = [html.Div(t("hydromet_title", lang), className="panel-title")]
     table = []
     for s in stations:
         level, kind = (s["observed_m"], "obs") if s["observed_m"] is not None else \
             (s["predicted_m"], "pred")
         table.append(html.Li(className="hm-row", children=[
-            html.Span(s["name"], className="berth-name"),
+            html.Span(s["name"], className="berth-name", title=s["name"]),
             html.Span(t("hm_level", lang, v=level, k=t(f"hm_{kind}", lang))
                       if level is not None else "—", className="hm-level"),
             html.Span(t("hm_wind", lang, v=s["wspeed_kn"]) if s["wspeed_kn"] is not None
@@ -538,60 +539,48 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
 
 
 # ---- the wall's berth timeline and anchorage queue -------------------------------------------
-def berth_timeline(tl: dict, tz: str, lang: str, width: int = 336,
-                   row_h: int = 17) -> list:
+def berth_timeline(tl: dict, tz: str, lang: str) -> list:
     """Per berth, a bar row over [now − 12 h, now + 24 h]: occupied (solid, actual stays) and
-    planned (outline, the berth plan); a line at now. SVG: sharp at any wall size."""
+    planned (outline, the berth plan; dashed for the sample plan); a line at now. HTML, not an
+    image: it is drawn in the page's own font (an image cannot use it: Chinese names were
+    boxes on a screen without a system CJK font) and scales with the wall's type."""
     from .i18n import fmt_time
-    berths = tl["berths"]
-    label_w, top = 118, 16
     span = tl["end"] - tl["start"]
 
-    def x(ts):
-        return label_w + (ts - tl["start"]) / span * (width - label_w - 4)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{top + row_h * max(1, len(berths)) + 4}" font-size="11" '
-             f'font-family="sans-serif">']
-    for hours in range(-12, 25, 12):
-        tick = tl["now"] + hours * 3600
-        parts.append(f'<line x1="{x(tick):.1f}" y1="{top - 3}" x2="{x(tick):.1f}" '
-                     f'y2="{top + row_h * len(berths)}" stroke="#24364d"/>')
-        parts.append(f'<text x="{x(tick):.1f}" y="{top - 5}" fill="#8da2b8" '
-                     f'text-anchor="middle">{fmt_time(tick, tz, lang, with_date=False)}</text>')
-    for i, b in enumerate(berths):
-        y = top + i * row_h
-        label = _svg_text((b["name"] or b["berth"])[:18])
-        parts.append(f'<text x="0" y="{y + row_h - 5}" fill="#e6edf5">{label}</text>')
-        for p in b["planned"]:
-            parts.append(f'<rect x="{x(p["from"]):.1f}" y="{y + 2}" '
-                         f'width="{max(2.0, x(p["to"]) - x(p["from"])):.1f}" '
-                         f'height="{row_h - 5}" fill="none" stroke="#40a0c8" '
-                         f'stroke-dasharray="{"3,2" if p["sample"] else "0"}">'
-                         f'<title>{_svg_text(p["vessel"])}</title></rect>')
-        for a in b["actual"]:
-            who = _svg_text(a["vessel"])
-            parts.append(f'<rect x="{x(a["from"]):.1f}" y="{y + 4}" '
-                         f'width="{max(2.0, x(a["to"]) - x(a["from"])):.1f}" height="{row_h - 9}" '
-                         f'fill="#43d17a" opacity="0.85"><title>{who}</title></rect>')
-    parts.append(f'<line x1="{x(tl["now"]):.1f}" y1="{top - 3}" x2="{x(tl["now"]):.1f}" '
-                 f'y2="{top + row_h * len(berths)}" stroke="#f2a23a" stroke-width="2"/>')
-    parts.append("</svg>")
-    import base64
-    src = "data:image/svg+xml;base64," + base64.b64encode("".join(parts).encode()).decode()
+    def pct(ts) -> float:
+        return max(0.0, min(100.0, (ts - tl["start"]) / span * 100))
+
+    def bar(kind: str, frm, to, who) -> html.Span:
+        left = pct(frm)
+        return html.Span(className=f"tl-bar tl-{kind}", title=str(who),
+                         style={"left": f"{left:.2f}%",
+                                "width": f"{max(0.6, pct(to) - left):.2f}%"})
+    ticks = [html.Span(fmt_time(tl["now"] + h * 3600, tz, lang, with_date=False),
+                       className="tl-tick", style={"left": f"{pct(tl['now'] + h * 3600):.2f}%"})
+             for h in range(-12, 25, 12)]
+    now_line = html.Span(className="tl-now", style={"left": f"{pct(tl['now']):.2f}%"})
+    rows = [html.Div(className="tl-row tl-head", children=[
+        html.Span(className="tl-label"), html.Div(ticks, className="tl-track")])]
+    for b in tl["berths"]:
+        name = b["name"] or b["berth"]
+        rows.append(html.Div(className="tl-row", children=[
+            html.Span(name, className="tl-label", title=name),
+            html.Div(className="tl-track", children=[
+                *[bar("planned-sample" if p["sample"] else "planned", p["from"], p["to"],
+                      p["vessel"]) for p in b["planned"]],
+                *[bar("actual", a["from"], a["to"], a["vessel"]) for a in b["actual"]],
+                now_line])]))
     return [html.Div(t("berth_timeline", lang), className="panel-title"),
-            html.Img(src=src, className="timeline-svg", alt=t("berth_timeline", lang))]
-
-
-def _svg_text(s) -> str:
-    import html as _html
-    return _html.escape(str(s))
+            html.Div(rows, className="timeline", role="img",
+                     **{"aria-label": t("berth_timeline", lang)})]
 
 
 def queue_panel(rows: list[dict], lang: str) -> list:
     out = [html.Div(t("anchorage_queue", lang), className="panel-title")]
     if not rows:
         return out + [html.Div(t("queue_empty", lang), className="panel-note")]
-    out.append(html.Ol([html.Li([html.Span(r["name"] or str(r["mmsi"]), className="q-name"),
+    out.append(html.Ol([html.Li([html.Span(r["name"] or str(r["mmsi"]), className="q-name",
+                                           title=r["name"] or str(r["mmsi"])),
                                  html.Span(r["anchorage"], className="q-anch"),
                                  html.Span(hours_text(r["waiting_s"], lang), className="q-wait")])
                         for r in rows[:8]], className="queue-list"))
