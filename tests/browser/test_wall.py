@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import ARTIFACTS, USERS, requested_urls
-from tests.browser.helpers import (PAGE_PROBES, sign_in, click_biggest_ship, set_overlays, vessel_mask,
+from tests.browser.helpers import (PAGE_PROBES, card_shown, sign_in, click_biggest_ship, set_overlays, vessel_mask,
                                    wait_for_vessels)
 from tests.conftest import NY_HOUR
 from twin.vessel_types import ship_category
@@ -123,3 +123,82 @@ def test_kpis_and_feed_health_show_the_replay(server, browser):
     time.sleep(2.5)                                     # the replay clock moves
     later = browser.find_element(By.ID, "source-banner").text
     assert re.search(r"\d\d:\d\d:\d\d UTC", later).group() > first_time
+
+
+# ---- the wall on a real wall's screen: 1080p and 4K, in both languages -------------------
+PANELS = (".topbar", ".kpi-strip", ".port-panel", ".queue-panel", ".berth-timeline",
+          ".alert-panel", ".hydromet-panel", ".feed-health", ".map-controls", ".alert-ticker",
+          ".vessel-card:not([hidden])", ".stale-banner:not([hidden])")
+MEASURE = """
+const boxes = [];
+for (const s of arguments[0]) for (const e of document.querySelectorAll(s)) {
+  const r = e.getBoundingClientRect();
+  if (r.width * r.height > 0) boxes.push([s, r.left, r.top, r.right, r.bottom]); }
+const sizes = [];
+const walk = document.createTreeWalker(document.querySelector('.wall'), NodeFilter.SHOW_TEXT);
+while (walk.nextNode()) { const n = walk.currentNode; if (!n.textContent.trim()) continue;
+  const p = n.parentElement; if (!p.getClientRects().length) continue;
+  sizes.push(parseFloat(getComputedStyle(p).fontSize)); }
+sizes.sort((a, b) => a - b);
+const se = document.scrollingElement;
+return {boxes, median: sizes[Math.floor(sizes.length / 2)], n: sizes.length,
+        scroll: [se.scrollWidth, se.scrollHeight, innerWidth, innerHeight]};
+"""
+
+
+def _font_of(driver, selector: str) -> list[dict]:
+    """The fonts Chromium really drew a node's text with (DevTools' platform fonts)."""
+    driver.execute_cdp_cmd("DOM.enable", {})
+    driver.execute_cdp_cmd("CSS.enable", {})
+    root = driver.execute_cdp_cmd("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    node = driver.execute_cdp_cmd("DOM.querySelector", {"nodeId": root, "selector": selector})
+    return driver.execute_cdp_cmd("CSS.getPlatformFontsForNode",
+                                  {"nodeId": node["nodeId"]})["fonts"]
+
+
+def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
+    """Everything on one screen, no panel over another, type that grows with the screen,
+    the bundled font drawing the Chinese, no console error. (The layout is measured in CSS
+    pixels; the device scale factor only makes software WebGL draw fewer pixels.)"""
+    sign_in(browser, server, USERS["wall"])
+    browser.get_log("browser")                              # from here on
+    median = {}
+    for (w, h, scale) in ((1920, 1080, 0.5), (3840, 2160, 0.25)):
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": w, "height": h, "deviceScaleFactor": scale, "mobile": False})
+        for lang, label in (("en", "Vessels in area"), ("zh", "区域内船舶")):
+            browser.get(f"{server}?lang={lang}")
+            WebDriverWait(browser, 90).until(lambda d: label in d.find_element(
+                By.ID, "kpi-strip").text and d.find_element(By.ID, "port-panel").text
+                and d.find_element(By.ID, "feed-health").text
+                and d.find_element(By.ID, "berth-timeline").text)
+            rows = browser.find_elements(By.CSS_SELECTOR, ".alert-row .alert-vessel")
+            if rows:                                       # a ship's card open as well
+                rows[0].click()
+                WebDriverWait(browser, 30).until(card_shown)
+            m = browser.execute_script(MEASURE, PANELS)
+            where = f"{w}x{h} {lang}"
+            sw, sh, iw, ih = m["scroll"]
+            assert sw <= iw and sh <= ih, f"{where}: the page scrolls {m['scroll']}"
+            boxes = m["boxes"]
+            assert len(boxes) >= 9, (where, boxes)
+            for name, x0, y0, x1, y1 in boxes:
+                assert x0 >= -1 and y0 >= -1 and x1 <= iw + 1 and y1 <= ih + 1, \
+                    f"{where}: {name} leaves the screen {x0, y0, x1, y1}"
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1:]:
+                    apart = (a[3] <= b[1] + 1 or b[3] <= a[1] + 1 or a[4] <= b[2] + 1
+                             or b[4] <= a[2] + 1)
+                    assert apart, f"{where}: {a[0]} overlaps {b[0]} ({a[1:]} / {b[1:]})"
+            median[w, lang] = m["median"]
+            if lang == "zh":                               # drawn in the font this server sent
+                fonts = _font_of(browser, ".kpi-strip .kpi-label")
+                assert fonts and all(f["isCustomFont"] for f in fonts), fonts
+                assert "Noto Sans CJK SC" in {f["familyName"] for f in fonts}, fonts
+    for lang in ("en", "zh"):
+        assert median[3840, lang] >= 1.6 * median[1920, lang], median
+    assert median[1920, "en"] >= 12, median
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+    (ARTIFACTS / "wall-layout.txt").write_text(
+        "median text px: " + ", ".join(f"{w} {lang} {v:.1f}" for (w, lang), v in median.items()))
