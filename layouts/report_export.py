@@ -3,6 +3,7 @@ as the page (``layouts.reports`` formats, the one catalogue translates)."""
 from __future__ import annotations
 
 import io
+import re
 
 from data_sources.jsonout import formula_like, strict
 
@@ -10,33 +11,83 @@ from .i18n import fmt_number, fmt_percent, t
 from .reports import change_text, kpi_text, period_label, teu_title
 
 
+class Figure(tuple):
+    """A figure cell: (value, kind). The PDF prints it with the page's own formatter
+    (``text``); the workbook stores the number itself with a number format (``excel``), so a
+    spreadsheet computes with it: 207 arrivals, 0.8 h, 82.8 % — not the text '0.8 h'."""
+    __slots__ = ()
+
+    def __new__(cls, value, kind: str):
+        return super().__new__(cls, (value, kind))
+
+    def text(self, lang: str) -> str:
+        value, kind = self
+        if kind.startswith("kpi:"):
+            return kpi_text(kind[4:], value, lang)
+        if kind == "change":
+            return change_text(value, lang)
+        if kind == "percent":
+            return fmt_percent(value, lang, 1)
+        return fmt_number(value, lang, 0)             # counts, scores, TEU
+
+    def excel(self, lang: str) -> tuple[object, str | None]:
+        """(the cell's value, its number format); text where there is no number."""
+        value, kind = self
+        if value is None or (isinstance(value, float) and value != value):
+            return self.text(lang), None
+        hours = '0.0 "小时"' if lang == "zh" else '0.0 "h"'
+        fmt = {"kpi:waiting_median_h": hours, "kpi:berth_time_median_h": hours,
+               "kpi:terminal_occupancy": "0.0%", "kpi:vessels_in_port": "#,##0.0",
+               "kpi:co2_t": '#,##0 "t CO₂"' if lang != "zh" else '#,##0 "吨 CO₂"',
+               "change": "+0.0%;-0.0%;0.0%", "percent": "0.0%"}.get(kind, "#,##0")
+        return value, fmt
+
+
 def _rows(report: dict, lang: str) -> dict[str, list[list]]:
-    """Every table of the report as rows of text, header first."""
+    """Every table of the report as rows, header first: text cells, and ``Figure`` cells
+    for the figures."""
     kpis = [[t("r_title", lang), "", t("r_vs_prev", lang), t("r_vs_yoy", lang)]]
     for k in report["kpis"]:
-        kpis.append([t(f"kpi_{k['key']}", lang), kpi_text(k["key"], k["value"], lang),
-                     change_text(k["vs_previous"], lang), change_text(k["vs_year_before"], lang)])
+        kpis.append([t(f"kpi_{k['key']}", lang), Figure(k["value"], f"kpi:{k['key']}"),
+                     Figure(k["vs_previous"], "change"), Figure(k["vs_year_before"], "change")])
     sc = report["scorecard"]
     score = [[t("r_scorecard", lang), "", ""],
-             [t("r_score_total", lang), "", fmt_number(sc["total"], lang, 0)
-              if sc["total"] is not None else "—"]]
+             [t("r_score_total", lang), "", Figure(sc["total"], "score")]]
     for dim in ("capacity", "efficiency", "safety", "service"):
-        v = sc["scores"][dim]
         score.append([t(f"r_score_{dim}", lang), t("r_weight", lang, w=sc["weights"][dim]),
-                      fmt_number(v, lang, 0) if v is not None else "—"])
+                      Figure(sc["scores"][dim], "score")])
     terminals = [[t("r_col_terminal", lang), t("r_col_berths", lang), t("r_col_occupancy", lang)]]
-    terminals += [[str(r["terminal"]), str(r["berths"]), fmt_percent(r["occupancy"], lang, 1)]
-                  for r in report["terminals"][:15]]
+    terminals += [[str(r["terminal"]), Figure(r["berths"], "count"),
+                   Figure(r["occupancy"], "percent")] for r in report["terminals"][:15]]
     berths = [[t("r_col_berth", lang), t("r_col_visits", lang), t("r_col_occupancy", lang)]]
-    berths += [[str(r.get("name") or r["berth"])[:60], str(r["visits"]),
-                fmt_percent(r["occupancy"], lang, 1)] for r in report["berths"][:15]]
+    berths += [[str(r.get("name") or r["berth"]), Figure(r["visits"], "count"),
+                Figure(r["occupancy"], "percent")] for r in report["berths"][:15]]
     teu = [[t("r_col_month", lang), t("r_col_teu", lang), t("r_col_yoy", lang)]]
-    teu += [[r["month"], fmt_number(r["teu"], lang, 0), change_text(r["yoy"], lang)]
+    teu += [[r["month"], Figure(r["teu"], "count"), Figure(r["yoy"], "change")]
             for r in report["teu_by_month"][-13:]]
     alerts = [[t("r_col_rule", lang), t("r_col_count", lang)]]
-    alerts += [[t(f"rule_{r['rule']}", lang), str(r["alerts"])] for r in report["alerts_by_rule"]]
+    alerts += [[t(f"rule_{r['rule']}", lang), Figure(r["alerts"], "count")]
+               for r in report["alerts_by_rule"]]
     return {"kpis": kpis, "scorecard": score, "terminals": terminals, "berths": berths,
             "teu": teu, "alerts": alerts}
+
+
+def _text_rows(rows: list[list], lang: str) -> list[list[str]]:
+    return [[c.text(lang) if isinstance(c, Figure) else c for c in row] for row in rows]
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
+
+
+def pdf_markup(text: str, font: str) -> str:
+    """Text as reportlab paragraph markup: escaped; the subscript two of CO₂ (in no base-14
+    font: it printed as a box) as a subscript 2; Chinese runs in the CID font when the
+    document's font is a Latin one."""
+    from xml.sax.saxutils import escape
+    out = escape(text).replace("₂", "<sub>2</sub>")
+    if font != "STSong-Light":
+        out = _CJK.sub(lambda m: f'<font name="STSong-Light">{m.group()}</font>', out)
+    return out
 
 
 def pdf(report: dict, port, lang: str) -> bytes:
@@ -49,39 +100,47 @@ def pdf(report: dict, port, lang: str) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     font = "Helvetica"
-    if lang == "zh":                  # Adobe's CID font: Chinese text without embedding a file
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    # Adobe's CID font: Chinese text without embedding a file — the whole Chinese document,
+    # and any Chinese words in the English one (Helvetica has no CJK glyph: they were boxes)
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    if lang == "zh":
         font = "STSong-Light"
     styles = getSampleStyleSheet()
     for s in styles.byName.values():
         s.fontName = font
+    cell_style = styles["Normal"].clone("cell", fontSize=9, leading=11)
+    head_style = cell_style.clone("head", fontName=font if lang == "zh" else "Helvetica-Bold")
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
                             title=f"{t('r_title', lang)} {port.locode}", author="PortTwin")
     port_name = port.name_zh if lang == "zh" else port.name
-    tables = _rows(report, lang)
+    tables = {k: _text_rows(v, lang) for k, v in _rows(report, lang).items()}
     f = report["figures"]
-    story = [Paragraph(f"{t('r_title', lang)} — {port_name} ({port.locode})", styles["Title"]),
-             Paragraph(period_label(report, lang), styles["Heading3"])]
+
+    def para(text: str, style) -> Paragraph:
+        return Paragraph(pdf_markup(text, font), style)
+    story = [para(f"{t('r_title', lang)} — {port_name} ({port.locode})", styles["Title"]),
+             para(period_label(report, lang), styles["Heading3"])]
 
     def table(rows, widths=None, title=None):
         if title:
-            story.append(Paragraph(title, styles["Heading3"]))
-        tbl = Table(rows, colWidths=widths, hAlign="LEFT")
-        tbl.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font),
-                                 ("FONTSIZE", (0, 0), (-1, -1), 9),
-                                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6ee")),
+            story.append(para(title, styles["Heading3"]))
+        # every cell a paragraph: long names wrap in their column instead of being cut
+        cells = [[para(str(c), head_style if i == 0 else cell_style) for c in row]
+                 for i, row in enumerate(rows)]
+        tbl = Table(cells, colWidths=widths, hAlign="LEFT")
+        tbl.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde6ee")),
                                  ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.grey),
-                                 ("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+                                 ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.extend([tbl, Spacer(1, 5 * mm)])
 
     table(tables["kpis"], [70 * mm, 45 * mm, 30 * mm, 30 * mm])
-    story.append(Paragraph(t("r_co2_note", lang, n=f["co2_calls"], m=f["calls_counted"]) + " "
-                           + t("estimate_label", lang), styles["Normal"]))
+    story.append(para(t("r_co2_note", lang, n=f["co2_calls"], m=f["calls_counted"]) + " "
+                      + t("estimate_label", lang), styles["Normal"]))
     story.append(Spacer(1, 4 * mm))
     table(tables["scorecard"], [70 * mm, 45 * mm, 30 * mm])
-    story.append(Paragraph(t("r_scorecard_note", lang), styles["Normal"]))
+    story.append(para(t("r_scorecard_note", lang), styles["Normal"]))
     story.append(Spacer(1, 4 * mm))
     table(tables["terminals"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_terminal", lang))
     table(tables["berths"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_berth", lang))
@@ -91,13 +150,17 @@ def pdf(report: dict, port, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def _append(ws, row) -> None:
-    """One row of cells. Text stays text even when a spreadsheet would take it for a formula
-    (a berth named ``=HYPERLINK(…)``; openpyxl writes a string starting with ``=`` as a
-    formula): a string cell with Excel's quote prefix, shown as written and never run.
-    Numbers stay numbers; NaN and infinities, which no XLSX reader accepts, are left empty."""
-    ws.append(strict(list(row)))
-    for cell in ws[ws.max_row]:
+def _append(ws, row, lang: str = "en") -> None:
+    """One row of cells. Figures are numbers with their number format (``Figure.excel``).
+    Text stays text even when a spreadsheet would take it for a formula (a berth named
+    ``=HYPERLINK(…)``; openpyxl writes a string starting with ``=`` as a formula): a string
+    cell with Excel's quote prefix, shown as written and never run. NaN and infinities,
+    which no XLSX reader accepts, are left empty."""
+    typed = [c.excel(lang) if isinstance(c, Figure) else (c, None) for c in row]
+    ws.append(strict([v for v, _ in typed]))
+    for cell, (_, fmt) in zip(ws[ws.max_row], typed):
+        if fmt and cell.data_type == "n":
+            cell.number_format = fmt
         if formula_like(cell.value):
             cell.data_type = "s"
             cell.quotePrefix = True
@@ -117,7 +180,7 @@ def xlsx(report: dict, port, lang: str) -> bytes:
         ws = wb.create_sheet(t(title, lang)[:31])
         _append(ws, [period_label(report, lang)])
         for row in tables[key]:
-            _append(ws, row)
+            _append(ws, row, lang)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         ws.column_dimensions["A"].width = 48
