@@ -24,9 +24,13 @@ def register(app, engine, port):
     if alerts is None:
         return None
 
+    berths = {b: i.get("name") for b, i in port.geometry.berth_info.items() if i.get("name")}
+
     def names(items) -> dict:
         snap = engine.snapshot()
         wanted = {m for a in items for m in a.vessels()}
+        wanted |= {a.details["occupant"] for a in items
+                   if isinstance(a.details.get("occupant"), int)}
         rows = snap.vessels[snap.vessels["mmsi"].isin(list(wanted))]
         return {int(m): n for m, n in zip(rows["mmsi"], rows["name"]) if n}
 
@@ -54,12 +58,13 @@ def register(app, engine, port):
         # list itself was up to 17 kB there)
         new_sig = hashlib.sha1(repr(
             [lang, sectors, can_act, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
-                              known.get(a.mmsi), known.get(a.other_mmsi))
+                              known.get(a.mmsi), known.get(a.other_mmsi),
+                              known.get(a.details.get("occupant")))
                              for a in items]]).encode()).hexdigest()
         if new_sig == signature:
             return no_update, no_update, no_update
-        return (panels.alert_ticker(attention, lang, port.timezone, known),
-                panels.alert_list(items, silenced, lang, port.timezone, known, can_act),
+        return (panels.alert_ticker(attention, lang, port.timezone, known, berths),
+                panels.alert_list(items, silenced, lang, port.timezone, known, can_act, berths),
                 new_sig)
 
     @app.callback(

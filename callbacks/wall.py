@@ -305,6 +305,14 @@ def register(app, engine, port, cache, query=None) -> None:
                 digests.append(hashlib.sha1(to_json_plotly(v).encode()).hexdigest()[:16])
         return values, digests
 
+    def _queue_names(snap, live) -> dict:
+        """The name of the ship waiting longest (the port panel names it)."""
+        if live is None or not len(live["queue"]):
+            return {}
+        mmsi = int(live["queue"].iloc[0]["mmsi"])
+        v = snap.vessel(mmsi)
+        return {mmsi: v.get("name")} if v and v.get("name") else {}
+
     def _panels(snap, sectors, lang, alert_sig, can_act):
         health = engine.feed_health()
         stale = panels.stale_banner(health, lang)   # a feed that should be live and is not
@@ -315,7 +323,8 @@ def register(app, engine, port, cache, query=None) -> None:
                 panels.feed_health(health, lang),
                 panels.source_banner(engine.primary, lang),
                 panels.clock(engine.display_time(), port.timezone, lang),
-                port_panel(live, history(), port.timezone, lang, berth_names),
+                port_panel(live, history(), port.timezone, lang, berth_names,
+                           _queue_names(snap, live)),
                 *alerts_out, stale or "", stale is None,
                 # the tide curve's "now" moves once a minute: the same image until then
                 panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang))

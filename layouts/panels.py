@@ -177,7 +177,7 @@ def hours_text(seconds, lang: str) -> str:
 
 
 def port_panel(live: dict | None, history: dict | None, tz: str, lang: str,
-               berth_names: dict | None = None) -> list:
+               berth_names: dict | None = None, vessel_names: dict | None = None) -> list:
     """Port now (from the live port calls) and the loaded history's KPIs."""
     out = [html.Div(t("port_now", lang), className="panel-title")]
     if live is not None:
@@ -185,7 +185,8 @@ def port_panel(live: dict | None, history: dict | None, tz: str, lang: str,
         longest = ""
         if len(queue):
             first = queue.iloc[0]
-            longest = t("queue_longest", lang, who=f"{int(first['mmsi'])} @ {first['anchorage']}",
+            who = _vessel_label(int(first["mmsi"]), vessel_names or {})
+            longest = t("queue_longest", lang, who=f"{who} @ {first['anchorage']}",
                         h=first["waiting_s"] / 3600)
         out.append(html.Div(className="port-now", children=[
             _tile(t("in_port", lang), live["in_port"]),
@@ -332,9 +333,16 @@ def _vessel_label(mmsi: int, names: dict) -> str:
     return f"{name} ({mmsi})" if name else str(mmsi)
 
 
-def alert_summary(a, lang: str, tz: str, names: dict) -> str:
-    """One line: what the rule found, with the figures that matter to an operator."""
+def alert_summary(a, lang: str, tz: str, names: dict, berths: dict | None = None) -> str:
+    """One line: what the rule found, with the figures that matter to an operator — ships
+    and berths by name (an operator does not read "0Y7Y occupied by 367353660")."""
     d = a.details
+    berths = berths or {}
+    berth = d.get("berth")
+    berth = (berths.get(berth) or berth) if berth is not None else None
+    occupant = d.get("occupant")
+    if isinstance(occupant, int):
+        occupant = _vessel_label(occupant, names)
     parts = []
     if a.other_mmsi is not None:
         parts.append(t("alert_with", lang, other=_vessel_label(a.other_mmsi, names)))
@@ -378,10 +386,10 @@ def alert_summary(a, lang: str, tz: str, names: dict) -> str:
         parts.append(t("alert_water", lang, v=d.get("water_level_m")))
     elif a.rule in ("late_arrival", "early_arrival", "overstay", "berth_conflict"):
         parts.append(t(f"alert_{a.rule}" if a.rule != "berth_conflict"
-                       else f"alert_{d.get('kind')}", lang, berth=d.get("berth"),
+                       else f"alert_{d.get('kind')}", lang, berth=berth,
                        late=d.get("late_min"), early=d.get("early_min"),
                        over=d.get("over_min"), other=d.get("other_vessel") or
-                       d.get("other_plan"), occupant=d.get("occupant")))
+                       d.get("other_plan"), occupant=occupant))
         if d.get("sample"):
             parts.append(t("plan_sample", lang))
     return " · ".join(p for p in parts if p)
@@ -393,7 +401,8 @@ def _minutes(seconds) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
-def alert_ticker(alerts: list, lang: str, tz: str, names: dict) -> list:
+def alert_ticker(alerts: list, lang: str, tz: str, names: dict,
+                 berths: dict | None = None) -> list:
     """The most urgent alert still to be acknowledged, large, and how many more wait."""
     if not alerts:
         return [html.Span(t("alerts_none", lang), className="ticker-calm")]
@@ -403,12 +412,12 @@ def alert_ticker(alerts: list, lang: str, tz: str, names: dict) -> list:
             html.Span(port_time(a.start, tz)[1][:5], className="ticker-time"),
             html.Span(t(f"rule_{a.rule}", lang), className="ticker-rule"),
             html.Span(_subject_label(a, names), className="ticker-vessel"),
-            html.Span(alert_summary(a, lang, tz, names), className="ticker-detail"),
+            html.Span(alert_summary(a, lang, tz, names, berths), className="ticker-detail"),
             html.Span(more, className="ticker-more")]
 
 
 def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict,
-               can_act: bool = True) -> list:
+               can_act: bool = True, berths: dict | None = None) -> list:
     """Open alerts, most severe and newest first, each with acknowledge / silence / show
     (acknowledge and silence only for a role that may: not on a wall screen's login)."""
     acked = sum(a.acked for a in alerts)
@@ -420,7 +429,8 @@ def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict,
             state.append(t("alert_acked", lang, who=a.acked_by))
         if a.alert_id in silenced:
             state.append(t("alert_silenced", lang))
-        rows.append(html.Li(className=f"alert-row sev-{a.severity}"
+        rows.append(html.Li(key=a.alert_id,          # React keeps each row's element
+                            className=f"alert-row sev-{a.severity}"
                             + (" acked" if a.acked else ""), children=[
             html.Div(className="alert-head", children=[
                 html.Span(port_time(a.start, tz)[1][:5], className="alert-time"),
@@ -431,7 +441,7 @@ def alert_list(alerts: list, silenced: set, lang: str, tz: str, names: dict,
             html.Button(_subject_label(a, names), className="alert-vessel",
                         title=t("alert_go", lang), n_clicks=0,
                         id={"type": "alert-go", "index": a.alert_id}),
-            html.Div(alert_summary(a, lang, tz, names), className="alert-detail"),
+            html.Div(alert_summary(a, lang, tz, names, berths), className="alert-detail"),
             html.Div(" · ".join(state), className="alert-state"),
             html.Div(className="alert-actions", children=[
                 html.Button(t("alert_ack", lang), n_clicks=0, disabled=a.acked,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .activity import ActivityReading
 from .alerts.engine import AlertReading
-from .alerts.model import SEVERITY_RANK
+from .alerts.model import list_order
 
 
 @dataclass
@@ -90,7 +90,7 @@ class AlertsImage(AlertReading):
 
     def open_alerts(self, now: float | None = None, sectors=None) -> list:
         alerts = [a for a in self.live if not sectors or a.sector in sectors]
-        return sorted(alerts, key=lambda a: (SEVERITY_RANK[a.severity], -a.last))
+        return list_order(alerts)
 
 
 @dataclass

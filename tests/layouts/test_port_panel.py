@@ -79,3 +79,37 @@ def test_every_port_call_stage_is_translated():
     for stage in CALL_STAGES:
         en, zh = CATALOGUE[f"stage_{stage}"]
         assert en and zh and en != zh
+
+
+def _alert(alert_id, rule, start, last, severity="warning", mmsi=None, **details):
+    from twin.alerts.model import Alert
+    return Alert(alert_id=alert_id, rule=rule, kind="state", severity=severity, mmsi=mmsi,
+                 other_mmsi=None, start=start, last=last, lon=-74.0, lat=40.6,
+                 details=details, holding=["x"])
+
+
+def test_alerts_name_the_berth_and_the_ship_not_their_codes(setup):
+    port = setup[0]
+    berth_id, info = next((b, i) for b, i in port.geometry.berth_info.items() if i.get("name"))
+    a = _alert("a1", "berth_conflict", 100.0, 100.0, mmsi=366000001, kind="other_occupant",
+               berth=berth_id, occupant=367353660, plan_id="P-1", vessel="PLANNED SHIP")
+    names = {367353660: "MIRIAM MORAN"}
+    berths = {b: i.get("name") for b, i in port.geometry.berth_info.items()}
+    for lang in ("en", "zh"):
+        line = panels.alert_summary(a, lang, port.timezone, names, berths)
+        assert info["name"] in line and "MIRIAM MORAN" in line, line
+    rows = _text(panels.alert_list([a], set(), "en", port.timezone, names, True, berths))
+    assert info["name"] in rows and f"{berth_id} occupied" not in rows
+
+
+def test_the_alert_list_is_in_the_time_order_it_shows_and_rows_keep_their_place():
+    from twin.alerts.model import list_order
+    old_busy = _alert("old", "zone_speed", start=100.0, last=900.0)   # recurs: last moves
+    new = _alert("new", "zone_speed", start=500.0, last=500.0)
+    alarm = _alert("alarm", "collision_risk", start=50.0, last=60.0, severity="alarm")
+    assert [a.alert_id for a in list_order([old_busy, new, alarm])] == ["alarm", "new", "old"]
+    old_busy.last = 2000.0                                            # it recurs again
+    assert [a.alert_id for a in list_order([new, old_busy, alarm])] == ["alarm", "new", "old"]
+    rows = panels.alert_list([new, old_busy], set(), "en", "America/New_York", {})
+    keys = [li.key for li in rows[0].children if getattr(li, "key", None)]
+    assert keys == ["new", "old"]                    # React updates each row in place

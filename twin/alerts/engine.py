@@ -42,7 +42,8 @@ from .distress import Distress
 from .hydromet_rules import ExtremeWater, LowVisibility, UnderKeelClearance, WindLimit
 from .identity import IdentityConflict
 from .plan_rules import BerthConflict, EarlyArrival, LateArrival, Overstay
-from .model import EVENT, SEVERITY_RANK, STATE, Alert, Condition, split_settings, subject_key
+from .model import (EVENT, SEVERITY_RANK, STATE, Alert, Condition, list_order, split_settings,
+                    subject_key)
 from .rule import Rule
 from .position_jump import MOVED, OK, Plausibility, PositionJump
 from .zone_entry import ZoneEntry
@@ -373,7 +374,7 @@ class AlertEngine(AlertReading):
         with self._lock:
             alerts = [a for a in self.live.values() if a.open
                       and (not sectors or a.sector in sectors)]
-        return sorted(alerts, key=lambda a: (SEVERITY_RANK[a.severity], -a.last))
+        return list_order(alerts)
 
     def all_alerts(self) -> list[Alert]:
         """Every alert raised (batch engines, ``keep_all``), else the ones still live."""

@@ -15,6 +15,13 @@ from dataclasses import asdict, dataclass, field
 
 SEVERITIES = ("alarm", "warning", "caution")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def list_order(alerts) -> list:
+    """How a list of alerts is shown: most severe first, then newest first by when each
+    began (the time its row shows). An alert that recurs keeps its place: ordered by its
+    last occurrence, rows jumped about the list and were not in the time order they show."""
+    return sorted(alerts, key=lambda a: (SEVERITY_RANK[a.severity], -a.start, a.alert_id))
 STATE, EVENT = "state", "event"
 
 
