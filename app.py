@@ -338,17 +338,28 @@ def create_app(config: Config | None = None) -> Dash:
                                                    bus is not None)
         return wall.layout(port, config, lang, initial_layers=layers.data, layer_token=token)
 
-    def serve_layout():
-        """The shell: the language (a ?lang= link, else the cookie, else the deployment's,
-        else the port's) and the routed page."""
+    def request_language() -> str:
+        """A ?lang= link, else the cookie, else the deployment's, else the port's."""
         lang = normalise_language(config.language, port.language)
         if flask.has_request_context():
             lang = normalise_language(
                 flask.request.args.get("lang") or flask.request.cookies.get(LANG_COOKIE), lang)
-        return html.Div([dcc.Location(id=ids.URL), dcc.Store(id=ids.LANG, data=lang),
+        return lang
+
+    def serve_layout():
+        """The shell: the language and the routed page."""
+        return html.Div([dcc.Location(id=ids.URL), dcc.Store(id=ids.LANG, data=request_language()),
                          html.Div(id=ids.PAGE, className="page-root")])
 
     app.layout = serve_layout
+    dash_index = app.interpolate_index
+
+    def interpolate_index(**parts):
+        """The page's <html lang>: screen readers and the browser's choice of CJK glyph
+        forms read it (it was empty)."""
+        lang = "zh-CN" if request_language() == "zh" else "en"
+        return dash_index(**parts).replace("<html>", f'<html lang="{lang}">', 1)
+    app.interpolate_index = interpolate_index
     # every page's components, for the check that each callback's ids exist (tests/test_app.py)
     app.server.config["PORTTWIN"]["pages"] = lambda: html.Div(
         [serve_layout()] + [page(p, "en") for p in PAGES])

@@ -321,7 +321,7 @@ def register(app, engine, port, cache, query=None) -> None:
                       (no_update, no_update, no_update))
         return (panels.kpi_strip(snap.counts(), lang),
                 panels.feed_health(health, lang),
-                panels.source_banner(engine.primary, lang),
+                panels.source_banner(engine.primary, lang, port.timezone),
                 panels.clock(engine.display_time(), port.timezone, lang),
                 port_panel(live, history(), port.timezone, lang, berth_names,
                            _queue_names(snap, live)),

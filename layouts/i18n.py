@@ -218,6 +218,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "r_week": ("Week", "周"),
     "r_month": ("Month", "月"),
     "r_date": ("Date", "日期"),
+    "r_pick_date": ("Pick a date", "选择日期"),
+    # AG Grid's own words (its localeText keys), so the grids speak the page's language
+    "grid_page": ("Page", "页"), "grid_of": ("of", "/"), "grid_to": ("to", "至"),
+    "grid_more": ("more", "更多"), "grid_page_size": ("Page size:", "每页行数："),
+    "grid_first": ("First page", "首页"), "grid_previous": ("Previous page", "上一页"),
+    "grid_next": ("Next page", "下一页"), "grid_last": ("Last page", "末页"),
+    "grid_loading": ("Loading…", "加载中…"),
     "r_period_label": ("{start} – {end} ({tz})", "{start} – {end}（{tz}）"),
     "r_vs_prev": ("vs previous", "环比"),
     "r_vs_yoy": ("year on year", "同比"),
@@ -424,3 +431,13 @@ def t(key: str, lang: str = "en", **fmt) -> str:
 
 def normalise_language(lang: str | None, default: str = "en") -> str:
     return lang if lang in LANGUAGES else default
+
+
+def grid_locale(lang: str, no_rows_key: str) -> dict:
+    """AG Grid's ``localeText`` in the page's language (its pagination and messages were
+    English on the Chinese pages)."""
+    keys = {"page": "grid_page", "of": "grid_of", "to": "grid_to", "more": "grid_more",
+            "pageSizeSelectorLabel": "grid_page_size", "firstPage": "grid_first",
+            "previousPage": "grid_previous", "nextPage": "grid_next", "lastPage": "grid_last",
+            "loadingOoo": "grid_loading", "noRowsToShow": no_rows_key}
+    return {grid_key: t(key, lang) for grid_key, key in keys.items()}

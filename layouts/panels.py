@@ -14,7 +14,7 @@ from dash import html
 from twin.vessel_types import ACTIVITIES, CATEGORIES, NAV_STATUS
 
 from . import theme
-from .i18n import t
+from .i18n import fmt_time, t
 
 
 def _tile(label: str, value, css: str = "", colour=None) -> html.Div:
@@ -92,9 +92,10 @@ def feed_health(statuses: list[dict], lang: str) -> list:
 
 
 def port_time(epoch: float, tz: str) -> tuple[str, str]:
-    utc = datetime.fromtimestamp(epoch, timezone.utc)
-    local = utc.astimezone(ZoneInfo(tz))
-    return utc.strftime("%Y-%m-%d %H:%M:%S UTC"), local.strftime("%H:%M:%S %Z")
+    """(date and time, time) of a moment in the port's zone with its abbreviation: every
+    time on the wall is the port's (a UTC date beside a port time read as the wrong day)."""
+    local = datetime.fromtimestamp(epoch, timezone.utc).astimezone(ZoneInfo(tz))
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z"), local.strftime("%H:%M:%S %Z")
 
 
 def _fmt(value, unit: str = "", digits: int = 1, lang: str = "en") -> str:
@@ -115,7 +116,7 @@ def vessel_card(v: dict | None, now: float, tz: str, lang: str, call: dict | Non
             if v.get("length") else t("not_available", lang))
     lat, lon = v["lat"], v["lon"]
     position = f"{abs(lat):.5f}°{'N' if lat >= 0 else 'S'} {abs(lon):.5f}°{'E' if lon >= 0 else 'W'}"
-    eta = port_time(v["eta"], tz)[0] if v.get("eta") else t("not_available", lang)
+    eta = fmt_time(v["eta"], tz, lang) if v.get("eta") else t("not_available", lang)
     ship_type = t(v["category"], lang) + (f" ({int(v['ship_type'])})" if v.get("ship_type") else "")
     rows = [
         ("mmsi", str(v["mmsi"])),
@@ -148,26 +149,27 @@ def vessel_card(v: dict | None, now: float, tz: str, lang: str, call: dict | Non
     ]
 
 
-def source_banner(source, lang: str) -> list:
-    """What the map is showing and from where: the replay's recording time, pass and speed."""
+def source_banner(source, lang: str, tz: str = "UTC") -> list:
+    """What the map is showing and from where: the replay's recording time (in the port's
+    zone, as every time on the wall), pass and speed."""
     label = t(getattr(source, "label", source.source_id), lang)
     position = getattr(source, "position", None)
     if position is None:
         return [html.Span(label, className="source-label")]
     p = position()
-    utc, _ = port_time(p["recording_time"], "UTC")
+    when, _ = port_time(p["recording_time"], tz)
     return [
         html.Span(label, className="source-label"),
-        html.Span(utc, className="source-time"),
+        html.Span(when, className="source-time"),
         html.Span(t("replay_speed", lang, speed=p["speed"]), className="source-speed"),
         html.Span(t("replay_pass", lang, n=p["pass"]), className="source-pass"),
     ]
 
 
 def clock(epoch: float, tz: str, lang: str) -> list:
-    utc, local = port_time(epoch, tz)
+    day_time, local = port_time(epoch, tz)
     return [html.Span(local, className="clock-local"),
-            html.Span(t("port_time", lang), className="clock-label")]
+            html.Span(f"{day_time[:10]} · {t('port_time', lang)}", className="clock-label")]
 
 
 def hours_text(seconds, lang: str) -> str:

@@ -14,7 +14,7 @@ from twin.reports import default_anchor
 
 from . import ids
 from .common import page_header
-from .i18n import fmt_date, fmt_number, fmt_percent, t
+from .i18n import fmt_date, fmt_number, fmt_percent, grid_locale, t
 
 HOURS_KPIS = ("waiting_median_h", "berth_time_median_h")
 # a rise is good news for these, bad news for the others
@@ -78,6 +78,7 @@ def layout(port, config, lang: str, query) -> html.Div:
                          for p in ("day", "week", "month")])], className="control"),
             html.Label([t("r_date", lang), dcc.DatePickerSingle(
                 id=ids.R_DATE, date=date, display_format="YYYY-MM-DD",
+                placeholder=t("r_pick_date", lang),
                 first_day_of_week=1)], className="control"),
             html.Div(className="report-exports", children=[
                 html.Button(t("r_export_pdf", lang), id=ids.R_PDF, n_clicks=0),
@@ -167,7 +168,7 @@ def _grid(grid_id, rows, cols, lang):
                       columnDefs=[{"field": f, "headerName": t(k, lang), "flex": w}
                                   for f, k, w in cols],
                       dashGridOptions={"domLayout": "autoHeight",
-                                       "localeText": {"noRowsToShow": t("r_no_data", lang)}})
+                                       "localeText": grid_locale(lang, "r_no_data")})
 
 
 def teu_figure(rows: list[dict], lang: str) -> go.Figure:

@@ -8,7 +8,7 @@ from deckgl_dash import DeckGL
 
 from . import ids, map_layers, theme
 from .common import page_header
-from .i18n import t
+from .i18n import grid_locale, t
 
 STATUSES = ("all", "in_port", "at_anchor", "at_berth", "expected")
 
@@ -57,7 +57,7 @@ def layout(port, config, lang: str) -> html.Div:
                                                              "checkboxes": False,
                                                              "enableClickSelection": True},
                                             "animateRows": False,
-                                            "localeText": {"noRowsToShow": t("v_none", lang)}},
+                                            "localeText": grid_locale(lang, "v_none")},
                            style={"height": "100%"}),
             ]),
             html.Aside(className="vessel-status", children=[

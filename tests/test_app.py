@@ -45,8 +45,13 @@ def test_layout_in_chinese_and_the_choice_is_remembered(client):
     for path, title in (("/vessels", "船舶查询"), ("/reports", "统计报表"),
                         ("/playback", "历史回放")):
         assert title in page(client, path, "zh"), path
+    # the page says its language (screen readers, CJK glyph forms), and the grids speak it
+    assert '<html lang="zh-CN">' in client.get("/?lang=zh").get_data(as_text=True)
+    vessels_zh = page(client, "/vessels", "zh")
+    assert "每页行数" in vessels_zh and "Page Size" not in vessels_zh
     client.get("/_dash-layout?lang=en")
     assert shell_language(client) == "en"
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
     english = page(client, "/", "en")
     assert "One map" in english and "一张图" not in english
 

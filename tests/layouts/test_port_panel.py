@@ -113,3 +113,11 @@ def test_the_alert_list_is_in_the_time_order_it_shows_and_rows_keep_their_place(
     rows = panels.alert_list([new, old_busy], set(), "en", "America/New_York", {})
     keys = [li.key for li in rows[0].children if getattr(li, "key", None)]
     assert keys == ["new", "old"]                    # React updates each row in place
+
+
+def test_wall_times_are_the_ports_with_its_zone_and_date():
+    t0 = 1593476000.0                                   # 2020-06-30 00:13:20 UTC
+    for lang in ("en", "zh"):
+        shown = _text(panels.clock(t0, "America/New_York", lang))
+        assert "20:13:20 EDT" in shown and "2020-06-29" in shown and "UTC" not in shown
+    assert panels.port_time(t0, "America/Los_Angeles")[0] == "2020-06-29 17:13:20 PDT"
