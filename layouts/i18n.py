@@ -237,6 +237,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kpi_co2_t": ("CO₂ (estimate)", "二氧化碳（估算）"),
     "kpi_alerts": ("Alerts", "告警"),
     "r_occupancy_terminal": ("Berth occupancy by terminal", "各码头泊位占用率"),
+    "r_partial": ("Data for {pct} of this period ({have:.1f} of {days:.0f} days): its figures are "
+                  "partial, and changes are stated only between periods with complete data.",
+                  "本期仅 {pct} 时段有数据（{days:.0f} 天中的 {have:.1f} 天）：各项指标不完整，"
+                  "仅在两期数据均完整时给出同比、环比。"),
+    "r_daily": ("Day by day", "逐日趋势"),
+    "r_col_day": ("Day", "日期"),
+    "r_day_partial": ("lighter: a day with partial data", "浅色：该日数据不完整"),
     "r_occupancy_berth": ("Busiest berths", "占用率最高的泊位"),
     # the title of any port's series: its publisher from port.toml [throughput] source
     "r_teu_by": ("Container throughput by month (TEU, {source})",

@@ -68,8 +68,15 @@ def _rows(report: dict, lang: str) -> dict[str, list[list]]:
     alerts = [[t("r_col_rule", lang), t("r_col_count", lang)]]
     alerts += [[t(f"rule_{r['rule']}", lang), Figure(r["alerts"], "count")]
                for r in report["alerts_by_rule"]]
+    daily = [[t("r_col_day", lang), t("kpi_arrivals", lang), t("kpi_waiting_median_h", lang),
+              t("kpi_berth_time_median_h", lang), t("kpi_terminal_occupancy", lang)]]
+    daily += [[d["day"], Figure(d["arrivals"], "count"),
+               Figure(d["waiting_median_h"], "kpi:waiting_median_h"),
+               Figure(d["berth_time_median_h"], "kpi:berth_time_median_h"),
+               Figure(d["terminal_occupancy"], "kpi:terminal_occupancy")]
+              for d in report.get("daily") or []]
     return {"kpis": kpis, "scorecard": score, "terminals": terminals, "berths": berths,
-            "teu": teu, "alerts": alerts}
+            "teu": teu, "alerts": alerts, "daily": daily}
 
 
 def _text_rows(rows: list[list], lang: str) -> list[list[str]]:
@@ -88,6 +95,46 @@ def pdf_markup(text: str, font: str) -> str:
     if font != "STSong-Light":
         out = _CJK.sub(lambda m: f'<font name="STSong-Light">{m.group()}</font>', out)
     return out
+
+
+def daily_chart(days: list[dict], lang: str, font: str):
+    """The PDF's day-by-day chart (reportlab graphics): arrivals as bars; median waiting and
+    time at berth (hours) as lines beside them."""
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.charts.linecharts import HorizontalLineChart
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+
+    labels = [d["day"][5:] for d in days]
+    drawing = Drawing(178 * mm, 55 * mm)
+
+    def frame(chart, x, title):
+        chart.x, chart.y, chart.width, chart.height = x, 12 * mm, 75 * mm, 34 * mm
+        chart.categoryAxis.categoryNames = labels
+        chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = "Helvetica"
+        chart.categoryAxis.labels.fontSize = chart.valueAxis.labels.fontSize = 7
+        chart.valueAxis.valueMin = 0
+        drawing.add(chart)
+        drawing.add(String(x, 49 * mm, title, fontName=font, fontSize=8))
+    bars = VerticalBarChart()
+    bars.data = [[d["arrivals"] or 0 for d in days]]
+    bars.bars[0].fillColor = colors.HexColor("#40a0c8")
+    frame(bars, 10 * mm, t("kpi_arrivals", lang))
+    lines = HorizontalLineChart()
+    lines.data = [[d["waiting_median_h"] or 0 for d in days],
+                  [d["berth_time_median_h"] or 0 for d in days]]
+    lines.lines[0].strokeColor = colors.HexColor("#f2a23a")
+    lines.lines[1].strokeColor = colors.HexColor("#43a06a")
+    frame(lines, 100 * mm, t("r_daily", lang) + " (h)")
+    legend = Legend()
+    legend.x, legend.y, legend.fontName, legend.fontSize = 100 * mm, 4 * mm, font, 7
+    legend.columnMaximum, legend.dx, legend.dy = 1, 6, 6
+    legend.colorNamePairs = [(colors.HexColor("#f2a23a"), t("kpi_waiting_median_h", lang)),
+                             (colors.HexColor("#43a06a"), t("kpi_berth_time_median_h", lang))]
+    drawing.add(legend)
+    return drawing
 
 
 def pdf(report: dict, port, lang: str) -> bytes:
@@ -135,6 +182,12 @@ def pdf(report: dict, port, lang: str) -> bytes:
                                  ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.extend([tbl, Spacer(1, 5 * mm)])
 
+    if report.get("partial"):
+        c = report["coverage"]["current"]
+        days = (report["end"] - report["start"]) / 86400
+        story.append(para(t("r_partial", lang, pct=fmt_percent(c, lang, 0), have=c * days,
+                            days=days), styles["Normal"]))
+        story.append(Spacer(1, 3 * mm))
     table(tables["kpis"], [70 * mm, 45 * mm, 30 * mm, 30 * mm])
     story.append(para(t("r_co2_note", lang, n=f["co2_calls"], m=f["calls_counted"]) + " "
                       + t("estimate_label", lang), styles["Normal"]))
@@ -142,6 +195,10 @@ def pdf(report: dict, port, lang: str) -> bytes:
     table(tables["scorecard"], [70 * mm, 45 * mm, 30 * mm])
     story.append(para(t("r_scorecard_note", lang), styles["Normal"]))
     story.append(Spacer(1, 4 * mm))
+    if report.get("daily"):
+        story.append(para(t("r_daily", lang), styles["Heading3"]))
+        story.append(daily_chart(report["daily"], lang, font))
+        table(tables["daily"], [28 * mm, 28 * mm, 40 * mm, 40 * mm, 40 * mm])
     table(tables["terminals"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_terminal", lang))
     table(tables["berths"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_berth", lang))
     table(tables["teu"], [40 * mm, 40 * mm, 30 * mm], teu_title(report, lang))
@@ -166,6 +223,26 @@ def _append(ws, row, lang: str = "en") -> None:
             cell.quotePrefix = True
 
 
+def _daily_charts(ws, n_days: int, lang: str) -> None:
+    """Excel's own charts over the day-by-day cells (rows 3…): arrivals, and the two
+    medians in hours."""
+    if n_days <= 0:
+        return
+    from openpyxl.chart import BarChart, LineChart, Reference
+    days = Reference(ws, min_col=1, min_row=3, max_row=2 + n_days)
+    bars = BarChart()
+    bars.title = t("kpi_arrivals", lang)
+    bars.add_data(Reference(ws, min_col=2, min_row=2, max_row=2 + n_days), titles_from_data=True)
+    bars.set_categories(days)
+    ws.add_chart(bars, f"G2")
+    lines = LineChart()
+    lines.title, lines.y_axis.title = t("r_daily", lang), "h"
+    lines.add_data(Reference(ws, min_col=3, max_col=4, min_row=2, max_row=2 + n_days),
+                   titles_from_data=True)
+    lines.set_categories(days)
+    ws.add_chart(lines, "G18")
+
+
 def xlsx(report: dict, port, lang: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -173,7 +250,7 @@ def xlsx(report: dict, port, lang: str) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     tables = _rows(report, lang)
-    sheets = (("kpis", "r_title"), ("scorecard", "r_score_total"),
+    sheets = (("kpis", "r_title"), ("daily", "r_daily"), ("scorecard", "r_score_total"),
               ("terminals", "r_col_terminal"), ("berths", "r_col_berth"),
               ("teu", "r_col_teu"), ("alerts", "kpi_alerts"))
     for key, title in sheets:
@@ -186,6 +263,7 @@ def xlsx(report: dict, port, lang: str) -> bytes:
         ws.column_dimensions["A"].width = 48
         for col in "BCD":
             ws.column_dimensions[col].width = 18
+    _daily_charts(wb[t("r_daily", lang)[:31]], len(tables["daily"]) - 1, lang)
     # the raw figures too, for people who compute further
     raw = wb.create_sheet("data")
     _append(raw, ["key", "value", "previous", "year_before"])

@@ -104,7 +104,8 @@ def body(report: dict, lang: str) -> list:
                                    html.Span(change_text(c, lang),
                                              className="trend " + ("" if good is None else
                                                                    "good" if good else "bad"))]))
-        cards.append(html.Div(className=f"report-kpi kpi-{k['key']}", children=[
+        cards.append(html.Div(className=f"report-kpi kpi-{k['key']}"
+                              + (" partial" if report.get("partial") else ""), children=[
             html.Div(t(f"kpi_{k['key']}", lang), className="kpi-label"),
             html.Div(kpi_text(k["key"], k["value"], lang), className="kpi-value"),
             *trend]))
@@ -131,8 +132,15 @@ def body(report: dict, lang: str) -> list:
               for r in report["berths"][:15]]
     alerts = [{"rule": t(f"rule_{r['rule']}", lang), "alerts": r["alerts"]}
               for r in report["alerts_by_rule"]]
+    partial = []
+    if report.get("partial"):
+        c = report["coverage"]["current"]
+        days = (report["end"] - report["start"]) / 86400
+        partial = [html.Div(t("r_partial", lang, pct=fmt_percent(c, lang, 0), have=c * days,
+                              days=days), className="report-partial", role="status")]
     return [
         html.H2(period_label(report, lang), className="report-period"),
+        *partial,
         html.Section(cards, className="report-kpis"),
         html.Div(t("r_co2_note", lang, n=f["co2_calls"], m=f["calls_counted"]) + " "
                  + t("estimate_label", lang), className="panel-note"),
@@ -140,6 +148,11 @@ def body(report: dict, lang: str) -> list:
             html.Div(className="report-card scorecard", children=[
                 html.H3(t("r_scorecard", lang)), *score_rows,
                 html.Div(t("r_scorecard_note", lang), className="panel-note")]),
+            html.Div(className="report-card report-daily", children=[
+                html.H3(t("r_daily", lang)),
+                dcc.Graph(figure=daily_figure(report.get("daily") or [], lang),
+                          config={"displayModeBar": False}, style={"height": "320px"}),
+                html.Div(t("r_day_partial", lang), className="panel-note")]),
             html.Div(className="report-card", children=[
                 html.H3(teu_title(report, lang)),
                 dcc.Graph(figure=teu_figure(report["teu_by_month"], lang),
@@ -169,6 +182,40 @@ def _grid(grid_id, rows, cols, lang):
                                   for f, k, w in cols],
                       dashGridOptions={"domLayout": "autoHeight",
                                        "localeText": grid_locale(lang, "r_no_data")})
+
+
+DAILY_SERIES = (("arrivals", "kpi_arrivals", "bar"),
+                ("waiting_median_h", "kpi_waiting_median_h", "line"),
+                ("berth_time_median_h", "kpi_berth_time_median_h", "line"),
+                ("terminal_occupancy", "kpi_terminal_occupancy", "line"))
+
+
+def daily_figure(days: list[dict], lang: str) -> go.Figure:
+    """The period day by day (``twin.reports.daily_figures``): four small charts, a day
+    with partial data drawn lighter."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[t(k, lang) for _, k, _ in DAILY_SERIES],
+                        vertical_spacing=0.22, horizontal_spacing=0.1)
+    x = [d["day"] for d in days]
+    opacity = [1.0 if d["coverage"] >= 0.999 else 0.4 for d in days]
+    for i, (key, label, kind) in enumerate(DAILY_SERIES):
+        y = [d[key] for d in days]
+        if key == "terminal_occupancy":
+            y = [None if v is None else v * 100 for v in y]
+        trace = (go.Bar(x=x, y=y, marker=dict(color="#40a0c8", opacity=opacity))
+                 if kind == "bar" else
+                 go.Scatter(x=x, y=y, mode="lines+markers", connectgaps=False,
+                            line=dict(color="#43d17a"), marker=dict(opacity=opacity)))
+        trace.name = t(label, lang)
+        fig.add_trace(trace, row=i // 2 + 1, col=i % 2 + 1)
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", showlegend=False,
+                      margin=dict(l=40, r=10, t=30, b=30), font=dict(size=11))
+    fig.update_yaxes(title_text="h", row=1, col=2)
+    fig.update_yaxes(title_text="h", row=2, col=1)
+    fig.update_yaxes(title_text="%", row=2, col=2)
+    fig.update_xaxes(type="category")
+    return fig
 
 
 def teu_figure(rows: list[dict], lang: str) -> go.Figure:

@@ -70,36 +70,66 @@ def berth_occupancy(visits: pd.DataFrame, berth_info: dict, start: float, end: f
         quay = info.get("length_m")
         lengths = grp["mmsi"].map(lambda m: loa.get(int(m)))
         known = lengths.notna()
-        util = None
-        if quay and calendar_h and known.any():
+        util, quay_mh = None, None
+        if quay and calendar_h:
             need = (lengths[known].astype(float) * (1 + CLEARANCE_SHARE) * hours[known]).sum()
-            util = need / (quay * calendar_h)
+            util = need / (quay * calendar_h) if known.any() else None
+            # the quay metre-hours the stays took, a ship of unknown length the whole berth
+            quay_mh = float(need + hours[~known].sum() * quay)
         occupied = _union_hours(list(zip(grp["a"], grp["d"])))
         rows.append({"berth": berth, "name": info.get("name"), "terminal": info.get("terminal"),
                      "length_m": quay, "visits": len(grp), "occupied_h": occupied,
                      "occupancy": occupied / calendar_h if calendar_h else None,
-                     "utilisation": util, "visits_loa_unknown": int((~known).sum())})
+                     "utilisation": util, "quay_mh": quay_mh,
+                     "visits_loa_unknown": int((~known).sum())})
     cols = ["berth", "name", "terminal", "length_m", "visits", "occupied_h", "occupancy",
-            "utilisation", "visits_loa_unknown"]
+            "utilisation", "quay_mh", "visits_loa_unknown"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("occupancy", ascending=False, ignore_index=True)
 
 
+TERMINAL_COLUMNS = ["terminal", "berths", "quay_m", "occupied_h", "quay_mh", "occupancy"]
+
+
 def terminal_occupancy(per_berth: pd.DataFrame, berth_info: dict, calendar_h: float
                        ) -> pd.DataFrame:
-    """Per terminal: occupied berth-hours / (berths × calendar hours), all its berths counted
-    (a berth with no visit is an idle berth, not a missing one)."""
-    info = pd.DataFrame([{"berth": b, "terminal": i.get("terminal")}
-                         for b, i in berth_info.items()])
+    """Per terminal: the share of its quay the stays took — Σ quay metre-hours (LOA + 10 %,
+    a ship of unknown length its whole berth) / (the terminal's quay length × calendar
+    hours), at most 1 — all its berths counted (an idle berth is idle quay, not a missing
+    one). A terminal whose berths have no length falls back to occupied berth-hours /
+    (berths × calendar hours). (By berth count alone a 300 m ship along a quay cut into 22
+    derived berths filled 1/22 of it: Port Newark read 0.9 %.)"""
+    info = pd.DataFrame([{"berth": b, "terminal": i.get("terminal"),
+                          "quay_m": i.get("length_m")} for b, i in berth_info.items()])
     if info.empty or not calendar_h:
-        return pd.DataFrame(columns=["terminal", "berths", "occupied_h", "occupancy"])
+        return pd.DataFrame(columns=TERMINAL_COLUMNS)
     info = info[info["terminal"].notna()]
-    merged = info.merge(per_berth[["berth", "occupied_h"]], on="berth", how="left").fillna(
-        {"occupied_h": 0.0})
-    g = merged.groupby("terminal").agg(berths=("berth", "count"),
-                                       occupied_h=("occupied_h", "sum")).reset_index()
-    g["occupancy"] = g["occupied_h"] / (g["berths"] * calendar_h)
-    return g.sort_values("occupancy", ascending=False, ignore_index=True)
+    merged = info.merge(per_berth[["berth", "occupied_h", "quay_mh"]], on="berth",
+                        how="left").fillna({"occupied_h": 0.0, "quay_mh": 0.0})
+    merged["quay_m"] = pd.to_numeric(merged["quay_m"], errors="coerce")
+    g = merged.groupby("terminal").agg(berths=("berth", "count"), quay_m=("quay_m", "sum"),
+                                       occupied_h=("occupied_h", "sum"),
+                                       quay_mh=("quay_mh", "sum")).reset_index()
+    g["occupancy"] = terminal_share(g, calendar_h, per_terminal=True)
+    return g[TERMINAL_COLUMNS].sort_values("occupancy", ascending=False, ignore_index=True)
+
+
+def terminal_share(terminals: pd.DataFrame, calendar_h: float, per_terminal: bool = False):
+    """The quay share of ``terminal_occupancy``'s rows, each (``per_terminal``) or all
+    terminals together (the report's "terminal berth occupancy"): one definition."""
+    if not calendar_h or terminals.empty:
+        return pd.Series(dtype=float) if per_terminal else None
+    quay_m = pd.to_numeric(terminals["quay_m"], errors="coerce").fillna(0.0).astype(float)
+    quay_mh = pd.to_numeric(terminals["quay_mh"], errors="coerce").fillna(0.0).astype(float)
+    occupied = terminals["occupied_h"].astype(float)
+    berths = terminals["berths"].astype(float)
+    if per_terminal:
+        by_quay = quay_mh / (quay_m.where(quay_m > 0) * calendar_h)
+        by_berth = occupied / (berths.where(berths > 0) * calendar_h)
+        return by_quay.where(quay_m > 0, by_berth).clip(upper=1.0)
+    if quay_m.sum() > 0:
+        return float(min(1.0, quay_mh.sum() / (quay_m.sum() * calendar_h)))
+    return float(occupied.sum() / (berths.sum() * calendar_h)) if berths.sum() else None
 
 
 def anchorage_queue(calls, now: float) -> pd.DataFrame:

@@ -472,16 +472,26 @@ class TwinQuery:
         stay counts up to it), the period's end for loaded history."""
         return end if source and source.startswith("history") else min(end, self.now())
 
-    def occupancy(self, source: str | None, start: float, end: float) -> dict:
-        """Berth occupancy and quay utilisation per berth and per terminal over a period."""
-        visits = self._visits(source)
+    def occupancy(self, source: str | None, start: float, end: float,
+                  visits: pd.DataFrame | None = None, loa: dict | None = None) -> dict:
+        """Berth occupancy and quay utilisation per berth and per terminal over a period
+        (``visits`` and ``loa``: the source's, when the caller has read them already)."""
+        visits = self._visits(source) if visits is None else visits
         now = self.report_now(source, end)
-        static = self.store.static() if self.store is not None else pd.DataFrame()
-        loa = dict(zip(static["mmsi"].astype(int), static["length"])) if len(static) else {}
+        loa = self.lengths() if loa is None else loa
         per_berth = berth_occupancy(visits, self.berth_info, start, end, now, loa)
         calendar_h = max(0.0, min(end, now) - start) / 3600.0
         return {"berths": per_berth,
                 "terminals": terminal_occupancy(per_berth, self.berth_info, calendar_h)}
+
+    def visits(self, source: str | None) -> pd.DataFrame:
+        """The stored berth and anchorage stays of a source (in the caller's scope)."""
+        return self._visits(source)
+
+    def lengths(self) -> dict:
+        """MMSI -> length overall (m) of the stored static data."""
+        static = self.store.static() if self.store is not None else pd.DataFrame()
+        return dict(zip(static["mmsi"].astype(int), static["length"])) if len(static) else {}
 
     def kpis(self, source: str | None, start: float, end: float,
              calls: pd.DataFrame | None = None) -> dict:

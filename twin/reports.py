@@ -24,6 +24,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from .kpis import terminal_share
+
 PERIODS = ("day", "week", "month")
 KPI_KEYS = ("arrivals", "vessels_in_port", "waiting_median_h", "berth_time_median_h",
             "terminal_occupancy", "co2_t", "alerts")
@@ -114,10 +116,7 @@ def period_figures(query, source: str | None, start: float, end: float) -> Perio
     now = query.report_now(source, end)
     k = query.kpis(source, start, end, calls)
     occ = query.occupancy(source, start, end)
-    terminals = occ["terminals"]
-    term_occ = (float(terminals["occupied_h"].sum() / (terminals["berths"].sum()
-                * max(1e-9, (min(end, now) - start) / 3600)))
-                if len(terminals) and terminals["berths"].sum() else None)
+    term_occ = terminal_share(occ["terminals"], max(0.0, min(end, now) - start) / 3600)
     emissions = query.call_emissions(source, start, end, calls)
     alerts = query.alerts_by_rule(start, end, source)
     arrivals = k["calls"]
@@ -139,6 +138,51 @@ def period_figures(query, source: str | None, start: float, end: float) -> Perio
         "calls_waited_over_2h": _waited_over(calls, start, end, 2 * 3600),
     }
     return PeriodFigures(start, end, figures, has_data)
+
+
+COMPARABLE = 0.9    # a period is compared with another only when both have data for 90 %
+
+
+def coverage(query, source: str | None, start: float, end: float) -> float:
+    """The share of [start, end) the source's data covers (0–1): from its first arrival to
+    its last report, up to "now" for the live twin. Of all sources' together when none is
+    named."""
+    spans = [s for s in query.sources() if source is None or s["source"] == source]
+    if not spans or end <= start:
+        return 0.0
+    lo = max(start, min(s["start"] for s in spans))
+    hi = min(end, query.report_now(source, end), max(s["end"] for s in spans))
+    return max(0.0, hi - lo) / (end - start)
+
+
+def daily_figures(query, source: str | None, start: float, end: float,
+                  calls: pd.DataFrame) -> list[dict]:
+    """Per calendar day of the period (port time): arrivals, median waiting for berth,
+    median time at berth and terminal berth occupancy — each by the period's own
+    definition (``port_kpis``, ``terminal_share``) over that day; None on a day without
+    data. ``calls``: the period's calls."""
+    tz = query.port.timezone
+    visits, loa = query.visits(source), query.lengths()
+    out = []
+    day_start = start
+    while day_start < end:
+        d0, d1 = period_bounds("day", day_start + 1, tz)
+        d0, d1 = max(d0, start), min(d1, end)
+        share = coverage(query, source, d0, d1)
+        row = {"day": datetime.fromtimestamp(d0, ZoneInfo(tz)).date().isoformat(),
+               "start": d0, "coverage": share, "arrivals": None, "waiting_median_h": None,
+               "berth_time_median_h": None, "terminal_occupancy": None}
+        if share > 0:
+            now = query.report_now(source, d1)
+            k = query.kpis(source, d0, d1, calls)
+            occ = query.occupancy(source, d0, d1, visits, loa)
+            row.update(arrivals=k["calls"], waiting_median_h=k["waiting_median_h"],
+                       berth_time_median_h=k["berth_time_median_h"],
+                       terminal_occupancy=terminal_share(occ["terminals"],
+                                                         max(0.0, min(d1, now) - d0) / 3600))
+        out.append(row)
+        day_start = d1
+    return out
 
 
 def _waited_over(calls: pd.DataFrame, start: float, end: float, limit_s: float) -> dict:
@@ -306,14 +350,21 @@ def _build_report(query, source: str | None, period: str, anchor: float,
     cur = period_figures(query, source, start, end)
     prev = period_figures(query, source, *previous_period(period, start, tz))
     yoy = period_figures(query, source, *year_before(period, start, tz))
+    covered = {"current": coverage(query, source, start, end),
+               "previous": coverage(query, source, prev.start, prev.end),
+               "year_before": coverage(query, source, yoy.start, yoy.end)}
+    # a change is stated only between two periods that both have (nearly) all their data: a
+    # week with one day of data is not "−95 %" against a whole one
+    vs_prev = prev.has_data and min(covered["current"], covered["previous"]) >= COMPARABLE
+    vs_yoy = yoy.has_data and min(covered["current"], covered["year_before"]) >= COMPARABLE
     kpis = []
     for key in KPI_KEYS:
         v = cur.figures[key]
         kpis.append({"key": key, "value": v,
                      "previous": prev.figures[key] if prev.has_data else None,
                      "year_before": yoy.figures[key] if yoy.has_data else None,
-                     "vs_previous": change(v, prev.figures[key]) if prev.has_data else None,
-                     "vs_year_before": change(v, yoy.figures[key]) if yoy.has_data else None})
+                     "vs_previous": change(v, prev.figures[key]) if vs_prev else None,
+                     "vs_year_before": change(v, yoy.figures[key]) if vs_yoy else None})
     occ = query.occupancy(source, start, end)
     teu = query.monthly_teu()
     teu_rows = []
@@ -327,7 +378,9 @@ def _build_report(query, source: str | None, period: str, anchor: float,
     alerts = query.alerts_by_rule(start, end, source)
     return {"period": period, "start": start, "end": end, "source": source,
             "timezone": tz, "has_data": cur.has_data, "kpis": kpis,
-            "figures": cur.figures,
+            "figures": cur.figures, "coverage": covered, "partial": covered["current"] < COMPARABLE,
+            "daily": daily_figures(query, source, start, end,
+                                   query.port_calls(source, start, end)),
             "previous": {"start": prev.start, "end": prev.end, "has_data": prev.has_data},
             "year_before": {"start": yoy.start, "end": yoy.end, "has_data": yoy.has_data},
             "berths": occ["berths"].head(25).to_dict("records"),

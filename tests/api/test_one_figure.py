@@ -110,6 +110,16 @@ def test_the_same_week_gives_the_same_figures_on_the_page_api_pdf_and_excel(clie
                 assert got in ("—", None)
             else:
                 assert got == pytest.approx(want), (key, got, want)
+    # day by day, by the same definitions: the days' arrivals add up to the week's, and the
+    # workbook's day sheet holds the API's numbers
+    daily = api["daily"]
+    assert len(daily) == 7 and sum(d["arrivals"] or 0 for d in daily) == \
+        kpis["arrivals"]["value"]
+    day_sheet = book.worksheets[1]
+    got = [r[1].value for r in day_sheet.iter_rows(min_row=3) if r[0].value]
+    assert got == [d["arrivals"] if d["arrivals"] is not None else "—" for d in daily]
+    assert day_sheet._charts, "the day sheet has its charts"
+    assert t("r_daily", lang).replace("₂", "2") in pdf_text
     # the figure formats make the numbers read as the page reads them
     row = cells[t("kpi_waiting_median_h", lang)]
     assert "0.0" in row[1].number_format

@@ -28,7 +28,15 @@ def test_occupancy_is_the_union_of_stays_and_utilisation_weighs_ship_length():
     assert row["utilisation"] == pytest.approx(2 * 110 * 10 / (300 * 24))
     assert row["visits_loa_unknown"] == 1
     term = terminal_occupancy(occ, INFO, 24.0).set_index("terminal").loc["T"]
-    assert term["berths"] == 2 and term["occupancy"] == pytest.approx(19 / 48)   # B2 idle
+    # the terminal's 500 m of quay over 24 h: ships 1 and 2 took 110 m for 10 h each, ship 3
+    # (length unknown) its whole 300 m berth for 4 h; B2 idle
+    assert term["berths"] == 2 and term["quay_m"] == 500.0
+    assert term["occupancy"] == pytest.approx((110 * 10 * 2 + 300 * 4) / (500 * 24))
+    # a terminal without quay lengths: occupied berth-hours over its berths
+    bare = {b: {**i, "length_m": None} for b, i in INFO.items()}
+    occ_bare = berth_occupancy(v, bare, 0, 24 * H, 24 * H, loa={1: 100.0, 2: 100.0})
+    assert terminal_occupancy(occ_bare, bare, 24.0).set_index("terminal").loc[
+        "T", "occupancy"] == pytest.approx(19 / 48)
 
 
 def _call(i, waited_h, berth_h, category="cargo"):
