@@ -25,7 +25,8 @@ def grid_rows(rows: list[dict], tz: str, lang: str) -> list[dict]:
             "type": t(r.get("category") or "unknown", lang),
             "stage": t(f"stage_{stage}", lang) if stage else t("not_in_port", lang),
             "place": place,
-            "waiting": panels.hours_text(r.get("waiting_s"), lang)
+            "waiting": (("≥ " if r.get("waiting_at_least") else "")
+                        + panels.hours_text(r.get("waiting_s"), lang))
             if r.get("waiting_s") else "",
             "destination": r.get("destination") or "",
             "eta": fmt_time(r.get("eta"), tz, lang) if r.get("eta") else "",

@@ -116,7 +116,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "at_berth_now": ("At berth", "在泊"),
     "waiting_now": ("Waiting at anchor", "锚地待泊"),
     "berths_occupied": ("Berths occupied", "泊位占用"),
-    "queue_longest": ("longest wait {who}: {h:.1f} h", "最长等待 {who}：{h:.1f} 小时"),
+    "queue_longest": ("longest wait {who}: {h} h", "最长等待 {who}：{h} 小时"),
     "history_title": ("Port calls, {start} – {end}", "港口挂靠统计，{start} – {end}"),
     "history_source": ("history: {name} (real AIS tracks)", "历史：{name}（真实 AIS 轨迹）"),
     "kpi_calls": ("Calls", "挂靠艘次"),
@@ -242,6 +242,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                   "本期仅 {pct} 时段有数据（{days:.0f} 天中的 {have:.1f} 天）：各项指标不完整，"
                   "仅在两期数据均完整时给出同比、环比。"),
     "r_daily": ("Day by day", "逐日趋势"),
+    "wait_at_least": ("at anchor when the data began: waiting at least this long",
+                      "数据开始时已在锚地：至少已等待这么久"),
     "r_col_day": ("Day", "日期"),
     "r_day_partial": ("lighter: a day with partial data", "浅色：该日数据不完整"),
     "r_occupancy_berth": ("Busiest berths", "占用率最高的泊位"),

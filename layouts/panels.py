@@ -188,8 +188,9 @@ def port_panel(live: dict | None, history: dict | None, tz: str, lang: str,
         if len(queue):
             first = queue.iloc[0]
             who = _vessel_label(int(first["mmsi"]), vessel_names or {})
+            at_least = "≥ " if first.get("at_least") else ""
             longest = t("queue_longest", lang, who=f"{who} @ {first['anchorage']}",
-                        h=first["waiting_s"] / 3600)
+                        h=f"{at_least}{first['waiting_s'] / 3600:.1f}")
         out.append(html.Div(className="port-now", children=[
             _tile(t("in_port", lang), live["in_port"]),
             _tile(t("at_berth_now", lang), live["at_berth"]),
@@ -594,7 +595,10 @@ def queue_panel(rows: list[dict], lang: str) -> list:
     out.append(html.Ol([html.Li([html.Span(r["name"] or str(r["mmsi"]), className="q-name",
                                            title=r["name"] or str(r["mmsi"])),
                                  html.Span(r["anchorage"], className="q-anch"),
-                                 html.Span(hours_text(r["waiting_s"], lang), className="q-wait")])
+                                 html.Span(("≥ " if r.get("at_least") else "")
+                                           + hours_text(r["waiting_s"], lang), className="q-wait",
+                                           title=t("wait_at_least", lang)
+                                           if r.get("at_least") else None)])
                         for r in rows[:8]], className="queue-list"))
     return out
 

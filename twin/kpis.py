@@ -138,9 +138,13 @@ def anchorage_queue(calls, now: float) -> pd.DataFrame:
     for c in calls:
         if c.is_open and c.visits and c.visits[-1].open and c.visits[-1].kind == "anchorage":
             v = c.visits[-1]
+            # at anchor when the data began: the wait is at least this long, not this long
+            at_least = not c.arrival_observed and v is c.visits[0]
             rows.append({"mmsi": c.mmsi, "anchorage": v.place, "since": v.arrival,
-                         "waiting_s": now - v.arrival, "call_id": c.call_id})
-    return pd.DataFrame(rows, columns=["mmsi", "anchorage", "since", "waiting_s", "call_id"]
+                         "waiting_s": now - v.arrival, "call_id": c.call_id,
+                         "at_least": at_least})
+    return pd.DataFrame(rows, columns=["mmsi", "anchorage", "since", "waiting_s", "call_id",
+                                       "at_least"]
                         ).sort_values("since", ignore_index=True)
 
 

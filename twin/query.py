@@ -186,6 +186,8 @@ class TwinQuery:
                 r["berth_name"] = (self.berth_info.get(place[1], {}).get("name")
                                    if place and place[0] == "berth" else None)
                 r["waiting_s"] = _clean(call.get("waiting_s")) if call else None
+                # in port when the data began: its wait is at least this long
+                r["waiting_at_least"] = bool(call) and not call.get("arrival_observed", True)
                 r["arrival_port_area"] = call["arrival_port_area"] if call else None
                 rows.append(r)
             if status == "in_port":
@@ -416,7 +418,8 @@ class TwinQuery:
         snap = self.engine.snapshot()
         names = self._names(snap)
         rows = [{"mmsi": int(r.mmsi), "name": names.get(int(r.mmsi)), "anchorage": r.anchorage,
-                 "since": float(r.since), "waiting_s": float(r.waiting_s)}
+                 "since": float(r.since), "waiting_s": float(r.waiting_s),
+                 "at_least": bool(r.at_least)}
                 for r in q.itertuples()]
         return self.scope.rows(rows)
 

@@ -66,3 +66,17 @@ def test_kpis_use_medians_and_leave_out_service_craft():
     counted_tugs = port_kpis(pd.DataFrame(rows), 0, 400 * H, 400 * H,
                              PortCallRules(count_service_craft=True))
     assert counted_tugs["calls"] == 5
+
+
+def test_a_ship_at_anchor_when_the_data_began_waits_at_least_not_exactly():
+    from twin.kpis import anchorage_queue
+    seen_arriving = PortCall(call_id="a", mmsi=1, arrival_port_area=0.0, arrival_observed=True)
+    seen_arriving.visits.append(Visit("anchorage", "21-B", 1 * H, None))
+    already_there = PortCall(call_id="b", mmsi=2, arrival_port_area=0.0, arrival_observed=False)
+    already_there.visits.append(Visit("anchorage", "21-B", 0.0, None))
+    q = anchorage_queue([seen_arriving, already_there], 3 * H).set_index("mmsi")
+    assert not q.loc[1, "at_least"] and q.loc[1, "waiting_s"] == 2 * H
+    assert q.loc[2, "at_least"] and q.loc[2, "waiting_s"] == 3 * H
+    from layouts import panels
+    rows = [{"mmsi": 2, "name": "X", "anchorage": "21-B", "waiting_s": 3 * H, "at_least": True}]
+    assert "≥ 3.0 h" in str(panels.queue_panel(rows, "en"))
