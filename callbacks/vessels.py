@@ -23,7 +23,9 @@ def grid_rows(rows: list[dict], tz: str, lang: str) -> list[dict]:
             "mmsi": r.get("mmsi"), "imo": r.get("imo"), "callsign": r.get("callsign"),
             "name": r.get("name") or t("unnamed", lang),
             "type": t(r.get("category") or "unknown", lang),
-            "stage": t(f"stage_{stage}", lang) if stage else t("not_in_port", lang),
+            "stage": (t("stage_expected_late", lang, m=int(r["late_s"] // 60))
+                      if stage == "expected" and r.get("late_s") else
+                      t(f"stage_{stage}", lang) if stage else t("not_in_port", lang)),
             "place": place,
             "waiting": (("≥ " if r.get("waiting_at_least") else "")
                         + panels.hours_text(r.get("waiting_s"), lang))

@@ -182,6 +182,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "export_csv": ("Export CSV", "导出 CSV"),
     "export_geojson": ("Export GeoJSON", "导出 GeoJSON"),
     "stage_expected": ("Expected (berth plan)", "预抵（泊位计划）"),
+    "stage_expected_late": ("Expected — {m} min past its ETA", "预计到港 — 已超过 ETA {m} 分钟"),
     "s211_title": ("Port-call timestamps (IHO S-211)", "挂靠时间节点（IHO S-211）"),
     "s211_ata_port": ("Arrived in port area", "抵达港区"),
     "s211_ata_anch": ("Arrived at anchorage", "抵达锚地"),

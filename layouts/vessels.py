@@ -16,17 +16,19 @@ STATUSES = ("all", "in_port", "at_anchor", "at_berth", "expected")
 def grid_columns(lang: str) -> list[dict]:
     def col(field, key, **kw):
         return {"field": field, "headerName": t(key, lang), **kw}
+    # every column on screen at 1920 px: they share the width (flex) down to a minimum, a
+    # cut name or place shows whole on hover, headers wrap instead of being cut
     return [
-        col("name", "v_col_name", flex=2, minWidth=150),
-        col("mmsi", "mmsi", width=115),
-        col("imo", "imo", width=100),
-        col("callsign", "callsign", width=100),
-        col("type", "ship_type", width=120),
-        col("stage", "stage", width=170),
-        col("place", "v_col_place", flex=2, minWidth=150),
-        col("waiting", "waiting_so_far", width=110),
-        col("destination", "destination", width=130),
-        col("eta", "eta", width=170),
+        col("name", "v_col_name", flex=2.2, minWidth=150, tooltipField="name"),
+        col("mmsi", "mmsi", flex=1.1, minWidth=96),
+        col("imo", "imo", flex=0.9, minWidth=80),
+        col("callsign", "callsign", flex=0.9, minWidth=78),
+        col("type", "ship_type", flex=1.2, minWidth=96, tooltipField="type"),
+        col("stage", "stage", flex=1.7, minWidth=130, tooltipField="stage"),
+        col("place", "v_col_place", flex=2.2, minWidth=140, tooltipField="place"),
+        col("waiting", "waiting_so_far", flex=1, minWidth=78),
+        col("destination", "destination", flex=1.2, minWidth=90, tooltipField="destination"),
+        col("eta", "eta", flex=1.6, minWidth=132),
     ]
 
 
@@ -57,6 +59,10 @@ def layout(port, config, lang: str) -> html.Div:
                                                              "checkboxes": False,
                                                              "enableClickSelection": True},
                                             "animateRows": False,
+                                            "tooltipShowDelay": 300,
+                                            "defaultColDef": {"wrapHeaderText": True,
+                                                              "autoHeaderHeight": True,
+                                                              "resizable": True},
                                             "localeText": grid_locale(lang, "v_none")},
                            style={"height": "100%"}),
             ]),
