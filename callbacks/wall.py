@@ -338,6 +338,19 @@ def register(app, engine, port, cache, query=None) -> None:
         return (panels.berth_timeline(query.berth_timeline(top=10), port.timezone, lang),
                 panels.queue_panel(query.anchorage_queue(), lang))
 
+    # a wall bigger than 1080p shows the port's view at its own scale, once on load: the
+    # same water, ships and labels as large on the screen (at 4K, the 1080p view made
+    # ships specks). Smaller screens keep the package's view. (Clientside, no server.)
+    app.clientside_callback(
+        """function(n, view) {
+            const k = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
+            if (!n || !view || k < 1.05) { return window.dash_clientside.no_update; }
+            return Object.assign({}, view, {zoom: view.zoom + Math.log2(k)});
+        }""",
+        Output(ids.MAP, "initialViewState", allow_duplicate=True),
+        Input("fit-tick", "n_intervals"), State(ids.MAP, "initialViewState"),
+        prevent_initial_call=True)
+
     # the optional camera tour: the next preset view every tour_s (clientside, no server)
     app.clientside_callback(
         """function(n, views) {

@@ -125,7 +125,45 @@ def _build_static_layers(port) -> list[dict]:
             "PathLayer", [{"path": p} for p in paths.values()], id=BERTHS, get_path="path",
             get_color=[*theme.BERTH_FREE, 200], width_units="pixels", get_width=2,
             cap_rounded=True, pickable=False)))
+    places = place_labels(port)
+    if places:
+        # the port package's own names, so the map reads from across a room; the text has
+        # a dark outline to stand out from land and water alike
+        layers.append(_spec(pdk.Layer(
+            "TextLayer", places, id=PLACE_LABELS, get_position="position", get_text="text",
+            get_size=12, size_units="pixels", get_color=[230, 237, 245, 220],
+            font_family="PortTwin Sans, sans-serif", character_set="auto",
+            font_settings={"sdf": True}, outline_width=4, outline_color=[8, 24, 42, 230],
+            billboard=True, get_text_anchor="'middle'", pickable=False)))
     return layers
+
+
+PLACE_LABELS = "place-labels"
+
+
+def place_labels(port, max_labels: int = 60) -> list[dict]:
+    """One label per named terminal (the largest first, at a point inside it), at most
+    ``max_labels``: names, not every berth — 490 berth names over New York would hide the
+    water."""
+    terminals = port.layer("terminals")
+    if terminals is None or not len(terminals) or "name" not in terminals:
+        return []
+    named = terminals[terminals["name"].notna() & (terminals["name"].astype(str).str.strip() != "")]
+    if not len(named):
+        return []
+    area = pd.Series(shapely.area(np.asarray(named.geometry.values, dtype=object)),
+                     index=named.index)       # degrees²: only to order them
+    out, seen = [], set()
+    for i in area.sort_values(ascending=False).index:
+        name = str(named.loc[i, "name"]).strip()
+        if name in seen:
+            continue
+        seen.add(name)
+        p = named.loc[i, "geometry"].representative_point()
+        out.append({"text": name, "position": [round(p.x, 6), round(p.y, 6)]})
+        if len(out) >= max_labels:
+            break
+    return out
 
 
 TERMINALS = "terminals"                # terminal areas on land, extruded
@@ -290,7 +328,7 @@ def vessel_layers() -> list[dict]:
                         joint_rounded=True, cap_rounded=True, _path_type="open",
                         pickable=False)),
         _spec(pdk.Layer("ScatterplotLayer", [], id=MARKERS, radius_units="meters",
-                        radius_min_pixels=2.5, radius_max_pixels=7, stroked=True,
+                        radius_min_pixels=3.5, radius_max_pixels=8, stroked=True,
                         line_width_min_pixels=1, get_line_color=[11, 22, 34, 255],
                         pickable=True)),
         _spec(pdk.Layer("SolidPolygonLayer", [], id=VESSELS, filled=True, extruded=False,

@@ -73,6 +73,7 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
         dcc.Interval(id=ids.TOUR_TICK, interval=max(1.0, config.tour_s) * 1000,
                      disabled=not (config.tour_s and port.tour)),
         dcc.Store(id="tour-views", data=port.tour),
+        dcc.Interval(id="fit-tick", interval=300, max_intervals=1),
         dcc.Interval(id="slow-tick", interval=10_000),
         html.Section(id=ids.KPI_STRIP, className="kpi-strip"),
         html.Section(className="map-controls", children=[
