@@ -127,18 +127,19 @@ def _build_static_layers(port) -> list[dict]:
             cap_rounded=True, pickable=False)))
     places = place_labels(port)
     if places:
-        # the port package's own names, so the map reads from across a room; the text has
-        # a dark outline to stand out from land and water alike
+        # the port package's own names, so the map reads from across a room, on a dark
+        # plate to stand out from land and water alike
         layers.append(_spec(pdk.Layer(
             "TextLayer", places, id=PLACE_LABELS, get_position="position", get_text="text",
-            get_size=12, size_units="pixels", get_color=[230, 237, 245, 220],
+            get_size=14, size_units="pixels", get_color=[230, 237, 245, 235],
             font_family="PortTwin Sans, sans-serif", character_set="auto",
-            font_settings={"sdf": True}, outline_width=4, outline_color=[8, 24, 42, 230],
-            billboard=True, get_text_anchor="'middle'", pickable=False)))
+            background=True, get_background_color=[8, 24, 42, 200],
+            background_padding=[4, 2], billboard=True, pickable=False)))
     return layers
 
 
 PLACE_LABELS = "place-labels"
+DECLUTTER_M = 1500.0
 
 
 def place_labels(port, max_labels: int = 60) -> list[dict]:
@@ -151,6 +152,8 @@ def place_labels(port, max_labels: int = 60) -> list[dict]:
     named = terminals[terminals["name"].notna() & (terminals["name"].astype(str).str.strip() != "")]
     if not len(named):
         return []
+    from pyproj import Geod
+    geod = Geod(ellps="WGS84")
     area = pd.Series(shapely.area(np.asarray(named.geometry.values, dtype=object)),
                      index=named.index)       # degrees²: only to order them
     out, seen = [], set()
@@ -160,6 +163,9 @@ def place_labels(port, max_labels: int = 60) -> list[dict]:
             continue
         seen.add(name)
         p = named.loc[i, "geometry"].representative_point()
+        # decluttered: none within 1.5 km of a larger terminal's label
+        if any(geod.inv(p.x, p.y, *o["position"])[2] < DECLUTTER_M for o in out):
+            continue
         out.append({"text": name, "position": [round(p.x, 6), round(p.y, 6)]})
         if len(out) >= max_labels:
             break

@@ -195,8 +195,8 @@ def daily_figure(days: list[dict], lang: str) -> go.Figure:
     with partial data drawn lighter."""
     from plotly.subplots import make_subplots
     fig = make_subplots(rows=2, cols=2, subplot_titles=[t(k, lang) for _, k, _ in DAILY_SERIES],
-                        vertical_spacing=0.22, horizontal_spacing=0.1)
-    x = [d["day"] for d in days]
+                        vertical_spacing=0.3, horizontal_spacing=0.1)
+    x = [d["day"][5:] if len(days) > 1 else d["day"] for d in days]      # MM-DD
     opacity = [1.0 if d["coverage"] >= 0.999 else 0.4 for d in days]
     for i, (key, label, kind) in enumerate(DAILY_SERIES):
         y = [d[key] for d in days]
@@ -214,7 +214,8 @@ def daily_figure(days: list[dict], lang: str) -> go.Figure:
     fig.update_yaxes(title_text="h", row=1, col=2)
     fig.update_yaxes(title_text="h", row=2, col=1)
     fig.update_yaxes(title_text="%", row=2, col=2)
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", tickangle=0, tickfont=dict(size=9), nticks=8)
+    fig.update_annotations(font_size=12)
     return fig
 
 

@@ -10,6 +10,7 @@ from callbacks.wall import clicked_mmsi, live_layers
 from data_sources.events import VesselReport
 from layouts import map_layers, theme
 from twin.state import FleetState
+from tests.conftest import ROOT
 
 
 def decode(block):
@@ -145,3 +146,20 @@ def test_at_fleet_scale_the_longest_vessels_are_drawn_to_scale_the_rest_as_marke
     assert rows.sum() == 10 and set(np.flatnonzero(rows)) == set(range(20, 30))
     every = map_layers.footprint_rows(df, max_rows=100)
     assert every.sum() == n - 2                           # length 0 and no course left out
+
+
+@pytest.mark.parametrize("package", ["nynj", "pugetsound"])
+def test_the_map_names_the_ports_terminals_without_overprinting(package):
+    from pyproj import Geod
+
+    from layouts.map_layers import DECLUTTER_M, PLACE_LABELS, place_labels, static_layers
+    from twin.port import Port
+    port = Port.load(ROOT / "data" / "ports" / package)
+    labels = place_labels(port)
+    assert len(labels) >= 3 and len({x["text"] for x in labels}) == len(labels)
+    geod = Geod(ellps="WGS84")
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert geod.inv(*a["position"], *b["position"])[2] >= DECLUTTER_M, (a, b)
+    layer = next(s for s in static_layers(port) if s["id"] == PLACE_LABELS)
+    assert layer["@@type"] == "TextLayer" and layer["data"] == labels
