@@ -376,7 +376,9 @@ def create_app(config: Config | None = None) -> Dash:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
-    wall_callbacks.register(app, engine, port, cache, query)
+    wall_callbacks.register(app, engine, port, cache, query,
+                            history_source(config.history_file)
+                            if is_set(config.history_file) else None)
     vessels_callbacks.register(app, query, port)
     reports_callbacks.register(app, query, port)
     playback_callbacks.register(app, query, port)

@@ -149,7 +149,9 @@ def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int
     return snap.nearest(lon, lat, CLICK_NEAREST_M)
 
 
-def register(app, engine, port, cache, query=None) -> None:
+def register(app, engine, port, cache, query=None, history_source: str | None = None) -> None:
+    """``history_source``: the loaded history the port panel shows — the deployment's
+    configured one, never whichever ``history load`` stored last (None: the first by name)."""
     shared = bool(app.server.config.get("PORTTWIN", {}).get("shared_cache"))
 
     def vessel_layers(n, mode, selected):
@@ -217,7 +219,7 @@ def register(app, engine, port, cache, query=None) -> None:
             return None
         cached = cache.get("history-summary")       # a list: "no history" is cached too
         if cached is None:
-            cached = [history_summary(store, port.geometry.berth_info)]
+            cached = [history_summary(store, port.geometry.berth_info, history_source)]
             cache.set("history-summary", cached, timeout=300)
         return cached[0]
 

@@ -120,3 +120,37 @@ def test_the_ny_scenario_runs_every_feed_from_its_bundled_file(tmp_path):
     levels = feeds.hydromet.snapshot(engine.now())
     assert len(levels) == 4 and all(r["predicted_m"] is not None for r in levels)
     assert len(store.monthly_teu(port.locode)) == 59
+
+
+def test_loading_another_history_does_not_switch_the_walls_history_panel(tmp_path):
+    """The port panel shows the deployment's configured history, not whichever file
+    ``history load`` stored last (it silently became "Arrivals / day 1344.4")."""
+    import json
+
+    import app as porttwin
+    from tests.auth import sign_in
+    from tests.conftest import NY_HOUR
+    from twin.history_cli import load_history
+    cfg = Config.load(env={}, history_url=f"sqlite:///{tmp_path / 'h.sqlite'}",
+                      start_engine=False, history_alerts=False)
+    dash_app = porttwin.create_app(cfg)
+    wired = dash_app.server.config["PORTTWIN"]
+    load_history(wired["store"], NY_HOUR, wired["port"])            # an operator loads another
+    assert len([s for s in wired["store"].sources() if s.startswith("history:")]) == 2
+    client = sign_in(dash_app.server.test_client(), "ops-sup", "supervisor")
+    key = next(k for k in dash_app.callback_map if "port-panel.children" in k)
+    resp = client.post("/_dash-update-component", json={
+        "output": key, "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+                                   for o in key.strip(".").split("...")],
+        "inputs": [{"id": "tick", "property": "n_intervals", "value": 1},
+                   {"id": "colour-mode", "property": "value", "value": "type"},
+                   {"id": "selected-vessel", "property": "data", "value": None},
+                   {"id": "alert-sectors", "property": "value", "value": None}],
+        "state": [{"id": "lang", "property": "data", "value": "en"},
+                  {"id": "alert-signature", "property": "data", "value": None},
+                  {"id": "panel-signature", "property": "data", "value": None}],
+        "changedPropIds": ["tick.n_intervals"]})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    panel = json.dumps(resp.get_json()["response"]["port-panel"]["children"])
+    assert cfg.for_port(wired["port"]).history_file.name in panel
+    assert NY_HOUR.name not in panel

@@ -195,10 +195,10 @@ def _h(seconds):
 
 def history_summary(store, berth_info: dict, source: str | None = None,
                     top: int = 5) -> dict | None:
-    """The KPIs of a loaded history source (by default the first loaded) for the wall's port
+    """The KPIs of a loaded history source (by default the first by name) for the wall's port
     panel: the period, the KPI snapshot and the most occupied berths. None without one."""
     if source is None:
-        loaded = [s for s in store.sources() if s.startswith("history:")]
+        loaded = sorted(s for s in store.sources() if s.startswith("history:"))
         if not loaded:
             return None
         source = loaded[0]
