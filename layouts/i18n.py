@@ -252,6 +252,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "r_teu_by": ("Container throughput by month (TEU, {source})",
                  "集装箱月吞吐量（TEU，{source}）"),
     "r_teu_plain": ("Container throughput by month (TEU)", "集装箱月吞吐量（TEU）"),
+    "r_teu_outside": ("The published figures run {first} … {last}: this period ({month}) is "
+                      "outside them.", "公布数据覆盖 {first} … {last}：本期（{month}）不在其中。"),
     "r_alerts_by_rule": ("Alerts by rule", "各类告警"),
     "r_scorecard": ("Port performance scorecard (口岸综合绩效评价)", "口岸综合绩效评价"),
     "r_score_total": ("Overall", "综合得分"),

@@ -155,6 +155,7 @@ def body(report: dict, lang: str) -> list:
                 html.Div(t("r_day_partial", lang), className="panel-note")]),
             html.Div(className="report-card", children=[
                 html.H3(teu_title(report, lang)),
+                *teu_note(report, lang),
                 dcc.Graph(figure=teu_figure(report["teu_by_month"], lang),
                           config={"displayModeBar": False}, style={"height": "260px"})]),
             html.Div(className="report-card", children=[
@@ -217,6 +218,19 @@ def daily_figure(days: list[dict], lang: str) -> go.Figure:
     fig.update_xaxes(type="category", tickangle=0, tickfont=dict(size=9), nticks=8)
     fig.update_annotations(font_size=12)
     return fig
+
+
+def teu_note(report: dict, lang: str) -> list:
+    """Says so when the report's period is outside the months the TEU figures cover (a 2020
+    week beside a chart of 2021–2025 read as if they belonged together)."""
+    rows = report["teu_by_month"]
+    if not rows:
+        return []
+    month = datetime.fromtimestamp(report["start"], ZoneInfo(report["timezone"])).strftime("%Y-%m")
+    if rows[0]["month"] <= month <= rows[-1]["month"]:
+        return []
+    return [html.Div(t("r_teu_outside", lang, first=rows[0]["month"], last=rows[-1]["month"],
+                       month=month), className="panel-note report-teu-outside")]
 
 
 def teu_figure(rows: list[dict], lang: str) -> go.Figure:
