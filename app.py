@@ -420,6 +420,7 @@ SUBCOMMANDS = {
     "companies": "twin.accounts_cli:companies_main",
     "tokens": "twin.accounts_cli:tokens_main",
     "audit": "twin.accounts_cli:audit_main",
+    "forecast": "twin.forecast_cli:main",
 }
 
 
