@@ -143,32 +143,42 @@ def period_figures(query, source: str | None, start: float, end: float) -> Perio
 COMPARABLE = 0.9    # a period is compared with another only when both have data for 90 %
 
 
-def coverage(query, source: str | None, start: float, end: float) -> float:
-    """The share of [start, end) the source's data covers (0–1): from its first arrival to
-    its last report, up to "now" for the live twin. Of all sources' together when none is
-    named."""
+def data_span(query, source: str | None) -> tuple[float, float] | None:
+    """(first arrival, last report) of the source's data — of all sources' together when
+    none is named; None without data."""
     spans = [s for s in query.sources() if source is None or s["source"] == source]
-    if not spans or end <= start:
+    if not spans:
+        return None
+    return min(s["start"] for s in spans), max(s["end"] for s in spans)
+
+
+def coverage(query, source: str | None, start: float, end: float,
+             span: tuple[float, float] | None = None) -> float:
+    """The share of [start, end) the source's data covers (0–1), up to "now" for the live
+    twin. ``span``: ``data_span``'s answer, when the caller has it."""
+    span = data_span(query, source) if span is None else span
+    if not span or end <= start:
         return 0.0
-    lo = max(start, min(s["start"] for s in spans))
-    hi = min(end, query.report_now(source, end), max(s["end"] for s in spans))
+    lo = max(start, span[0])
+    hi = min(end, query.report_now(source, end), span[1])
     return max(0.0, hi - lo) / (end - start)
 
 
 def daily_figures(query, source: str | None, start: float, end: float,
-                  calls: pd.DataFrame) -> list[dict]:
+                  calls: pd.DataFrame, span: tuple[float, float] | None = None) -> list[dict]:
     """Per calendar day of the period (port time): arrivals, median waiting for berth,
     median time at berth and terminal berth occupancy — each by the period's own
     definition (``port_kpis``, ``terminal_share``) over that day; None on a day without
     data. ``calls``: the period's calls."""
     tz = query.port.timezone
     visits, loa = query.visits(source), query.lengths()
+    span = data_span(query, source) if span is None else span
     out = []
     day_start = start
     while day_start < end:
         d0, d1 = period_bounds("day", day_start + 1, tz)
         d0, d1 = max(d0, start), min(d1, end)
-        share = coverage(query, source, d0, d1)
+        share = coverage(query, source, d0, d1, span)
         row = {"day": datetime.fromtimestamp(d0, ZoneInfo(tz)).date().isoformat(),
                "start": d0, "coverage": share, "arrivals": None, "waiting_median_h": None,
                "berth_time_median_h": None, "terminal_occupancy": None}
@@ -350,9 +360,10 @@ def _build_report(query, source: str | None, period: str, anchor: float,
     cur = period_figures(query, source, start, end)
     prev = period_figures(query, source, *previous_period(period, start, tz))
     yoy = period_figures(query, source, *year_before(period, start, tz))
-    covered = {"current": coverage(query, source, start, end),
-               "previous": coverage(query, source, prev.start, prev.end),
-               "year_before": coverage(query, source, yoy.start, yoy.end)}
+    span = data_span(query, source)                   # the store is read once for it
+    covered = {"current": coverage(query, source, start, end, span),
+               "previous": coverage(query, source, prev.start, prev.end, span),
+               "year_before": coverage(query, source, yoy.start, yoy.end, span)}
     # a change is stated only between two periods that both have (nearly) all their data: a
     # week with one day of data is not "−95 %" against a whole one
     vs_prev = prev.has_data and min(covered["current"], covered["previous"]) >= COMPARABLE
@@ -380,7 +391,7 @@ def _build_report(query, source: str | None, period: str, anchor: float,
             "timezone": tz, "has_data": cur.has_data, "kpis": kpis,
             "figures": cur.figures, "coverage": covered, "partial": covered["current"] < COMPARABLE,
             "daily": daily_figures(query, source, start, end,
-                                   query.port_calls(source, start, end)),
+                                   query.port_calls(source, start, end), span),
             "previous": {"start": prev.start, "end": prev.end, "has_data": prev.has_data},
             "year_before": {"start": yoy.start, "end": yoy.end, "has_data": yoy.has_data},
             "berths": occ["berths"].head(25).to_dict("records"),

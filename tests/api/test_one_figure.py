@@ -128,3 +128,27 @@ def test_the_same_week_gives_the_same_figures_on_the_page_api_pdf_and_excel(clie
     assert all(c.number_format.startswith("+0.0%") for c in row[2:4]
                if isinstance(c.value, float))
     assert cells[t("kpi_terminal_occupancy", lang)][1].number_format == "0.0%"
+
+
+def test_a_week_with_one_day_of_data_says_so_and_claims_no_change(client):
+    """The week after the loaded one holds its last day only: flagged partial, how much has
+    data said, no "−95 %" against the whole week before it."""
+    source = next(s["source"] for s in client.get("/api/v1/sources").json["sources"]
+                  if s["kind"] == "history")
+    api = client.get(f"/api/v1/kpis?source={source}&period=week&date=2020-12-08T12:00:00"
+                     ).get_json()
+    assert api["partial"] and 0 < api["coverage"]["current"] < 0.3
+    assert api["coverage"]["previous"] > 0.8
+    assert all(k["vs_previous"] is None for k in api["kpis"])
+    days = [d for d in api["daily"] if d["coverage"] > 0]
+    assert 1 <= len(days) <= 2
+    body = _callback(client, "r-body.children",
+                     [{"id": "r-source", "property": "value", "value": source},
+                      {"id": "r-period", "property": "value", "value": "week"},
+                      {"id": "r-date", "property": "date", "value": "2020-12-08"}],
+                     [{"id": "lang", "property": "data", "value": "en"}])
+    note = _text(_by_class(body, "report-partial", {})["report-partial"])
+    assert "its figures are partial" in note
+    cards = _by_class(body, "kpi-", {})
+    assert all("partial" in cards[f"kpi-{k['key']}"]["props"]["className"].split()
+               for k in api["kpis"])
