@@ -12,8 +12,15 @@ INVALID_MMSI = "896876500"      # a real transmitter in the NY hour with an impo
 
 
 def _row(driver):
-    return next(r for r in driver.find_elements(By.CSS_SELECTOR, ".alert-row")
-                if INVALID_MMSI in r.text)
+    """The row, scrolled into view in the list as an operator would (the list scrolls inside
+    its panel; a row below the fold is not visible, so not clickable)."""
+    row = driver.execute_script(
+        "const r = [...document.querySelectorAll('.alert-row')]"
+        f".find(e => e.textContent.includes('{INVALID_MMSI}'));"
+        "if (r) { r.scrollIntoView({block: 'nearest'}); } return r || null;")
+    if row is None:
+        raise StopIteration
+    return row
 
 
 def _row_text(driver) -> str:
