@@ -256,7 +256,6 @@ def wsgi() -> flask.Flask:
     ``python app.py`` is (``PORTTWIN_CONFIG`` names the TOML, ``PORTTWIN_*`` variables); with
     ``PORTTWIN_REDIS_URL`` the worker is stateless and serves the twin service's twin, else
     each worker runs a twin of its own (embedded; one worker only makes sense then)."""
-    limit_malloc_arenas()                       # before the worker's threads start
     path = os.environ.get("PORTTWIN_CONFIG")
     config = Config.load(Path(path) if path else None)
     if not config.redis_url:
@@ -424,30 +423,8 @@ SUBCOMMANDS = {
 }
 
 
-MALLOC_ARENAS = 2
-
-
-def limit_malloc_arenas(n: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas for a long-running, many-threaded process (what
-    ``MALLOC_ARENA_MAX=2`` does, set here because the process cannot set its own
-    environment before it starts). glibc gives busy threads arenas of their own, up to 8 per
-    core; each request thread of the server that touches one keeps its pages. In a soak the
-    resident memory then rose in steps for the first half hour (+7.6 %) with nothing leaking.
-    An operator's own ``MALLOC_ARENA_MAX`` wins. No-op off glibc."""
-    import ctypes
-    import ctypes.util
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(-8, n))          # M_ARENA_MAX
-    except (OSError, AttributeError):
-        return False
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    limit_malloc_arenas()                       # before any thread starts
     if argv and argv[0] in SUBCOMMANDS:         # headless tools, imported only when used
         module, function = SUBCOMMANDS[argv[0]].split(":")
         return getattr(importlib.import_module(module), function)(argv[1:])
