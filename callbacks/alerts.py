@@ -24,13 +24,17 @@ def register(app, engine, port):
     if alerts is None:
         return None
 
-    berths = {b: i.get("name") for b, i in port.geometry.berth_info.items() if i.get("name")}
+    berths = port.geometry.berth_names
+
+    def occupant(a) -> int | None:
+        """The berth-plan rule's other ship at the berth (an MMSI), when there is one."""
+        o = a.details.get("occupant") if isinstance(a.details, dict) else None
+        return o if isinstance(o, int) else None
 
     def names(items) -> dict:
         snap = engine.snapshot()
         wanted = {m for a in items for m in a.vessels()}
-        wanted |= {a.details["occupant"] for a in items
-                   if isinstance(a.details.get("occupant"), int)}
+        wanted |= {o for o in map(occupant, items) if o is not None}
         rows = snap.vessels[snap.vessels["mmsi"].isin(list(wanted))]
         return {int(m): n for m, n in zip(rows["mmsi"], rows["name"]) if n}
 
@@ -59,7 +63,7 @@ def register(app, engine, port):
         new_sig = hashlib.sha1(repr(
             [lang, sectors, can_act, [(a.alert_id, a.acked, a.occurrences, a.alert_id in silenced,
                               known.get(a.mmsi), known.get(a.other_mmsi),
-                              known.get(a.details.get("occupant")))
+                              known.get(occupant(a)))
                              for a in items]]).encode()).hexdigest()
         if new_sig == signature:
             return no_update, no_update, no_update

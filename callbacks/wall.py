@@ -179,7 +179,7 @@ def register(app, engine, port, cache, query=None, history_source: str | None = 
 
     paths = map_layers.berth_paths(port)
     centres = map_layers.anchorage_centres(port)
-    berth_names = {b: i.get("name") for b, i in port.geometry.berth_info.items()}
+    berth_names = port.geometry.berth_names
     store = app.server.config["PORTTWIN"].get("store")
 
     feeds = engine.feeds

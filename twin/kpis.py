@@ -132,14 +132,19 @@ def terminal_share(terminals: pd.DataFrame, calendar_h: float, per_terminal: boo
     return float(occupied.sum() / (berths.sum() * calendar_h)) if berths.sum() else None
 
 
+def wait_at_least(arrival_observed: bool, call_arrival: float, stay_arrival: float) -> bool:
+    """A wait at anchor is a lower bound, not a measure, when the ship was already at anchor
+    when the data began: its call was not seen arriving and the stay began with the call."""
+    return not arrival_observed and stay_arrival <= call_arrival
+
+
 def anchorage_queue(calls, now: float) -> pd.DataFrame:
     """Who is waiting at anchor now and for how long (open anchorage stays of open calls)."""
     rows = []
     for c in calls:
         if c.is_open and c.visits and c.visits[-1].open and c.visits[-1].kind == "anchorage":
             v = c.visits[-1]
-            # at anchor when the data began: the wait is at least this long, not this long
-            at_least = not c.arrival_observed and v is c.visits[0]
+            at_least = wait_at_least(c.arrival_observed, c.arrival_port_area, v.arrival)
             rows.append({"mmsi": c.mmsi, "anchorage": v.place, "since": v.arrival,
                          "waiting_s": now - v.arrival, "call_id": c.call_id,
                          "at_least": at_least})

@@ -313,6 +313,11 @@ class PortGeometry:
                            "length_m": r.get("length_m")}
             for r in self.berths.drop(columns="geometry").to_dict("records")})
 
+    @property
+    def berth_names(self) -> dict:
+        """berth id -> its name, for the berths that have one (what the screens show)."""
+        return {b: i["name"] for b, i in self.berth_info.items() if i.get("name")}
+
     def _project(self, gdf) -> gpd.GeoDataFrame:
         if gdf is None:
             return gpd.GeoDataFrame({"id": []}, geometry=[], crs=self.crs)

@@ -20,7 +20,7 @@ import pandas as pd
 from .emissions import call_hours, estimate_call
 from .hydromet import under_keel_clearance
 from .vessel_types import ship_category
-from .kpis import berth_occupancy, port_kpis, terminal_occupancy
+from .kpis import berth_occupancy, port_kpis, terminal_occupancy, wait_at_least
 from .reports import ReportCache
 
 VESSEL_STATUSES = ("all", "in_port", "at_anchor", "at_berth", "expected")
@@ -186,8 +186,11 @@ class TwinQuery:
                 r["berth_name"] = (self.berth_info.get(place[1], {}).get("name")
                                    if place and place[0] == "berth" else None)
                 r["waiting_s"] = _clean(call.get("waiting_s")) if call else None
-                # in port when the data began: its wait is at least this long
-                r["waiting_at_least"] = bool(call) and not call.get("arrival_observed", True)
+                # at anchor since the data began: its wait is at least this long
+                r["waiting_at_least"] = bool(
+                    call and place and place[0] == "anchorage"
+                    and wait_at_least(call.get("arrival_observed", True),
+                                      call["arrival_port_area"], place[2]))
                 r["arrival_port_area"] = call["arrival_port_area"] if call else None
                 rows.append(r)
             if status == "in_port":
