@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 from PIL import Image
@@ -86,6 +87,19 @@ def wait_for_vessels(driver, timeout=30) -> int:
                          ignored_exceptions=(StaleElementReferenceException,)).until(count)
 
 
+def screenshot(driver, tries: int = 4) -> bytes:
+    """A PNG of the page. Under software WebGL on a busy machine the renderer can be drawing
+    a frame past chromedriver's 10 s wait (measured in CI: "Timed out receiving message from
+    renderer: 10.000" once in a run); a person would look again a moment later, so does this."""
+    for attempt in range(tries):
+        try:
+            return driver.get_screenshot_as_png()
+        except TimeoutException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(2)
+
+
 def click_biggest_ship(driver, tries: int = 3, on_miss=None):
     """Click the largest ship on screen until its card opens; returns (card, ship-type group).
 
@@ -97,7 +111,7 @@ def click_biggest_ship(driver, tries: int = 3, on_miss=None):
     canvas = driver.find_element(By.CSS_SELECTOR, ".map-wrap canvas")
     for attempt in range(tries):
         set_overlays(driver, False)
-        mask, nearest = vessel_mask(driver.get_screenshot_as_png())
+        mask, nearest = vessel_mask(screenshot(driver))
         x, y, category = biggest_ship(mask, nearest)
         wait_until_settled(driver)
         rect = canvas.rect

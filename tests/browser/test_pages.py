@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from layouts.i18n import t
 from tests.browser.conftest import ARTIFACTS, USERS, chromium_paths, requested_urls
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import screenshot, sign_in
 from tests.browser.test_wall import ny_vessels
 
 
@@ -90,7 +90,7 @@ def test_search_a_real_vessel_shows_its_card_with_port_call_stage(server, page):
     search.send_keys(Keys.CONTROL, "a", Keys.DELETE)
     search.send_keys(str(ship["imo"]))
     wait_text(page, ".vessel-grid", lambda s: str(ship["mmsi"]) in s and s.count("\n") < 40)
-    (ARTIFACTS / "vessels-card.png").write_bytes(page.get_screenshot_as_png())
+    (ARTIFACTS / "vessels-card.png").write_bytes(screenshot(page))
     # the exports are links to the API with the page's filters
     csv_href = page.find_element(By.ID, "v-export-csv").get_attribute("href")
     assert "format=csv" in csv_href and f"q={ship['imo']}" in csv_href
@@ -157,7 +157,7 @@ def test_playback_slider_moves_vessels_and_play_animates(server, page):
     state = wait_text(page, "#p-state", lambda s: "vessels" in s)
     clock = text_of(page, "#p-clock")
     time.sleep(2)
-    before = vessel_pixels(page.get_screenshot_as_png())
+    before = vessel_pixels(screenshot(page))
     assert before.sum() > 50, "no vessels drawn at the start position"
     # click the slider's rail a quarter of the way along: the twin three days earlier/later
     rail = page.find_element(By.CSS_SELECTOR, ".p-slider")
@@ -166,10 +166,10 @@ def test_playback_slider_moves_vessels_and_play_animates(server, page):
     later_clock = wait_text(page, "#p-clock", lambda s: s != clock, timeout=20)
     wait_text(page, "#p-state", lambda s: s != state, timeout=30)
     time.sleep(2)
-    after = vessel_pixels(page.get_screenshot_as_png())
+    after = vessel_pixels(screenshot(page))
     moved = int((before != after).sum())
     assert moved > 100, f"the slider moved the clock ({clock} -> {later_clock}) but not vessels"
-    (ARTIFACTS / "playback.png").write_bytes(page.get_screenshot_as_png())
+    (ARTIFACTS / "playback.png").write_bytes(screenshot(page))
     # play at x60: the clock runs in the browser, minutes per second
     page.find_element(By.ID, "p-play").click()
     time.sleep(4)

@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import ARTIFACTS, USERS, requested_urls
 from tests.browser.helpers import (PAGE_PROBES, card_shown, sign_in, click_biggest_ship, set_overlays, vessel_mask,
-                                   wait_for_vessels)
+                                   screenshot, wait_for_vessels)
 from tests.conftest import NY_HOUR
 from twin.vessel_types import ship_category
 
@@ -37,7 +37,7 @@ def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser)
     WebDriverWait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, ".map-wrap canvas"))
     time.sleep(3)                                      # a few 1 s refreshes have been drawn
     set_overlays(browser, False)
-    png = browser.get_screenshot_as_png()
+    png = screenshot(browser)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "wall-map.png").write_bytes(png)
     mask, _ = vessel_mask(png)
@@ -57,7 +57,7 @@ def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser)
     while moved <= 50 and time.time() < deadline:
         time.sleep(5)
         try:
-            later, _ = vessel_mask(browser.get_screenshot_as_png())
+            later, _ = vessel_mask(screenshot(browser))
         except TimeoutException:      # software WebGL busy past the 10 s screenshot wait
             continue
         moved = int((mask != later).sum())
@@ -83,7 +83,7 @@ def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser)
     assert shown_name == (name or "(no name)")
     assert category == clicked_category, "the card is for another ship than the one clicked"
     set_overlays(browser, True)
-    (ARTIFACTS / "wall-card.png").write_bytes(browser.get_screenshot_as_png())
+    (ARTIFACTS / "wall-card.png").write_bytes(screenshot(browser))
 
     # Closing the card hides it again.
     browser.find_element(By.CSS_SELECTOR, "#vessel-card .card-close").click()
