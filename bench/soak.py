@@ -19,6 +19,9 @@ by reason and reconnect times.
   reason; reconnect times; the loaded history's rows at start and end (never pruned by the
   live feed). Last line ``rss_growth_pct=… errors=… reconnect_max_s=… drops=…
   history_rows_changed=…``.
+* ``--trace-memory``: where the growth is. tracemalloc from the end of the warm-up; each RSS
+  print lists the source lines whose allocations grew most and the sizes of the twin's
+  bounded windows (pending first reports, static-only vessels, vessels).
 """
 from __future__ import annotations
 
@@ -112,6 +115,23 @@ def _history_rows(store) -> dict:
     return out
 
 
+def _print_growth(base, engine, top: int = 12) -> None:
+    """The source lines whose live allocations grew most since ``base``, and the twin's windows."""
+    import tracemalloc
+    now = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)])
+    stats = now.compare_to(base, "lineno")
+    total = sum(s.size_diff for s in stats)
+    print(f"    traced growth since warm-up {total / 2**20:+.1f} MB; largest:")
+    for s in stats[:top]:
+        frame = s.traceback[0]
+        print(f"    {s.size_diff / 2**20:+8.2f} MB {s.count_diff:+8d} blocks  "
+              f"{frame.filename.split('/work/')[-1]}:{frame.lineno}")
+    admission, state = engine.admission, engine.state
+    print(f"    windows: pending first reports {len(admission._pending) if admission else '-'}, "
+          f"static-only {len(state.static_only)}, vessels {len(state._row)}", flush=True)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="app.py bench soak", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -124,6 +144,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rss-every", type=float, default=300.0,
                         help="print RSS this often, seconds (where memory goes, and whether "
                              "it levels off)")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="where the memory goes: trace Python allocations from the end of "
+                             "the warm-up and, at each RSS print, list the source lines whose "
+                             "allocations grew most since then, with the sizes of the twin's "
+                             "bounded windows (slower; RSS then includes the traces)")
     args = parser.parse_args(argv)
 
     import logging
@@ -187,6 +212,7 @@ def main(argv: list[str]) -> int:
     warmup = min(180.0, max(60.0, duration / 10), duration / 3)   # a short run too
     t0 = time.monotonic()
     rss_base = None
+    traced = None                                  # tracemalloc snapshot at the warm-up's end
     last = source.health.messages
     next_rss = args.rss_every
     while time.monotonic() - t0 < duration:
@@ -195,9 +221,15 @@ def main(argv: list[str]) -> int:
             next_rss += args.rss_every
             print(f"  {time.monotonic() - t0:6.0f} s  RSS {rss_mb():.1f} MB  "
                   f"messages {source.health.messages:,}", flush=True)
+            if traced is not None:
+                _print_growth(traced, engine)
         if rss_base is None and time.monotonic() - t0 >= warmup:
             rss_base = rss_mb()
             print(f"RSS after {warmup:.0f} s warm-up: {rss_base:.1f} MB", flush=True)
+            if args.trace_memory:
+                import tracemalloc
+                tracemalloc.start(1)
+                traced = tracemalloc.take_snapshot()
         messages = source.health.messages
         if len(feed.back_at) > seen_back and messages > last:
             reconnects.append(time.time() - feed.back_at[seen_back])

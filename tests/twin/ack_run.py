@@ -33,7 +33,7 @@ def main(url: str) -> None:
 
     def rounds():                       # the engine thread: rounds go on while acks arrive
         while True:
-            clock.advance(20)
+            clock.advance(60)           # a minute of feed a round: alerts come sooner
             engine.step()
     threading.Thread(target=rounds, daemon=True).start()
     print("READY", flush=True)
