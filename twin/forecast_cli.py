@@ -28,7 +28,12 @@ def _moment(text: str | None, tz: str) -> float | None:
     """An ISO date or date-time, in the port's zone unless it names one."""
     if not text:
         return None
-    d = datetime.fromisoformat(text)
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:                  # a usage error, said as one (no traceback), exit 2
+        print(f"app.py forecast: {text!r} is not an ISO date or date-time "
+              "(e.g. 2020-12-06 or 2020-12-06T06:00)", file=sys.stderr)
+        raise SystemExit(2) from None
     if d.tzinfo is None:
         d = d.replace(tzinfo=ZoneInfo(tz))
     return d.timestamp()

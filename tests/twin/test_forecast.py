@@ -61,3 +61,13 @@ def test_forecast_evaluate_prints_the_figures_last():
     last = proc.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"mae_h=\d+\.\d+ baseline_a_mae_h=\d+\.\d+ baseline_b_mae_h=\d+\.\d+ "
                         r"coverage=\d\.\d+ n=\d+", last), proc.stdout
+
+
+def test_a_date_that_is_not_iso_is_a_usage_error_not_a_traceback():
+    proc = subprocess.run([sys.executable, "app.py", "forecast", "evaluate", "--port",
+                           str(ROOT / "data/ports/pugetsound"), "--history", str(PS_DAY),
+                           "--test", str(PS_DAY), "--history-until", "30/06/2020"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "'30/06/2020' is not an ISO date" in proc.stderr
+    assert "Traceback" not in proc.stderr
