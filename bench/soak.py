@@ -20,8 +20,9 @@ by reason and reconnect times.
   live feed). Last line ``rss_growth_pct=… errors=… reconnect_max_s=… drops=…
   history_rows_changed=…``.
 * ``--trace-memory``: where the growth is. tracemalloc from the end of the warm-up; each RSS
-  print lists the source lines whose allocations grew most and the sizes of the twin's
-  bounded windows (pending first reports, static-only vessels, vessels).
+  print lists the source lines whose allocations grew most, memory outside Python's allocator
+  (SQLite's own count, glibc's heap in use and free) and the sizes of the twin's bounded
+  windows (pending first reports, static-only vessels, vessels).
 """
 from __future__ import annotations
 
@@ -115,7 +116,34 @@ def _history_rows(store) -> dict:
     return out
 
 
-def _print_growth(base, engine, top: int = 12) -> None:
+def _native_memory() -> dict:
+    """Memory outside Python's allocator, MB: SQLite's own count (``sqlite3_memory_used``: page
+    caches, statements) and glibc's heap in use / free inside its arenas (``mallinfo2``). Empty
+    where the libraries are not there (another libc, SQLite linked in statically)."""
+    import ctypes
+    import ctypes.util
+    out = {}
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite"] = lib.sqlite3_memory_used() / 2**20
+    except (OSError, AttributeError):
+        pass
+    try:
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks",
+                        "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+        m = libc.mallinfo2()
+        out["malloc_in_use"] = (m.uordblks + m.hblkhd) / 2**20
+        out["malloc_free"] = m.fordblks / 2**20
+    except (OSError, AttributeError):
+        pass
+    return out
+
+
+def _print_growth(base, engine, native_base: dict, top: int = 12) -> None:
     """The source lines whose live allocations grew most since ``base``, and the twin's windows."""
     import tracemalloc
     now = tracemalloc.take_snapshot().filter_traces(
@@ -127,6 +155,10 @@ def _print_growth(base, engine, top: int = 12) -> None:
         frame = s.traceback[0]
         print(f"    {s.size_diff / 2**20:+8.2f} MB {s.count_diff:+8d} blocks  "
               f"{frame.filename.split('/work/')[-1]}:{frame.lineno}")
+    native = _native_memory()
+    if native:
+        print("    outside Python: " + ", ".join(
+            f"{k} {v:.1f} MB ({v - native_base.get(k, 0):+.1f})" for k, v in native.items()))
     admission, state = engine.admission, engine.state
     print(f"    windows: pending first reports {len(admission._pending) if admission else '-'}, "
           f"static-only {len(state.static_only)}, vessels {len(state._row)}", flush=True)
@@ -213,6 +245,7 @@ def main(argv: list[str]) -> int:
     t0 = time.monotonic()
     rss_base = None
     traced = None                                  # tracemalloc snapshot at the warm-up's end
+    native_base: dict = {}
     last = source.health.messages
     next_rss = args.rss_every
     while time.monotonic() - t0 < duration:
@@ -222,7 +255,7 @@ def main(argv: list[str]) -> int:
             print(f"  {time.monotonic() - t0:6.0f} s  RSS {rss_mb():.1f} MB  "
                   f"messages {source.health.messages:,}", flush=True)
             if traced is not None:
-                _print_growth(traced, engine)
+                _print_growth(traced, engine, native_base)
         if rss_base is None and time.monotonic() - t0 >= warmup:
             rss_base = rss_mb()
             print(f"RSS after {warmup:.0f} s warm-up: {rss_base:.1f} MB", flush=True)
@@ -230,6 +263,7 @@ def main(argv: list[str]) -> int:
                 import tracemalloc
                 tracemalloc.start(1)
                 traced = tracemalloc.take_snapshot()
+                native_base = _native_memory()
         messages = source.health.messages
         if len(feed.back_at) > seen_back and messages > last:
             reconnects.append(time.time() - feed.back_at[seen_back])
