@@ -4,6 +4,7 @@ returned (what the screen confirms). The test kills it with SIGKILL at random mo
 ``python -m tests.twin.ack_run DB_URL``"""
 import sys
 import threading
+import time
 
 from data_sources import marinecadastre
 from data_sources.replay import ReplaySource
@@ -33,11 +34,12 @@ def main(url: str) -> None:
 
     def rounds():                       # the engine thread: rounds go on while acks arrive
         while True:
-            clock.advance(60)           # a minute of feed a round: alerts come sooner
+            clock.advance(20)
             engine.step()
     threading.Thread(target=rounds, daemon=True).start()
     print("READY", flush=True)
     while True:                         # the operator: acknowledge whatever is open
+        time.sleep(0.01)                # (not a busy loop holding the GIL from the rounds)
         for alert in alerts.open_alerts():
             if not alert.acked:
                 activity.acknowledge(alert.alert_id, "operator on duty", "seen")
