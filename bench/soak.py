@@ -143,6 +143,13 @@ def _native_memory() -> dict:
     return out
 
 
+def _short(filename: str) -> str:
+    """A traced file's name as a reader finds it: relative to the repository when in it."""
+    from twin.config import ROOT
+    path = Path(filename)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else filename
+
+
 def _print_growth(base, engine, native_base: dict, top: int = 12) -> None:
     """The source lines whose live allocations grew most since ``base``, and the twin's windows."""
     import tracemalloc
@@ -154,14 +161,14 @@ def _print_growth(base, engine, native_base: dict, top: int = 12) -> None:
     for s in stats[:top]:
         frame = s.traceback[0]
         print(f"    {s.size_diff / 2**20:+8.2f} MB {s.count_diff:+8d} blocks  "
-              f"{frame.filename.split('/work/')[-1]}:{frame.lineno}")
+              f"{_short(frame.filename)}:{frame.lineno}")
     native = _native_memory()
     if native:
         print("    outside Python: " + ", ".join(
             f"{k} {v:.1f} MB ({v - native_base.get(k, 0):+.1f})" for k, v in native.items()))
     admission, state = engine.admission, engine.state
     print(f"    windows: pending first reports {len(admission._pending) if admission else '-'}, "
-          f"static-only {len(state.static_only)}, vessels {len(state._row)}", flush=True)
+          f"static-only {len(state.static_only)}, vessels {len(state.vessels)}", flush=True)
 
 
 def main(argv: list[str]) -> int:
