@@ -18,6 +18,7 @@ import math
 import threading
 import time
 
+from . import heap
 from .state import FleetSnapshot, FleetState
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ class Engine:
                 self.state.expire(now)
                 if self.admission is not None:
                     self.admission.expire(now, self.state.expire_s)
+                heap.trim()                   # what went back to malloc goes back to the system
                 self._last_expire = now
             self._publish(now)
             self._rounds += 1
@@ -163,6 +165,7 @@ class Engine:
         """Start the clocks, apply the first round here (so the first page has a picture), then
         keep stepping in a daemon thread."""
         if self._thread is None:
+            heap.limit_arenas()               # before the engine's, readers' and web threads
             for source in self.sources:
                 if hasattr(source, "start"):
                     source.start()

@@ -179,6 +179,7 @@ _TEXT = ("name", "callsign", "destination", "ais_class", "source", "category", "
 _TEXT_STATIC = frozenset(("name", "callsign", "destination", "ais_class"))
 _NAN = float("nan")
 _MIN_TRAIL = 8                     # points in a vessel's first trail block
+_SLAB_MIN = 4096                   # points in the smallest trail slab
 
 
 def _number(value) -> float:
@@ -219,8 +220,10 @@ class FleetState:
 
     Each vessel has a row (``_row``: MMSI -> row); its trail is a block of a shared slab of
     (time, lon, lat) points: rows ``[lo, hi)`` of the block at ``off`` (``cap`` long), appended
-    at ``hi`` and dropped from ``lo``; a full block slides its points to the front or moves to
-    a block twice the size, and the slab is compacted when most of it is abandoned blocks.
+    at ``hi`` and dropped from ``lo``; a full block slides its points to the front (when a
+    quarter of it is dropped) or moves to a block half as big again, and the slab is compacted
+    — and fitted, so it shrinks after a busy spell — when a quarter of it is abandoned blocks.
+    The bounds keep a 20-minute window's slab within about 2–3× its live points.
     """
 
     def __init__(self, trail_s: float = 1200.0, expire_s: float = 1800.0):
@@ -244,8 +247,8 @@ class FleetState:
         self._station_df: pd.DataFrame | None = None
         # trail slab and the per-row block bookkeeping (packed int64 arrays: read per report
         # like a list, seen by NumPy without a copy when a snapshot is taken)
-        self._tts = np.empty(4096)
-        self._tll = np.empty((4096, 2))
+        self._tts = np.empty(_SLAB_MIN)
+        self._tll = np.empty((_SLAB_MIN, 2))
         self._top = 0                  # slab filled up to here
         self._garbage = 0              # slab points in abandoned blocks
         self._t_off, self._t_cap = array("q"), array("q")
@@ -331,11 +334,11 @@ class FleetState:
         off, cap, lo, hi = self._t_off[row], self._t_cap[row], self._t_lo[row], self._t_hi[row]
         if hi == cap:
             n = hi - lo
-            if cap and n * 2 <= cap:              # mostly dropped: slide to the block's front
+            if cap and n * 4 <= cap * 3:          # a quarter dropped: slide to the front
                 self._tts[off:off + n] = self._tts[off + lo:off + hi]
                 self._tll[off:off + n] = self._tll[off + lo:off + hi]
-            else:                                 # full: a block twice the size
-                new_cap = max(_MIN_TRAIL, cap * 2)
+            else:                                 # full: a block half as big again
+                new_cap = max(_MIN_TRAIL, cap + cap // 2)
                 new_off = self._alloc(new_cap)
                 off = self._t_off[row]            # (a compaction may have moved it)
                 lo, hi = self._t_lo[row], self._t_hi[row]
@@ -354,20 +357,24 @@ class FleetState:
 
     def _alloc(self, size: int) -> int:
         if self._top + size > len(self._tts):
-            if self._garbage * 2 > self._top:
-                self._compact()
+            if self._garbage * 4 > self._top:     # a quarter abandoned: compact (and fit)
+                self._compact(size)
             if self._top + size > len(self._tts):
-                new = max(len(self._tts) * 2, self._top + size)
-                ts, ll = np.empty(new), np.empty((new, 2))
-                ts[:self._top], ll[:self._top] = self._tts[:self._top], self._tll[:self._top]
-                self._tts, self._tll = ts, ll
+                self._resize(max(len(self._tts) * 3 // 2, self._top + size))
         off = self._top
         self._top += size
         return off
 
-    def _compact(self) -> None:
-        """Copy the live blocks to a fresh slab (each keeps its size)."""
-        ts, ll = np.empty(len(self._tts)), np.empty((len(self._tts), 2))
+    def _resize(self, points: int) -> None:
+        ts, ll = np.empty(points), np.empty((points, 2))
+        ts[:self._top], ll[:self._top] = self._tts[:self._top], self._tll[:self._top]
+        self._tts, self._tll = ts, ll
+
+    def _compact(self, room: int = 0) -> None:
+        """Copy the live blocks (each keeps its size) to a fresh slab half as big again as
+        they and ``room`` need: it shrinks after a busy spell as well as growing."""
+        size = max(_SLAB_MIN, (self._top - self._garbage + room) * 3 // 2)
+        ts, ll = np.empty(size), np.empty((size, 2))
         top = 0
         for row in range(self._rows):
             cap = self._t_cap[row]
@@ -475,6 +482,8 @@ class FleetState:
                 self._free.append(row)
             if len(gone):
                 self._order = None
+            if self._garbage * 4 > self._top * 3 and len(self._tts) > _SLAB_MIN:
+                self._compact()             # most of the fleet gone: give its trails back
             for m in [m for m, (ts, _) in self.static_only.items() if now - ts > self.expire_s]:
                 del self.static_only[m]
             if len(gone):

@@ -266,3 +266,29 @@ def test_trail_blocks_grow_slide_and_compact():
     assert set(lengths) == {61}              # 300 s at 5 s, both ends
     first = snap.trail_lonlat[0]
     assert first[0] == pytest.approx(-74.0 + 1195 * 1e-5 * 1)
+
+
+def test_trail_slab_stays_near_its_live_points_and_shrinks(ny_reports):
+    """Memory for trails follows the trail window, not the hours a twin has run: the real hour
+    replayed five times at 9x its pace (its 20-minute trails full after the third loop) keeps
+    the slab within 3x the points it holds; when the fleet goes quiet, the slab shrinks."""
+    from dataclasses import replace
+    reports = sorted(ny_reports[0], key=lambda r: r.ts)
+    t0, span = reports[0].ts, reports[-1].ts - reports[0].ts
+    s = FleetState()
+    ratios = []
+    for loop in range(5):
+        for k in range(0, len(reports), 500):
+            batch = [replace(r, ts=t0 + (loop * span + r.ts - t0) / 9) for r in reports[k:k + 500]]
+            s.apply(batch)
+        now = batch[-1].ts
+        s.expire(now)
+        ratios.append(len(s._tts) / len(s.snapshot(now).trail_lonlat))
+    assert max(ratios) <= 3.0, ratios
+    full = len(s._tts)
+    # the fleet goes: all expire, then a few boats go on reporting for a while
+    s.expire(now + 3600)
+    for t in range(0, 1800, 10):
+        s.apply([rep(now + 3600 + t, mmsi=m, lon=-74.0 + t * 1e-5, lat=40.6) for m in (1, 2, 3)])
+    assert len(s._tts) < full / 4
+    assert len(s.snapshot(now + 5390).trail_lonlat) == 3 * 121
