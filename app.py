@@ -54,6 +54,7 @@ from twin.activity import PortActivity
 from twin.admission import Admission
 from twin.alerts import AlertEngine
 from twin.engine import Engine
+from twin.forecast_live import LiveForecast
 from twin.feeds import Feeds, build_feeds
 from twin.history import HistoryStore, recent_reports
 from twin.history_cli import (history_source, load_history, load_history_alerts,
@@ -151,6 +152,18 @@ def _history_alerts(store: HistoryStore, history: Path, port: Port) -> None:
         log.info("history alerts: %d in %.1f s", got["alerts"], got["seconds"])
     except Exception:                      # the live twin goes on without them
         log.exception("history alerts failed")
+
+
+def build_forecast(config: Config, port: Port, store: HistoryStore | None,
+                   learn: bool = True) -> LiveForecast:
+    """The live forecast: the saved model (``forecast_model``, else var/<LOCODE>-forecast.
+    joblib), else one learnt from the loaded history in the background (``forecast_learn``;
+    not in a stateless web worker: the twin service's machine trains it)."""
+    path = Path(config.forecast_model) if is_set(config.forecast_model) else \
+        ROOT / "var" / f"{port.locode}-forecast.joblib"
+    source = history_source(config.history_file) if is_set(config.history_file) else None
+    return LiveForecast.start(port, path, store, source,
+                              learn=learn and config.forecast_learn)
 
 
 def build_engine(config: Config, port: Port | None = None,
@@ -310,6 +323,7 @@ def create_app(config: Config | None = None) -> Dash:
                                           "CACHE_THRESHOLD": 300,
                                           "CACHE_DEFAULT_TIMEOUT": 60})
     query = TwinQuery(engine, port, store)         # every view's data goes through it
+    query.forecast_model = build_forecast(config, port, store, learn=bus is None)
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
                                       "store": store, "query": query,
                                       "shared_cache": bus is not None}

@@ -150,18 +150,19 @@ def _short(filename: str) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else filename
 
 
-def _print_growth(base, engine, native_base: dict, top: int = 12) -> None:
-    """The source lines whose live allocations grew most since ``base``, and the twin's windows."""
+def _print_growth(base, engine, native_base: dict, frames: int = 1, top: int = 12) -> None:
+    """The source lines (with ``frames`` > 1: the call stacks) whose live allocations grew most
+    since ``base``, memory outside Python, and the twin's windows."""
     import tracemalloc
     now = tracemalloc.take_snapshot().filter_traces(
         [tracemalloc.Filter(False, tracemalloc.__file__)])
-    stats = now.compare_to(base, "lineno")
+    stats = now.compare_to(base, "lineno" if frames == 1 else "traceback")
     total = sum(s.size_diff for s in stats)
     print(f"    traced growth since warm-up {total / 2**20:+.1f} MB; largest:")
-    for s in stats[:top]:
-        frame = s.traceback[0]
+    for s in stats[:top if frames == 1 else top // 2]:
         print(f"    {s.size_diff / 2**20:+8.2f} MB {s.count_diff:+8d} blocks  "
-              f"{_short(frame.filename)}:{frame.lineno}")
+              + "  <  ".join(f"{_short(f.filename)}:{f.lineno}"
+                             for f in list(s.traceback)[::-1][:frames]))
     native = _native_memory()
     if native:
         print("    outside Python: " + ", ".join(
@@ -188,6 +189,9 @@ def main(argv: list[str]) -> int:
                              "the warm-up and, at each RSS print, list the source lines whose "
                              "allocations grew most since then, with the sizes of the twin's "
                              "bounded windows (slower; RSS then includes the traces)")
+    parser.add_argument("--trace-frames", type=int, default=1,
+                        help="with --trace-memory: group allocations by this many frames of "
+                             "their call stack (1: by source line)")
     args = parser.parse_args(argv)
 
     import logging
@@ -215,6 +219,13 @@ def main(argv: list[str]) -> int:
     accounts.add_user("soak-operator", "operator", secrets.token_urlsafe(18))
     auth = {"Authorization": f"Bearer {accounts.add_token('soak-operator')}"}
     history_start = _history_rows(store)
+    forecast = wired["query"].forecast_model
+    t_fc = time.perf_counter()
+    while forecast is not None and forecast.status == "learning" and \
+            time.perf_counter() - t_fc < 600:       # first start: learnt, then measured
+        time.sleep(0.5)
+    if forecast is not None:
+        print(f"forecast {forecast.status} after {time.perf_counter() - t_fc:.1f} s", flush=True)
     print(f"app up in {time.perf_counter() - t_load:.1f} s; history rows {history_start}",
           flush=True)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
@@ -227,7 +238,7 @@ def main(argv: list[str]) -> int:
 
     def client():
         paths = ["/", "/vessels", "/_dash-layout", "/api/v1/vessels", "/api/v1/sources",
-                 "/api/v1/alerts"]
+                 "/api/v1/alerts", "/api/v1/forecast"]
         i = 0
         while not stop.wait(1.0):
             path = paths[i % len(paths)]
@@ -262,13 +273,13 @@ def main(argv: list[str]) -> int:
             print(f"  {time.monotonic() - t0:6.0f} s  RSS {rss_mb():.1f} MB  "
                   f"messages {source.health.messages:,}", flush=True)
             if traced is not None:
-                _print_growth(traced, engine, native_base)
+                _print_growth(traced, engine, native_base, args.trace_frames)
         if rss_base is None and time.monotonic() - t0 >= warmup:
             rss_base = rss_mb()
             print(f"RSS after {warmup:.0f} s warm-up: {rss_base:.1f} MB", flush=True)
             if args.trace_memory:
                 import tracemalloc
-                tracemalloc.start(1)
+                tracemalloc.start(max(1, args.trace_frames))
                 traced = tracemalloc.take_snapshot()
                 native_base = _native_memory()
         messages = source.health.messages

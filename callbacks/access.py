@@ -54,7 +54,7 @@ CALLBACK_PERMISSIONS = {
     ids.SOURCE_BANNER: "wall", ids.CLOCK: "wall", ids.PORT_PANEL: "wall",
     ids.ALERT_TICKER: "wall", ids.ALERT_LIST: "wall", ids.ALERT_SIG: "wall",
     ids.PANEL_SIG: "wall", ids.BERTH_TIMELINE: "wall", ids.QUEUE_PANEL: "wall",
-    ids.STALE_BANNER: "wall", ids.HYDROMET_PANEL: "wall",
+    ids.FORECAST_PANEL: "wall", ids.STALE_BANNER: "wall", ids.HYDROMET_PANEL: "wall",
     ids.ALERT_STATUS: "acknowledge",          # acknowledge / silence
     # vessels page
     ids.V_GRID: "vessels", ids.V_EXPORT_CSV: "vessels", ids.V_EXPORT_GEOJSON: "vessels",

@@ -75,7 +75,28 @@ VESSEL_DETAIL = {"type": "object", "required": ["vessel", "port_call", "conditio
                      "conditions": {"type": "object", "properties": {
                          "depth_m": NUM, "water_level_m": NUM, "water_level_kind": STR,
                          "tide_station": STR, "ukc_m": NUM, "draught_m": NUM,
-                         "wind_kn": NUM, "visibility_nm": NUM}}}}
+                         "wind_kn": NUM, "visibility_nm": NUM}},
+                     "forecast": {"type": "object", "nullable": True}}}
+# the forecast (twin/forecast_live.py): hours from now, epoch seconds, chances 0..1
+VESSEL_FORECAST = {"type": "object", "required": ["mmsi", "eta"], "properties": {
+    "mmsi": {"type": "integer"}, "p_none": NUM, "p_berth": NUM, "p_anchorage": NUM,
+    "low": NUM, "mid": NUM, "high": NUM, "eta_low": NUM, "eta": NUM, "eta_high": NUM,
+    "kind": {"type": "string", "enum": ["berth", "anchorage"]}, "group": STR}}
+FORECAST = {"type": "object", "required": ["status", "hours", "windows", "vessels"],
+            "properties": {
+    "status": {"type": "string", "enum": ["ready", "learning", "no_model", "no_history",
+                                          "none"]},
+    "time": NUM,
+    "hours": {"type": "array", "items": {"type": "object", "required": [
+        "start", "end", "expected", "low", "high"], "properties": {
+        "start": NUM, "end": NUM, "expected": NUM, "low": NUM, "high": NUM,
+        "from_fleet": NUM, "from_history": NUM}}},
+    "windows": {"type": "array", "items": {"type": "object", "required": [
+        "group", "start", "end", "peak", "usual"], "properties": {
+        "group": {"type": "string"}, "name": STR, "kind": STR, "start": NUM, "end": NUM,
+        "peak": NUM, "usual": NUM}}},
+    "vessels": {"type": "array", "items": VESSEL_FORECAST},
+    "trained_on": {"type": "object"}}}
 POINT = {"type": "object", "required": ["type", "coordinates"],
          "properties": {"type": {"type": "string", "enum": ["Point"]},
                         "coordinates": {"type": "array", "items": {"type": "number"},
@@ -280,6 +301,9 @@ ENDPOINTS = [
               Param("date", {"type": "string", "format": "date-time"},
                     "a time inside the period (default: the middle of the source's "
                     f"data), {EARLIEST} … {LATEST}")], REPORT),
+    Endpoint("/forecast", "forecast", "FORECAST for the next 24 h: expected arrivals per hour "
+             "with an 80 % band, congestion windows per anchorage and terminal, and each "
+             "vessel's next stay (kind, time, 80 % interval)", [], FORECAST),
     Endpoint("/feeds", "feeds", "Every feed's health: state, connection (connected / "
              "reconnecting since … / failed: why), messages, rejects by reason", [],
              {"type": "object", "required": ["time", "feeds"], "properties": {
@@ -377,6 +401,11 @@ class Handlers:
 
     def feeds(self):
         return {"time": self.q.now(), "feeds": self.q.feeds()}
+
+    def forecast(self):
+        view = self.q.forecast()
+        return {k: view.get(k) for k in ("status", "time", "hours", "windows", "vessels",
+                                         "trained_on") if k in view}
 
 
 def openapi_document(title: str = "PortTwin API") -> dict:

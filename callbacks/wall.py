@@ -332,13 +332,16 @@ def register(app, engine, port, cache, query=None, history_source: str | None = 
                 panels.hydromet_panel(*hydromet_now(snap.time), snap.time // 60 * 60, lang))
 
     @app.callback(Output(ids.BERTH_TIMELINE, "children"), Output(ids.QUEUE_PANEL, "children"),
+                  Output(ids.FORECAST_PANEL, "children"),
                   Input("slow-tick", "n_intervals"), State(ids.LANG, "data"))
     def update_timeline(_n, lang):
-        """Berth timeline and anchorage queue: they change by the minute, drawn every 10 s."""
+        """Berth timeline, anchorage queue and the next 24 h forecast: they change by the
+        minute, drawn every 10 s."""
         if query is None:
-            return [], []
+            return [], [], []
         return (panels.berth_timeline(query.berth_timeline(top=10), port.timezone, lang),
-                panels.queue_panel(query.anchorage_queue(), lang))
+                panels.queue_panel(query.anchorage_queue(), lang),
+                panels.forecast_panel(query.forecast(), port.timezone, lang))
 
     # a wall bigger than 1080p shows the port's view at its own scale, once on load: the
     # same water, ships and labels as large on the screen (at 4K, the 1080p view made
@@ -386,5 +389,7 @@ def register(app, engine, port, cache, query=None, history_source: str | None = 
             return True, [] if ids.SELECTED in changed else no_update
         snap = engine.snapshot()
         call = activity.status(mmsi, snap.time) if activity is not None else None
+        forecast = query.vessel_forecast(mmsi) if query is not None else None
         return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang,
-                                         call, berth_names)
+                                         call, berth_names) + \
+            panels.forecast_rows(forecast, port.timezone, lang)

@@ -46,4 +46,5 @@ P_HEAD = "p-head"                    # dcc.Store: play head (s into the history)
 P_TICK, P_CLOCK, P_STATE = "p-tick", "p-clock", "p-state"
 # wall extras
 BERTH_TIMELINE, QUEUE_PANEL, STALE_BANNER = "berth-timeline", "queue-panel", "stale-banner"
+FORECAST_PANEL = "forecast-panel"
 TOUR_TICK = "tour-tick"

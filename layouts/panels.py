@@ -617,3 +617,76 @@ def stale_banner(statuses: list[dict], lang: str):
             return t("stale_banner", lang, what=t(s.get("label") or s.get("source_id"), lang),
                      age=age_text(s.get("last_message_age_s"), lang))
     return None
+
+
+# ---- forecast ------------------------------------------------------------------------------
+def forecast_panel(view: dict | None, tz: str, lang: str) -> list:
+    """The next 24 h (labelled FORECAST): expected arrivals per hour with the 80 % band, and
+    the congestion windows as guidance (twin/forecast_live.py)."""
+    out = [html.Div([t("forecast_title", lang),
+                     html.Span(t("forecast_tag", lang), className="fc-tag")],
+                    className="panel-title")]
+    status = (view or {}).get("status", "no_model")
+    if not view or not view.get("hours"):
+        return out + [html.Div(t(f"forecast_{status}", lang), className="panel-note")]
+    hours = view["hours"]
+    total = sum(h["expected"] for h in hours)
+    var = sum(((h["high"] - h["expected"]) / 1.2816) ** 2 for h in hours)
+    low, high = max(0.0, total - 1.2816 * var ** 0.5), total + 1.2816 * var ** 0.5
+    out.append(html.Div(t("forecast_arrivals", lang, n=f"{total:.0f}", low=f"{low:.0f}",
+                          high=f"{high:.0f}"), className="fc-total"))
+    top = max(1.0, max(h["high"] for h in hours))
+    bars = []
+    for k, h in enumerate(hours):
+        at = fmt_time(h["start"], tz, lang, with_date=False)
+        bars.append(html.Div(className="fc-bar", title=t(
+            "forecast_hour", lang, t=at, n=f"{h['expected']:.1f}", low=f"{h['low']:.1f}",
+            high=f"{h['high']:.1f}"), children=[
+                html.I(className="fc-band", style={
+                    "bottom": f"{100 * h['low'] / top:.0f}%",
+                    "height": f"{100 * (h['high'] - h['low']) / top:.0f}%"}),
+                html.I(className="fc-mean", style={"height": f"{100 * h['expected'] / top:.0f}%"}),
+                html.Span(at, className="fc-hour") if k % 6 == 0 else None]))
+    out.append(html.Div(bars, className="fc-bars"))
+    windows = view.get("windows") or []
+    if not windows:
+        out.append(html.Div(t("forecast_no_congestion", lang), className="panel-note"))
+    for w in windows[:3]:
+        name = w["name"] or t("berths_other", lang)
+        what = t("anchorage_named" if w["kind"] == "anchorage" and not
+                 str(name).lower().startswith("anchorage") else "place_named", lang, name=name)
+        out.append(html.Div(t("forecast_busy", lang, what=what,
+                              start=fmt_time(w["start"], tz, lang, with_date=False),
+                              end=fmt_time(w["end"], tz, lang, with_date=False),
+                              n=f"{w['peak']:.0f}", usual=f"{w['usual']:.0f}"),
+                            className="fc-window"))
+    return out
+
+
+def forecast_rows(fc: dict | None, tz: str, lang: str) -> list:
+    """The vessel card's FORECAST section: its next stay, when (with the 80 % interval), how
+    likely; or why there is none."""
+    if fc is None:
+        return []
+    head = html.Div([t("forecast_next_stay", lang),
+                     html.Span(t("forecast_tag", lang), className="fc-tag")],
+                    className="card-kicker card-forecast")
+    if fc.get("status") != "ready":
+        return [head, html.Div(t(f"forecast_{fc.get('status', 'no_model')}", lang),
+                               className="card-call-none")]
+    if fc.get("in_stay"):
+        return [head, html.Div(t("forecast_in_stay", lang), className="card-call-none")]
+    if fc.get("mid") is None:
+        return [head, html.Div(t("forecast_not_now", lang), className="card-call-none")]
+    come = 1.0 - fc["p_none"]
+    kind_key = "forecast_berthing" if fc["kind"] == "berth" else "forecast_anchoring"
+    p_kind = fc["p_berth"] if fc["kind"] == "berth" else fc["p_anchorage"]
+    rows = [(kind_key, fmt_time(fc["eta"], tz, lang)),
+            ("forecast_interval", f"{fmt_time(fc['eta_low'], tz, lang, with_date=False)}–"
+                                  f"{fmt_time(fc['eta_high'], tz, lang, with_date=False)}"),
+            ("forecast_chance", t("forecast_chance_value", lang, p=f"{100 * p_kind:.0f}",
+                                  come=f"{100 * come:.0f}"))]
+    return [head, html.Dl([el for key, value in rows
+                           for el in (html.Dt(t(key, lang)),
+                                      html.Dd(value, className=f"field-{key}"))],
+                          className="card-fields")]

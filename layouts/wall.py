@@ -88,6 +88,7 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
         html.Div(className="left-column", children=[
             html.Section(id=ids.PORT_PANEL, className="port-panel"),
             html.Div(id=ids.QUEUE_PANEL, className="queue-panel"),
+            html.Section(id=ids.FORECAST_PANEL, className="forecast-panel"),
             html.Div(id=ids.BERTH_TIMELINE, className="berth-timeline"),
         ]),
         html.Div(className="right-column", children=[

@@ -65,6 +65,19 @@ class ActivityReading:
             return {c.mmsi: (c.visits[-1].kind, c.visits[-1].place, c.visits[-1].arrival)
                     for c in self._open_calls() if c.visits and c.visits[-1].open}
 
+    def last_stays(self) -> dict[int, tuple[str, float, float | None, float | None]]:
+        """mmsi -> (kind, departure, lon, lat) of the last berth or anchorage stay each vessel
+        in the port area has left in its call (where it came from: the forecast reads it)."""
+        with self._reading():
+            out = {}
+            for c in self._open_calls():
+                left = [v for v in c.visits if v.departure is not None
+                        and v.kind in ("berth", "anchorage")]
+                if left:
+                    v = left[-1]
+                    out[c.mmsi] = (v.kind, v.departure, v.lon, v.lat)
+            return out
+
     def live_summary(self, now: float) -> dict:
         """What the port panel and the map's port layers show now."""
         with self._reading():

@@ -92,6 +92,11 @@ class Config:
     history_autoload: bool = True
     # run the alert rules over the loaded history once, in the background (reports, playback)
     history_alerts: bool = True
+    # the next-stay forecast (twin/forecast_live.py): the model file ("" = var/<LOCODE>-
+    # forecast.joblib, written by ``python app.py forecast train``); with none there and
+    # ``forecast_learn``, learnt from the loaded history in the background on first start
+    forecast_model: Path = Path("")
+    forecast_learn: bool = True
     # the other feeds (issue 6). radar: "auto" = the port's simulated radar (radar.toml) over
     # a replayed AIS recording; "none"; tcp://host:port or udp://:port (NMEA TTM/TLL)
     radar: str = "auto"

@@ -44,12 +44,16 @@ CATEGORIES = ("cargo", "tanker", "passenger", "tug", "service", "fishing", "plea
 FEATURES = ("sog", "vmg_berth", "vmg_anchorage", "d_berth_km", "d_anchorage_km", "d_limit_km",
             "in_port", "category", "length", "hour", "since_stay_h", "prev_kind", "d_prev_km")
 PREV_KINDS = {"": 0, "berth": 1, "anchorage": 2}
+_CAT = [FEATURES.index("category"), FEATURES.index("in_port"), FEATURES.index("prev_kind")]
 
 
 def examples(store, source: str, port, start: float | None = None,
-             end: float | None = None) -> pd.DataFrame:
+             end: float | None = None, with_none: bool = False) -> pd.DataFrame:
     """One row per sampled moment of a vessel not in a stay, with its features, the target
-    (hours to its next stay) and the eventual stay's place (for baseline (a))."""
+    (hours to its next stay) and the eventual stay's place (for baseline (a)). With
+    ``with_none``, also the moments of vessels whose next stay is not within the horizon
+    (passing through, leaving) where the data runs on long enough to know it: ``stay_kind``
+    "none", no target — what the next-stay classifier learns "not coming" from."""
     pos = store.positions(source=source, start=start, end=end)
     if pos.empty:
         return pd.DataFrame()
@@ -65,7 +69,9 @@ def examples(store, source: str, port, start: float | None = None,
         mmsi = int(mmsi)
         stays = by_vessel.get(mmsi)
         if stays is None or not len(stays):
-            continue
+            if not with_none:
+                continue
+            stays = visits.iloc[:0]
         arr = stays["arrival"].to_numpy(float)
         dep = stays["departure"].to_numpy(float)
         dep = np.where(np.isnan(dep), np.inf, dep)
@@ -78,19 +84,24 @@ def examples(store, source: str, port, start: float | None = None,
             if ((arr <= t) & (t < dep)).any():          # in a stay now: nothing to forecast
                 continue
             ahead = np.nonzero(arr > t)[0]
-            if not len(ahead):
-                continue
-            k = ahead[0]
-            hours = (arr[k] - t) / 3600.0
-            if hours > HORIZON_H or arr[k] > data_end:
+            k = ahead[0] if len(ahead) else None
+            hours = (arr[k] - t) / 3600.0 if k is not None else math.inf
+            if hours > HORIZON_H:                       # not coming within the horizon
+                if not with_none or t + HORIZON_H * 3600 > data_end:
+                    continue                            # (or not known yet)
+                k = None
+            elif arr[k] > data_end:
                 continue
             last = t
-            s = stays.iloc[k]
+            s = stays.iloc[k] if k is not None else None
             before = np.nonzero(dep <= t)[0]          # the stay it left last, if any
             prev = stays.iloc[before[-1]] if len(before) else None
             rows.append({"mmsi": mmsi, "ts": float(t), "lon": lon, "lat": lat,
-                         "sog": sog, "cog": cog, "target_h": hours,
-                         "stay_kind": s["kind"], "stay_lon": s["lon"], "stay_lat": s["lat"],
+                         "sog": sog, "cog": cog,
+                         "target_h": hours if s is not None else np.nan,
+                         "stay_kind": s["kind"] if s is not None else "none",
+                         "stay_lon": s["lon"] if s is not None else np.nan,
+                         "stay_lat": s["lat"] if s is not None else np.nan,
                          "prev_kind": prev["kind"] if prev is not None else "",
                          "since_stay_h": (t - dep[before[-1]]) / 3600.0 if prev is not None
                          else -1.0,
@@ -135,10 +146,9 @@ def features(df: pd.DataFrame, port) -> pd.DataFrame:
     cog = np.radians(pd.to_numeric(df["cog"], errors="coerce").fillna(0.0).to_numpy(float))
     out = pd.DataFrame(index=df.index)
     out["sog"] = sog
-    for name, tree, layer in (("berth", geom._berth_tree, geom.berths),
-                              ("anchorage", geom._anchorage_tree, geom.anchorages)):
+    for name, layer in (("berth", geom.berths), ("anchorage", geom.anchorages)):
         if len(layer):
-            idx = tree.nearest(pts)
+            idx = geom.nearest(name, pts)
             targets = np.asarray(layer.geometry.values, dtype=object)[idx]
             near = shapely.shortest_line(pts, targets)
             end = shapely.get_coordinates(shapely.get_point(near, 1))
@@ -150,7 +160,7 @@ def features(df: pd.DataFrame, port) -> pd.DataFrame:
         else:
             out[f"d_{name}_km"] = np.nan
             out[f"vmg_{name}"] = 0.0
-    inside = shapely.contains_xy(geom._limit, x, y)
+    inside = geom.inside_limits(x, y)
     out["in_port"] = inside.astype(float)
     out["d_limit_km"] = shapely.distance(pts, geom.limit_boundary) / 1000.0 * np.where(
         inside, 1.0, -1.0)
@@ -172,17 +182,24 @@ def features(df: pd.DataFrame, port) -> pd.DataFrame:
 
 @dataclass
 class ForecastModel:
-    """Three quantile models over ``FEATURES``, and the history's medians (baseline b)."""
+    """Three quantile models over ``FEATURES``, the history's medians (baseline b), the
+    next-stay classifier and the port's profile (``port_profile``)."""
     models: dict
     medians: dict                  # (category, in_port) -> median hours
     overall_median: float
     trained_on: dict
     widen_h: float = 0.0           # conformal widening of the 10–90 band (CQR)
+    kind_model: object = None      # P(next stay within the horizon is none / berth / anchorage)
+    kinds: tuple = ()              # the classifier's classes, in its column order
+    profile: dict | None = None    # arrivals by hour of day, lead times, stays, busy levels
 
     @classmethod
     def train(cls, ex: pd.DataFrame, trained_on: dict | None = None,
-              seed: int = 0) -> "ForecastModel":
+              seed: int = 0, profile: dict | None = None) -> "ForecastModel":
+        """Learn from ``examples`` (with ``with_none`` rows too, for the classifier)."""
         from sklearn.ensemble import HistGradientBoostingRegressor
+        everything = ex
+        ex = ex[ex["target_h"].notna()]
         if len(ex) < 50:
             raise ValueError(f"{len(ex)} examples: too few to learn from (at least 50)")
         # conformalized quantile regression (Romano, Patterson & Candès 2019): the models
@@ -193,24 +210,52 @@ class ForecastModel:
         cut = int(len(ex) * (1 - CALIBRATION_SHARE))
         fit, cal = ex.iloc[:cut], ex.iloc[cut:]
         X, y = fit[list(FEATURES)].to_numpy(float), fit["target_h"].to_numpy(float)
-        cat = [FEATURES.index("category"), FEATURES.index("in_port"),
-               FEATURES.index("prev_kind")]
         models = {}
         for q in QUANTILES:
             m = HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=300,
                                               learning_rate=0.05, max_leaf_nodes=31,
-                                              min_samples_leaf=20, categorical_features=cat,
+                                              min_samples_leaf=20, categorical_features=_CAT,
                                               random_state=seed)
             models[q] = m.fit(X, y)
         medians = fit.groupby(["category", "in_port"])["target_h"].median().to_dict()
         model = cls(models, {(int(c), int(p)): float(v) for (c, p), v in medians.items()},
-                    float(fit["target_h"].median()), trained_on or {"examples": len(ex)})
+                    float(fit["target_h"].median()), trained_on or {"examples": len(ex)},
+                    profile=profile)
         band = model.predict(cal)
         truth = cal["target_h"].to_numpy(float)
         scores = np.maximum(band["low"].to_numpy() - truth, truth - band["high"].to_numpy())
         level = min(1.0, (1 - (QUANTILES[0] + 1 - QUANTILES[-1])) * (1 + 1 / len(scores)))
         model.widen_h = float(max(0.0, np.quantile(scores, level)))
+        model._train_kinds(everything, seed)
         return model
+
+    def _train_kinds(self, ex: pd.DataFrame, seed: int) -> None:
+        """Which stay comes next within the horizon — "none" (passing through, leaving),
+        "berth" or "anchorage" — as probabilities (gradient boosting, log loss)."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        y = ex["stay_kind"].astype(str).to_numpy()
+        classes = tuple(sorted(set(y)))
+        if len(classes) < 2:                   # one kind only: certain
+            self.kind_model, self.kinds = None, classes
+            return
+        clf = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05,
+                                             min_samples_leaf=20, categorical_features=_CAT,
+                                             random_state=seed)
+        self.kind_model = clf.fit(ex[list(FEATURES)].to_numpy(float), y)
+        self.kinds = tuple(str(c) for c in clf.classes_)
+
+    def next_kind(self, feats: pd.DataFrame) -> pd.DataFrame:
+        """P(next stay within the horizon is none / berth / anchorage), one row per vessel."""
+        out = pd.DataFrame(0.0, index=feats.index, columns=["none", "berth", "anchorage"])
+        if not len(feats):
+            return out
+        if self.kind_model is None:
+            out[self.kinds[0] if self.kinds else "berth"] = 1.0
+            return out
+        proba = self.kind_model.predict_proba(feats[list(FEATURES)].to_numpy(float))
+        for i, k in enumerate(self.kinds):
+            out[k] = proba[:, i]
+        return out
 
     def predict(self, feats: pd.DataFrame) -> pd.DataFrame:
         """Hours to the next stay: ``low`` (10 %), ``mid`` (the forecast), ``high`` (90 %)."""
@@ -241,6 +286,7 @@ def baseline_a(ex: pd.DataFrame, port) -> np.ndarray:
 def evaluate(model: ForecastModel, test: pd.DataFrame, port) -> dict:
     """MAE (hours) of the model and both baselines, and how often the 80 % interval held
     the outcome, over every example of the test data."""
+    test = test[test["target_h"].notna()]
     pred = model.predict(test)
     truth = test["target_h"].to_numpy(float)
     a, b = baseline_a(test, port), model.baseline_b(test)
@@ -250,3 +296,122 @@ def evaluate(model: ForecastModel, test: pd.DataFrame, port) -> dict:
             "baseline_b_mae_h": float(np.mean(np.abs(b - truth))),
             "coverage": float(held.mean()),
             "vessels": int(test["mmsi"].nunique())}
+
+
+# ---- the port's profile: what the live forecast adds to the vessels in sight ---------------
+
+def place_group(kind: str, place: str, geometry) -> str:
+    """The group a stay's demand counts in: each anchorage on its own; berths by terminal
+    (the port package's ``terminal``), berths of no terminal together."""
+    if kind == "anchorage":
+        return f"anchorage:{place}"
+    terminal = (geometry.berth_info.get(str(place)) or {}).get("terminal")
+    ok = isinstance(terminal, str) and terminal.strip() and terminal.lower() != "nan"
+    return f"terminal:{terminal}" if ok else "berths"
+
+
+def port_profile(visits: pd.DataFrame, ex: pd.DataFrame, start: float, end: float,
+                 port) -> dict:
+    """From the history (its stays, and the examples made from it) over ``[start, end)``:
+
+    * ``arrivals``: stays begun per hour of day (port time; mean over the history's days),
+    * ``seen``: for Δ = 0…24 h, the share of those arrivals whose vessel was already in sight
+      and under way Δ hours before (the rest is what the vessels in sight cannot tell),
+    * ``stay_h``: stay lengths (hours, sorted) by group and by kind, for how long a ship stays,
+    * ``busy``: per group, the occupancy that 9 hours in 10 of the history stayed below,
+      and ``share``: each group's share of the arrivals, ``names``: who the groups are."""
+    geom = port.geometry
+    tz = ZoneInfo(port.timezone)
+    v = visits[visits["kind"].isin(["berth", "anchorage"])].copy()
+    v = v[(v["arrival"] >= start) & (v["arrival"] < end)]
+    hours0 = math.ceil(start / 3600.0) * 3600.0
+    bins = np.arange(hours0, end - 3599.0, 3600.0)
+    per_bin = np.histogram(v["arrival"], bins=np.append(bins, bins[-1] + 3600.0))[0] \
+        if len(bins) else np.array([])
+    hod = np.array([datetime.fromtimestamp(t, tz).hour for t in bins], dtype=int)
+    arrivals = [float(per_bin[hod == h].mean()) if (hod == h).any() else 0.0
+                for h in range(24)]
+    # lead: how long before its arrival a vessel was first an example (in sight, under way)
+    pos = ex[ex["target_h"].notna()]
+    lead = {}
+    for m, arr, h in zip(pos["mmsi"], (pos["ts"] + pos["target_h"] * 3600).round(),
+                         pos["target_h"]):
+        key = (int(m), float(arr))
+        lead[key] = max(lead.get(key, 0.0), float(h))
+    leads = np.array([lead.get((int(m), float(round(a))), 0.0)
+                      for m, a in zip(v["mmsi"], v["arrival"])])
+    seen = [float((leads > d).mean()) if len(leads) else 0.0 for d in range(25)]
+    dur = ((v["departure"] - v["arrival"]) / 3600.0).dropna()
+    v["group"] = [place_group(k, p, geom) for k, p in zip(v["kind"], v["place"])]
+    stay_h = {k: np.sort(dur[v.loc[dur.index, "kind"] == k].to_numpy(float)).tolist()
+              for k in ("berth", "anchorage")}
+    for g, idx in v.loc[dur.index].groupby("group").groups.items():
+        if len(idx) >= 5:
+            stay_h[g] = np.sort(dur.loc[idx].to_numpy(float)).tolist()
+    busy, share = {}, {}
+    mids = bins + 1800.0
+    for g, gv in v.groupby("group"):
+        a = gv["arrival"].to_numpy(float)
+        d = gv["departure"].fillna(end).to_numpy(float)
+        occ = ((a[None, :] <= mids[:, None]) & (mids[:, None] < d[None, :])).sum(axis=1) \
+            if len(mids) else np.zeros(1)
+        busy[g] = float(np.quantile(occ, 0.9))
+        share[g] = len(gv) / len(v)
+    names = {}
+    for g in share:
+        kind, _, ident = g.partition(":")
+        if kind == "anchorage":
+            row = geom.anchorages[geom.anchorages["id"].astype(str) == ident]
+            names[g] = str(row["name"].iloc[0]) if len(row) and "name" in row and \
+                row["name"].iloc[0] else ident
+        else:
+            names[g] = ident or ""
+    return {"arrivals": arrivals, "seen": seen, "stay_h": stay_h, "busy": busy,
+            "share": share, "names": names, "days": len(bins) / 24.0,
+            "start": float(start), "end": float(end)}
+
+
+def train_from_store(store, source: str, port, until: float | None = None,
+                     trained_on: dict | None = None) -> tuple[ForecastModel, pd.DataFrame]:
+    """The model learnt from a history source of the store (before ``until`` when given):
+    examples (with the "not coming" moments), the port's profile; and the examples."""
+    ex = examples(store, source, port, None, until, with_none=True)
+    if not len(ex):
+        raise ValueError(f"no examples in {source}: no vessel reached a stay")
+    counts = store.position_counts().get(source)
+    start = counts[1] if counts else float(ex["ts"].min())
+    end = min(until, counts[2]) if until is not None and counts else \
+        (counts[2] if counts else float(ex["ts"].max()))
+    profile = port_profile(store.visits(source), ex, start, end, port)
+    info = {"source": source, "port": port.locode, "until": until, "start": start,
+            "end": end, "examples": int(ex["target_h"].notna().sum()),
+            "vessels": int(ex["mmsi"].nunique())}
+    info.update(trained_on or {})
+    return ForecastModel.train(ex, info, profile=profile), ex
+
+
+def save_model(model: ForecastModel, path) -> None:
+    """Write the model (joblib), atomically: a reader never loads half a file."""
+    import os
+
+    import joblib
+    from pathlib import Path
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    joblib.dump(model, tmp)
+    os.replace(tmp, path)
+
+
+def load_model(path, port) -> ForecastModel | None:
+    """The saved model for this port, or None (absent, unreadable, another port's, or from
+    an older version without the live parts)."""
+    import joblib
+    try:
+        model = joblib.load(path)
+    except Exception:                    # absent or not ours: the twin goes on without it
+        return None
+    if not isinstance(model, ForecastModel) or model.profile is None or \
+            model.trained_on.get("port") not in (None, port.locode):
+        return None
+    return model

@@ -39,16 +39,31 @@ def _moment(text: str | None, tz: str) -> float | None:
     return d.timestamp()
 
 
-def _examples(port, path: Path, start: float | None, end: float | None):
-    from .forecast import examples
+def _loaded(port, path: Path, work):
+    """A temporary store with the file loaded (as ``history load`` does), and its source."""
     from .history import HistoryStore
     from .history_cli import history_source, load_history
+    store = HistoryStore(f"sqlite:///{Path(work) / 'forecast.sqlite'}")
+    load_history(store, path, port)
+    return store, history_source(path)
+
+
+def _examples(port, path: Path, start: float | None, end: float | None):
+    from .forecast import examples
     with tempfile.TemporaryDirectory() as tmp:
-        store = HistoryStore(f"sqlite:///{Path(tmp) / 'forecast.sqlite'}")
-        load_history(store, path, port)
-        ex = examples(store, history_source(path), port, start, end)
+        store, source = _loaded(port, path, tmp)
+        ex = examples(store, source, port, start, end)
         store.engine.dispose()
     return ex
+
+
+def _trained(port, path: Path, until: float | None):
+    from .forecast import train_from_store
+    with tempfile.TemporaryDirectory() as tmp:
+        store, source = _loaded(port, path, tmp)
+        model, ex = train_from_store(store, source, port, until, {"file": path.name})
+        store.engine.dispose()
+    return model, ex[ex["target_h"].notna()]
 
 
 def main(argv: list[str]) -> int:
@@ -69,28 +84,23 @@ def main(argv: list[str]) -> int:
     ev.add_argument("--test-from", help="score the test from this moment on (ISO)")
     args = parser.parse_args(argv)
     port = Port.load(args.port)
-    from .forecast import ForecastModel, evaluate
+    from .forecast import evaluate, save_model
     if args.command == "train":
         until = _moment(args.until, port.timezone)
-        ex = _examples(port, args.history, None, until)
-        model = ForecastModel.train(ex, {"file": args.history.name, "until": until,
-                                         "examples": len(ex)})
+        model, ex = _trained(port, args.history, until)
         out = args.out or ROOT / "var" / f"{port.locode}-forecast.joblib"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        import joblib
-        joblib.dump(model, out)
+        save_model(model, out)
         print(f"trained on {len(ex):,} examples of {ex['mmsi'].nunique()} vessels "
               f"({args.history.name}); saved {out}")
         return 0
     until = _moment(args.history_until, port.timezone)
     start = _moment(args.test_from, port.timezone)
-    train = _examples(port, args.history, None, until)
+    model, train = _trained(port, args.history, until)
     test = _examples(port, args.test, start, None)
     if len(test) == 0:
         print("no test examples (no vessel reached a stay inside the test data)",
               file=sys.stderr)
         return 1
-    model = ForecastModel.train(train)
     r = evaluate(model, test, port)
     print(f"port {port.locode}: trained on {len(train):,} examples of "
           f"{train['mmsi'].nunique()} vessels, tested on {r['n']:,} of {r['vessels']}")

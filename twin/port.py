@@ -318,6 +318,17 @@ class PortGeometry:
         """berth id -> its name, for the berths that have one (what the screens show)."""
         return {b: i["name"] for b, i in self.berth_info.items() if i.get("name")}
 
+    def nearest(self, kind: str, pts) -> np.ndarray:
+        """Index (into ``berths`` / ``anchorages``) of the nearest berth or anchorage to each
+        point (shapely points in metres); empty when the port has none of that kind."""
+        tree = self._berth_tree if kind == "berth" else self._anchorage_tree
+        layer = self.berths if kind == "berth" else self.anchorages
+        return tree.nearest(pts) if len(layer) else np.array([], dtype=int)
+
+    def inside_limits(self, x, y) -> np.ndarray:
+        """Whether each point (metres) is inside the port limits."""
+        return shapely.contains_xy(self._limit, x, y)
+
     def _project(self, gdf) -> gpd.GeoDataFrame:
         if gdf is None:
             return gpd.GeoDataFrame({"id": []}, geometry=[], crs=self.crs)

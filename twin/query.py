@@ -110,6 +110,7 @@ class TwinQuery:
         # is part of the key
         self.report_cache = ReportCache(maxsize=32)
         self.activity = engine.activity
+        self.forecast_model = None     # twin.forecast_live.LiveForecast, set by create_app
         feeds = engine.feeds
         self.hydromet = getattr(feeds, "hydromet", None)
         self.plan = getattr(feeds, "plan", None)
@@ -277,7 +278,39 @@ class TwinQuery:
                     "berth_name": self.berth_info.get(planned.berth_id, {}).get("name"),
                     "eta": planned.eta, "etb": planned.etb, "etd": planned.etd,
                     "sample": planned.call.sample},
-                "berth": berth, "conditions": self.conditions_at_berth(berth, v, now)}
+                "berth": berth, "conditions": self.conditions_at_berth(berth, v, now),
+                "forecast": self.vessel_forecast(mmsi)}
+
+    # ---- forecast (twin/forecast_live.py) ----------------------------------------------
+    def forecast(self) -> dict:
+        """The next 24 h: arrivals per hour with their band, congestion windows, and the
+        forecast of each vessel the scope may see (the aggregates are the port's)."""
+        fc = self.forecast_model
+        if fc is None:
+            return {"status": "none", "hours": [], "windows": [], "vessels": []}
+        view = fc.port_view(self.engine.snapshot(), self.activity)
+        ves = view.get("vessels")
+        rows = [] if ves is None or not len(ves) else [
+            _clean_row(r) for r in ves.to_dict("records") if self.scope.allows(r["mmsi"])]
+        return {**view, "vessels": rows}
+
+    def vessel_forecast(self, mmsi: int) -> dict | None:
+        """One vessel's forecast for the card and the API: its next stay's kind, time and
+        80 % interval; ``in_stay`` when it is at a berth or anchorage now; None without a
+        forecast service."""
+        fc = self.forecast_model
+        if fc is None or not self.scope.allows(mmsi):
+            return None
+        if fc.status != "ready":
+            return {"status": fc.status}
+        if self.activity is not None and int(mmsi) in self.activity.places():
+            return {"status": "ready", "in_stay": True}
+        view = fc.port_view(self.engine.snapshot(), self.activity)
+        ves = view.get("vessels")
+        hit = ves[ves["mmsi"] == int(mmsi)] if ves is not None and len(ves) else None
+        if hit is None or not len(hit):
+            return {"status": "ready", "mid": None}
+        return {"status": "ready", **_clean_row(hit.iloc[0].to_dict())}
 
     def conditions_at_berth(self, berth: str | None, vessel: dict, now: float) -> dict:
         """Depth, water level (observed else predicted, nearest tide station), UKC and wind

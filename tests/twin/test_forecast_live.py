@@ -1,0 +1,158 @@
+"""The forecast on the live twin (twin/forecast_live.py), learnt from the real Puget Sound day:
+a ship under way gets its next stay with an interval, ships in a stay or long silent don't,
+the next 24 h of arrivals add the ships in sight to what the history says, and a crowded
+anchorage is a congestion window."""
+import numpy as np
+import pytest
+
+from data_sources.events import VesselReport
+from tests.conftest import ROOT
+from twin.state import FleetState
+
+PS_DAY = ROOT / "data/sources/pugetsound/PugetSound_2020_06_30.traj"
+
+
+@pytest.fixture(scope="module")
+def learnt(tmp_path_factory):
+    from twin.forecast import train_from_store
+    from twin.history import HistoryStore
+    from twin.history_cli import history_source, load_history
+    from twin.port import Port
+    port = Port.load(ROOT / "data/ports/pugetsound")
+    store = HistoryStore(f"sqlite:///{tmp_path_factory.mktemp('fl') / 'h.sqlite'}")
+    load_history(store, PS_DAY, port)
+    model, ex = train_from_store(store, history_source(PS_DAY), port)
+    return port, store, model, ex
+
+
+class Places:
+    """The read side of port activity the forecast uses: who is in a stay, where they came
+    from (``ActivityReading.places`` / ``last_stays``)."""
+
+    def __init__(self, places=None, last=None):
+        self._places, self._last = places or {}, last or {}
+
+    def places(self):
+        return dict(self._places)
+
+    def last_stays(self):
+        return dict(self._last)
+
+
+def _fleet(reports, now):
+    s = FleetState()
+    s.apply(reports)
+    return s.snapshot(now)
+
+
+def test_the_model_knows_the_port(learnt):
+    port, _, model, ex = learnt
+    prof = model.profile
+    assert len(prof["arrivals"]) == 24 and sum(prof["arrivals"]) > 0
+    assert prof["seen"][0] >= prof["seen"][6] >= prof["seen"][24] == 0.0   # a share, falling
+    assert set(model.kinds) >= {"berth", "none"}        # it learnt "not coming" too
+    assert (ex["stay_kind"] == "none").any() and ex.loc[ex["stay_kind"] == "none",
+                                                         "target_h"].isna().all()
+
+
+def test_a_ship_under_way_gets_its_next_stay_with_an_interval(learnt):
+    from twin.forecast_live import LiveForecast
+    port, _, model, ex = learnt
+    # a real moment of the history: a ship under way some hours before it berthed
+    row = ex[(ex["stay_kind"] == "berth") & (ex["sog"] > 3)].iloc[0]
+    now = float(row["ts"])
+    snap = _fleet([VesselReport(ts=now, source="t", mmsi=int(row["mmsi"]), lon=row["lon"],
+                                lat=row["lat"], sog=row["sog"], cog=row["cog"])], now)
+    live = LiveForecast(port, model)
+    fc = live.vessels(snap, Places())
+    assert list(fc["mmsi"]) == [int(row["mmsi"])]
+    f = fc.iloc[0]
+    assert f["eta_low"] <= f["eta"] <= f["eta_high"]
+    assert now <= f["eta_low"] and f["eta_high"] <= now + 12 * 3600
+    assert f["p_none"] + f["p_berth"] + f["p_anchorage"] == pytest.approx(1.0)
+
+
+def test_ships_in_a_stay_or_silent_are_not_forecast(learnt):
+    from twin.forecast_live import FRESH_S, LiveForecast
+    port, _, model, ex = learnt
+    now = float(ex["ts"].median())
+    a, b = ex.iloc[0], ex.iloc[1]
+    snap = _fleet([VesselReport(ts=now, source="t", mmsi=1, lon=a["lon"], lat=a["lat"], sog=8.0,
+                                cog=90.0),
+                   VesselReport(ts=now - FRESH_S - 60, source="t", mmsi=2, lon=b["lon"],
+                                lat=b["lat"], sog=8.0, cog=90.0)], now)
+    live = LiveForecast(port, model)
+    assert list(live.vessels(snap, Places())["mmsi"]) == [1]            # 2: not heard lately
+    assert live.vessels(snap, Places({1: ("berth", "x", now - 60)})).empty   # 1: at a berth
+
+
+def test_the_next_24_hours_add_the_ships_in_sight_to_the_history(learnt):
+    from twin.forecast import PREV_KINDS
+    from twin.forecast_live import HOURS, LiveForecast
+    port, _, model, ex = learnt
+    now = float(ex["ts"].min()) + 3600
+    live = LiveForecast(port, model)
+    empty = live.port_view(_fleet([], now), Places())
+    assert empty["status"] == "ready" and len(empty["hours"]) == HOURS
+    for h in empty["hours"]:
+        assert 0 <= h["low"] <= h["expected"] <= h["high"]
+        assert h["from_fleet"] == 0
+    # the real half hour with most ships that reached a stay within 3 h: each where it was
+    # then, with where it came from
+    soon = ex[(ex["stay_kind"] != "none") & (ex["target_h"] < 3)]
+    slot = (soon["ts"] // 1800).value_counts().index[0]
+    approaching = soon[soon["ts"] // 1800 == slot].drop_duplicates("mmsi")
+    now = float(approaching["ts"].max())
+    reports = [VesselReport(ts=r.ts, source="t", mmsi=int(r.mmsi), lon=r.lon, lat=r.lat,
+                            sog=r.sog, cog=r.cog) for r in approaching.itertuples()]
+    kinds = {code: kind for kind, code in PREV_KINDS.items()}
+    came_from = {int(r.mmsi): (kinds[int(r.prev_kind)], r.ts - r.since_stay_h * 3600,
+                               r.prev_lon, r.prev_lat)
+                 for r in approaching.itertuples() if int(r.prev_kind)}
+    busy = LiveForecast(port, model).port_view(_fleet(reports, now),
+                                               Places(last=came_from))
+    fleet = sum(h["from_fleet"] for h in busy["hours"])
+    assert fleet > 0.5 * len(reports)                       # most of them are coming
+    assert sum(h["from_fleet"] for h in busy["hours"][:6]) >= \
+        sum(h["from_fleet"] for h in busy["hours"][6:])     # and soon rather than late
+    assert len(busy["vessels"]) == len(reports)
+
+
+def test_a_crowded_anchorage_is_a_congestion_window(learnt):
+    from twin.forecast_live import LiveForecast
+    port, _, model, ex = learnt
+    now = float(ex["ts"].min()) + 3600
+    anchorage = str(port.geometry.anchorage_ids[0])
+    crowd = {100 + i: ("anchorage", anchorage, now - 600) for i in range(12)}
+    view = LiveForecast(port, model).port_view(_fleet([], now), Places(crowd))
+    mine = [w for w in view["windows"] if w["group"] == f"anchorage:{anchorage}"]
+    assert mine, view["windows"]
+    w = mine[0]
+    assert w["start"] == pytest.approx(np.floor(now / 3600) * 3600)   # from this hour
+    assert w["peak"] > w["usual"] and w["end"] > w["start"]
+
+
+def test_no_model_says_why(learnt, tmp_path):
+    from twin.forecast_live import LiveForecast
+    port, store, _, _ = learnt
+    live = LiveForecast.start(port, tmp_path / "none.joblib", store, "history:absent",
+                              learn=True)
+    assert live.status == "no_model"
+    assert live.port_view(_fleet([], 0.0), Places())["hours"] == []
+
+
+def test_a_model_is_learnt_in_the_background_saved_and_loaded(learnt, tmp_path):
+    import time
+
+    from twin.forecast_live import LiveForecast
+    from twin.history_cli import history_source
+    port, store, _, _ = learnt
+    path = tmp_path / "ps.joblib"
+    live = LiveForecast.start(port, path, store, history_source(PS_DAY))
+    assert live.status == "learning"
+    deadline = time.monotonic() + 120
+    while live.status == "learning" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live.status == "ready" and path.is_file()
+    again = LiveForecast.start(port, path, store, history_source(PS_DAY), learn=False)
+    assert again.status == "ready" and again.model.trained_on["port"] == port.locode

@@ -1,0 +1,312 @@
+"""The forecast on the live twin: each vessel's next stay, the next 24 h of arrivals and the
+congestion windows (流量预测, 错峰引导) — from the model ``python app.py forecast train`` saves
+(or the app learns from its loaded history on first start) and the twin's snapshot.
+
+* **Per vessel** (``vessels``): for a vessel in sight, not in a stay, heard from in the last
+  ``FRESH_S``: P(its next stay within the horizon is a berth / an anchorage / none) and the
+  hours to it (10 / 50 / 90 %), as clock times.
+* **Arrivals** (``arrivals``), hour by hour for 24 h: the vessels in sight (each one's chance
+  to begin a stay in that hour, from its band read as a distribution) plus the arrivals they
+  cannot tell of (the history's arrivals in that hour of day × the share of arrivals whose
+  vessel was not yet in sight that long before); an 80 % band (normal approximation: the
+  fleet's part a sum of chances, the history's part Poisson).
+* **Congestion** (``congestion``): per anchorage, and per terminal's berths, the expected
+  ships there each hour — those there now (staying on by the history's stay lengths), plus
+  the expected arrivals sent to the nearest place of the kind each vessel is heading for,
+  plus the history's share of the unseen arrivals — against the level the history stayed
+  below 9 hours in 10. A run of hours at or above it (and at least ``BUSY_MIN`` ships) is a
+  window: "Anchorage 27 expected busy 14:00–18:00".
+
+Definitions: docs/definitions.md, "Forecasts".
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .forecast import HORIZON_H, QUANTILES, features, load_model, place_group, \
+    save_model, train_from_store
+
+log = logging.getLogger(__name__)
+
+FRESH_S = 600.0                  # a vessel unheard for longer is not forecast
+STOPPED_KN = 0.5                 # slower, at a berth or in an anchorage: not forecast
+HOURS = 24                       # the port forecast's hours
+BUSY_MIN = 2.0                   # a window needs at least this many ships expected
+Z80 = 1.2816                     # the normal's 90th percentile: an 80 % band
+REFRESH_S = 30.0                 # the forecast is worked out again this often (twin time)
+
+
+_LEARNERS: dict[str, threading.Lock] = {}
+_LEARNERS_LOCK = threading.Lock()
+
+
+def _learning(path: Path) -> threading.Lock:
+    """The lock of one model file: twins of one port in a process learn it once."""
+    with _LEARNERS_LOCK:
+        return _LEARNERS.setdefault(str(Path(path).resolve()), threading.Lock())
+
+
+def _cdf(low, mid, high, t):
+    """P(arrived by ``t`` hours | it comes within the horizon): the band read as a
+    distribution, linear between 0 (now), its 10, 50 and 90 % points and the horizon."""
+    eps = 1e-6
+    xs = np.stack([np.zeros_like(low), low + eps, mid + 2 * eps, high + 3 * eps,
+                   np.maximum(HORIZON_H, high) + 4 * eps], axis=1)
+    ps = np.array([0.0, QUANTILES[0], QUANTILES[1], QUANTILES[2], 1.0])
+    return np.array([np.interp(t, x, ps) for x in xs])
+
+
+def _survival(lengths: list, t):
+    """Share of the history's stays (hours, sorted) longer than ``t``."""
+    arr = np.asarray(lengths, float)
+    if not len(arr):
+        return np.exp(-np.asarray(t, float) / 6.0)          # no history: a 6 h stay
+    return 1.0 - np.searchsorted(arr, np.asarray(t, float), side="right") / len(arr)
+
+
+class LiveForecast:
+    """The forecast for one port's live twin. ``model`` None: nothing is forecast, and
+    ``status`` says why (no model yet, learning, no history to learn from)."""
+
+    def __init__(self, port, model=None, status: str = "none"):
+        self.port = port
+        self.model = model
+        self.status = "ready" if model is not None else status
+        self._lock = threading.Lock()
+        self._memo: tuple | None = None
+
+    # ---- the model ---------------------------------------------------------------------
+    @classmethod
+    def start(cls, port, path: Path, store=None, source: str | None = None,
+              learn: bool = True) -> "LiveForecast":
+        """The saved model at ``path`` if there is one for this port, else (``learn``, and a
+        store holding ``source``) one learnt from that history in a background thread and
+        saved there; until then ``status`` is "learning"."""
+        model = load_model(path, port)
+        if model is not None:
+            return cls(port, model)
+        if not learn or store is None or not source or source not in store.sources():
+            return cls(port, None, "no_model")
+        live = cls(port, None, "learning")
+        threading.Thread(target=live._learn, args=(store, source, path), daemon=True,
+                         name="forecast-train").start()
+        return live
+
+    def _learn(self, store, source: str, path: Path) -> None:
+        t0 = time.perf_counter()
+        with _learning(path):            # one learner per model file; the others load it
+            model = load_model(path, self.port)
+            if model is not None:
+                with self._lock:
+                    self.model, self.status, self._memo = model, "ready", None
+                return
+            self._learn_now(store, source, path, t0)
+
+    def _learn_now(self, store, source: str, path: Path, t0: float) -> None:
+        try:
+            model, ex = train_from_store(store, source, self.port)
+            save_model(model, path)
+        except Exception as exc:            # the twin goes on without a forecast
+            log.warning("forecast not learnt from %s: %s", source, exc)
+            self.status = "no_history"
+            return
+        with self._lock:
+            self.model, self.status, self._memo = model, "ready", None
+        log.info("forecast learnt from %s in %.1f s (%d examples); saved %s", source,
+                 time.perf_counter() - t0, model.trained_on.get("examples", 0), path)
+
+    # ---- per vessel --------------------------------------------------------------------
+    def vessels(self, snap, activity=None) -> pd.DataFrame:
+        """One row per forecast vessel: mmsi, p_none / p_berth / p_anchorage, low / mid /
+        high (hours from ``snap.time``), eta_low / eta / eta_high (epoch seconds), and
+        ``group`` (where it would go, for the congestion)."""
+        cols = ["mmsi", "p_none", "p_berth", "p_anchorage", "low", "mid", "high",
+                "eta_low", "eta", "eta_high", "kind", "group"]
+        model = self.model
+        df = snap.vessels
+        if model is None or df is None or not len(df):
+            return pd.DataFrame(columns=cols)
+        now = snap.time
+        places = activity.places() if activity is not None else {}
+        fresh = (now - df["last_seen"].to_numpy(float) <= FRESH_S) & \
+            np.isfinite(df["lon"].to_numpy(float)) & np.isfinite(df["lat"].to_numpy(float))
+        df = df[fresh & ~df["mmsi"].isin(list(places))]
+        if len(df):          # stopped at a berth or in an anchorage: there, not coming (a
+            at = self.port.geometry.locate(df["lon"].to_numpy(float),   # stay not yet begun:
+                                           df["lat"].to_numpy(float))   # after a start)
+            stopped = np.nan_to_num(df["sog"].to_numpy(float), nan=0.0) < STOPPED_KN
+            placed = (at["berth"] != None) | (at["anchorage"] != None)  # noqa: E711
+            df = df[~(stopped & placed)]
+        if not len(df):
+            return pd.DataFrame(columns=cols)
+        last = activity.last_stays() if activity is not None else {}
+        rows = pd.DataFrame({
+            "mmsi": df["mmsi"].to_numpy(), "lon": df["lon"].to_numpy(float),
+            "lat": df["lat"].to_numpy(float), "sog": df["sog"].to_numpy(float),
+            "cog": df["cog"].to_numpy(float), "ts": np.full(len(df), now),
+            "category": df["category"].fillna("unknown").to_numpy(),
+            "length": df["length"].to_numpy(float)})
+        prev = [last.get(int(m)) for m in rows["mmsi"]]
+        rows["prev_kind"] = [p[0] if p else "" for p in prev]
+        rows["since_stay_h"] = [(now - p[1]) / 3600.0 if p else -1.0 for p in prev]
+        rows["prev_lon"] = [p[2] if p and p[2] is not None else np.nan for p in prev]
+        rows["prev_lat"] = [p[3] if p and p[3] is not None else np.nan for p in prev]
+        feats = features(rows, self.port)
+        band = model.predict(feats)
+        kinds = model.next_kind(feats)
+        out = pd.DataFrame({"mmsi": rows["mmsi"].astype(int).to_numpy(),
+                            "p_none": kinds["none"].to_numpy(),
+                            "p_berth": kinds["berth"].to_numpy(),
+                            "p_anchorage": kinds["anchorage"].to_numpy(),
+                            "low": band["low"].to_numpy(), "mid": band["mid"].to_numpy(),
+                            "high": band["high"].to_numpy()})
+        out["eta_low"] = now + out["low"] * 3600.0
+        out["eta"] = now + out["mid"] * 3600.0
+        out["eta_high"] = now + out["high"] * 3600.0
+        out["kind"] = np.where(out["p_berth"] >= out["p_anchorage"], "berth", "anchorage")
+        out["group"] = self._groups(rows, out["kind"].to_numpy())
+        return out[cols]
+
+    def _groups(self, rows: pd.DataFrame, kinds) -> list:
+        """The nearest place of the kind each vessel is heading for, as a demand group."""
+        geom = self.port.geometry
+        x, y = geom.to_metres(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float))
+        pts = shapely.points(x, y)
+        out = ["berths"] * len(rows)
+        for kind, ids in (("berth", geom.berth_ids), ("anchorage", geom.anchorage_ids)):
+            pick = np.flatnonzero(kinds == kind)
+            if len(pick) and len(ids):
+                near = geom.nearest(kind, pts[pick])
+                for i, j in zip(pick, near):
+                    out[i] = place_group(kind, str(ids[j]), geom)
+        return out
+
+    # ---- the port ----------------------------------------------------------------------
+    def port_view(self, snap, activity=None) -> dict:
+        """Arrivals, congestion windows and the vessel forecasts at ``snap`` — computed once
+        every ``REFRESH_S`` of twin time for every screen (the wall, the card, the API)."""
+        key = (snap.time // REFRESH_S, self.status)
+        with self._lock:
+            if self._memo is not None and self._memo[0] == key:
+                return self._memo[1]
+        view = self._port_view(snap, activity)
+        with self._lock:
+            self._memo = (key, view)
+        return view
+
+    def _port_view(self, snap, activity) -> dict:
+        now = snap.time
+        start = math.floor(now / 3600.0) * 3600.0     # this hour (what is left of it) on
+        edges = start + 3600.0 * np.arange(HOURS + 1)
+        view = {"status": self.status, "time": now, "hours": [], "windows": [],
+                "vessels": pd.DataFrame(), "trained_on": {}}
+        if self.model is None or not self.model.profile:
+            return view
+        model, prof = self.model, self.model.profile
+        ves = self.vessels(snap, activity)
+        view["vessels"], view["trained_on"] = ves, dict(model.trained_on)
+        t_h = (edges - now) / 3600.0                         # hours ahead at each edge
+        # the fleet in sight: each vessel's chance of beginning a stay in each hour
+        if len(ves):
+            come = 1.0 - ves["p_none"].to_numpy()
+            cdf = _cdf(ves["low"].to_numpy(), ves["mid"].to_numpy(), ves["high"].to_numpy(),
+                       t_h)
+            p_bins = come[:, None] * np.diff(cdf, axis=1)              # (vessels, hours)
+        else:
+            p_bins = np.zeros((0, HOURS))
+        fleet = p_bins.sum(axis=0)
+        fleet_var = (p_bins * (1 - p_bins)).sum(axis=0)
+        # what they cannot tell: the history's rate, less the share already in sight
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+        tz = ZoneInfo(self.port.timezone)
+        mids = edges[:-1] + 1800.0
+        rate = np.array([prof["arrivals"][datetime.fromtimestamp(t, tz).hour] for t in mids])
+        seen = np.interp(np.maximum(mids - now, 0.0) / 3600.0, np.arange(len(prof["seen"])), prof["seen"])
+        unseen = rate * (1.0 - seen)
+        unseen[0] *= (edges[1] - now) / 3600.0            # the rest of this hour
+        mean = fleet + unseen
+        sd = np.sqrt(fleet_var + unseen)
+        view["hours"] = [{"start": float(edges[k]), "end": float(edges[k + 1]),
+                          "expected": float(mean[k]), "from_fleet": float(fleet[k]),
+                          "from_history": float(unseen[k]),
+                          "low": float(max(0.0, mean[k] - Z80 * sd[k])),
+                          "high": float(mean[k] + Z80 * sd[k])} for k in range(HOURS)]
+        view["windows"] = self._congestion(ves, p_bins, unseen, edges, now, activity)
+        return view
+
+    def _name(self, group: str) -> str:
+        kind, _, ident = group.partition(":")
+        if kind == "anchorage":
+            a = self.port.geometry.anchorages
+            row = a[a["id"].astype(str) == ident]
+            if len(row) and "name" in row and isinstance(row["name"].iloc[0], str):
+                return row["name"].iloc[0]
+        return ident
+
+    def _congestion(self, ves, p_bins, unseen, edges, now, activity) -> list[dict]:
+        prof = self.model.profile
+        mids = (edges[:-1] + 1800.0 - now) / 3600.0          # hours ahead, mid-hour
+        # every group the history knows, and any a ship is in or heading for now
+        geom = self.port.geometry
+        here = {mmsi: (kind, place, since) for mmsi, (kind, place, since) in
+                (activity.places() if activity else {}).items()
+                if kind in ("berth", "anchorage")}
+        groups = set(prof["busy"]) | {place_group(k, str(p), geom) for k, p, _ in here.values()}
+        if len(ves):
+            groups |= set(ves["group"])
+        occ = {g: np.zeros(HOURS) for g in groups}
+
+        def stays(g):
+            kind = "anchorage" if g.startswith("anchorage:") else "berth"
+            return prof["stay_h"].get(g) or prof["stay_h"].get(kind) or []
+
+        # those there now, staying on as the history's stays of that place did
+        for kind, place, since in here.values():
+            g = place_group(kind, str(place), geom)
+            e = max(0.0, (now - since) / 3600.0)
+            s0 = _survival(stays(g), e)
+            occ[g] += (_survival(stays(g), e + mids) / s0) if s0 > 0 else \
+                np.exp(-mids / max(e, 1.0))
+        # arrivals: an arrival in hour j is there at hour k's middle with P(stay > k - j)
+        lag = np.subtract.outer(np.arange(HOURS), np.arange(HOURS)) + 0.5   # [k, j]
+        for g in groups:
+            # (an arrival within hour k itself is there at its middle half the time)
+            surv = np.where(lag > 1, _survival(stays(g), np.maximum(lag - 0.5, 0.0)),
+                            np.where(lag > 0, 0.5, 0.0))
+            into = unseen * prof["share"].get(g, 0.0)
+            if len(ves):
+                mine = (ves["group"].to_numpy() == g) & (
+                    ves[["p_berth", "p_anchorage"]].max(axis=1).to_numpy() > 0)
+                kind_p = np.where(ves["kind"].to_numpy() == "anchorage",
+                                  ves["p_anchorage"].to_numpy(), ves["p_berth"].to_numpy())
+                share = kind_p / np.maximum(1e-9, 1.0 - ves["p_none"].to_numpy())
+                into = into + (p_bins[mine] * share[mine, None]).sum(axis=0)
+            occ[g] += surv @ into
+        windows = []
+        for g in groups - {"berths"}:     # the berths of no terminal are not one place
+            level = max(BUSY_MIN, prof["busy"].get(g, 0.0))
+            hot = occ[g] >= level
+            k = 0
+            while k < HOURS:
+                if not hot[k]:
+                    k += 1
+                    continue
+                j = k
+                while j + 1 < HOURS and hot[j + 1]:
+                    j += 1
+                windows.append({"group": g, "name": prof["names"].get(g) or self._name(g),
+                                "kind": "anchorage" if g.startswith("anchorage:") else "berth",
+                                "start": float(edges[k]), "end": float(edges[j + 1]),
+                                "peak": float(occ[g][k:j + 1].max()), "usual": level})
+                k = j + 1
+        windows.sort(key=lambda w: (w["start"], -w["peak"]))
+        return windows
