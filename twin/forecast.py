@@ -315,6 +315,7 @@ def port_profile(visits: pd.DataFrame, ex: pd.DataFrame, start: float, end: floa
     """From the history (its stays, and the examples made from it) over ``[start, end)``:
 
     * ``arrivals``: stays begun per hour of day (port time; mean over the history's days),
+      ``arrivals_var`` their variance from day to day (at least the mean),
     * ``seen``: for Δ = 0…24 h, the share of those arrivals whose vessel was already in sight
       and under way Δ hours before (the rest is what the vessels in sight cannot tell),
     * ``stay_h``: stay lengths (hours, sorted) by group and by kind, for how long a ship stays,
@@ -331,6 +332,9 @@ def port_profile(visits: pd.DataFrame, ex: pd.DataFrame, start: float, end: floa
     hod = np.array([datetime.fromtimestamp(t, tz).hour for t in bins], dtype=int)
     arrivals = [float(per_bin[hod == h].mean()) if (hod == h).any() else 0.0
                 for h in range(24)]
+    # how much an hour of day varies from day to day (at least Poisson's: the mean)
+    spread = [max(arrivals[h], float(np.var(per_bin[hod == h], ddof=1)))
+              if (hod == h).sum() >= 2 else arrivals[h] for h in range(24)]
     # lead: how long before its arrival a vessel was first an example (in sight, under way)
     pos = ex[ex["target_h"].notna()]
     lead = {}
@@ -366,7 +370,7 @@ def port_profile(visits: pd.DataFrame, ex: pd.DataFrame, start: float, end: floa
                 row["name"].iloc[0] else ident
         else:
             names[g] = ident or ""
-    return {"arrivals": arrivals, "seen": seen, "stay_h": stay_h, "busy": busy,
+    return {"arrivals": arrivals, "arrivals_var": spread, "seen": seen, "stay_h": stay_h, "busy": busy,
             "share": share, "names": names, "days": len(bins) / 24.0,
             "start": float(start), "end": float(end)}
 

@@ -9,7 +9,8 @@ congestion windows (流量预测, 错峰引导) — from the model ``python app.
   to begin a stay in that hour, from its band read as a distribution) plus the arrivals they
   cannot tell of (the history's arrivals in that hour of day × the share of arrivals whose
   vessel was not yet in sight that long before); an 80 % band (normal approximation: the
-  fleet's part a sum of chances, the history's part Poisson).
+  fleet's part a sum of chances, the history's part as spread as that hour of day was from
+  day to day, at least Poisson).
 * **Congestion** (``congestion``): per anchorage, and per terminal's berths, the expected
   ships there each hour — those there now (staying on by the history's stay lengths), plus
   the expected arrivals sent to the nearest place of the kind each vessel is heading for,
@@ -229,12 +230,16 @@ class LiveForecast:
         from zoneinfo import ZoneInfo
         tz = ZoneInfo(self.port.timezone)
         mids = edges[:-1] + 1800.0
-        rate = np.array([prof["arrivals"][datetime.fromtimestamp(t, tz).hour] for t in mids])
+        hod = [datetime.fromtimestamp(t, tz).hour for t in mids]
+        rate = np.array([prof["arrivals"][h] for h in hod])
+        spread = np.array([prof.get("arrivals_var", prof["arrivals"])[h] for h in hod])
         seen = np.interp(np.maximum(mids - now, 0.0) / 3600.0, np.arange(len(prof["seen"])), prof["seen"])
-        unseen = rate * (1.0 - seen)
-        unseen[0] *= (edges[1] - now) / 3600.0            # the rest of this hour
+        part = np.ones(HOURS)
+        part[0] = (edges[1] - now) / 3600.0               # the rest of this hour
+        unseen = rate * (1.0 - seen) * part
+        unseen_var = spread * (1.0 - seen) * part         # day-to-day spread, thinned
         mean = fleet + unseen
-        sd = np.sqrt(fleet_var + unseen)
+        sd = np.sqrt(fleet_var + unseen_var)
         view["hours"] = [{"start": float(edges[k]), "end": float(edges[k + 1]),
                           "expected": float(mean[k]), "from_fleet": float(fleet[k]),
                           "from_history": float(unseen[k]),
@@ -310,3 +315,84 @@ class LiveForecast:
                 k = j + 1
         windows.sort(key=lambda w: (w["start"], -w["peak"]))
         return windows
+
+
+# ---- forecast vs what happened (``forecast evaluate``) -------------------------------------
+class _Moment:
+    """The twin as a stored history saw it at ``time``: the last position of each vessel
+    heard in the 10 minutes before, its speed and course (from the two last fixes where the
+    file has none), and who was in a stay / had left one (from the stored stays)."""
+
+    def __init__(self, pos: pd.DataFrame, visits: pd.DataFrame, static: dict, time_: float,
+                 port):
+        from .forecast import with_motion
+        from .vessel_types import ship_category
+        self.time, self.version = time_, 0
+        recent = pos[(pos["ts"] > time_ - FRESH_S) & (pos["ts"] <= time_)]
+        rows = []
+        for mmsi, track in recent.groupby("mmsi"):
+            last = with_motion(track.tail(2), port).iloc[-1]
+            length, ship_type = static.get(int(mmsi), (None, None))
+            rows.append({"mmsi": int(mmsi), "lon": last["lon"], "lat": last["lat"],
+                         "sog": last["sog"], "cog": last["cog"], "last_seen": last["ts"],
+                         "length": length, "category": ship_category(ship_type, int(mmsi))})
+        self.vessels = pd.DataFrame(rows, columns=["mmsi", "lon", "lat", "sog", "cog",
+                                                   "last_seen", "length", "category"])
+        v = visits[visits["kind"].isin(["berth", "anchorage"])]
+        dep = v["departure"].fillna(np.inf)
+        here = v[(v["arrival"] <= time_) & (time_ < dep)]
+        self._places = {int(r.mmsi): (r.kind, str(r.place), float(r.arrival))
+                        for r in here.itertuples()}
+        left = v[(dep <= time_) & (dep > time_ - 24 * 3600)].sort_values("departure")
+        self._last = {int(r.mmsi): (r.kind, float(r.departure), r.lon, r.lat)
+                      for r in left.itertuples()}
+
+    def places(self):
+        return self._places
+
+    def last_stays(self):
+        return self._last
+
+
+def evaluate_arrivals(model, store, source: str, port, start: float | None = None,
+                      step_s: float = 3 * 3600.0) -> dict:
+    """The next 24 h of arrivals forecast at every ``step_s`` of a stored recording (from
+    ``start``; the hours inside the recording) against the stays that began: mean absolute error of
+    the hourly counts, how often the hour's 80 % band held the count, and the same error for
+    the history's hour-of-day profile alone (what a forecast without the ships in sight says).
+    """
+    pos = store.positions(source=source)
+    if pos.empty or model is None or not model.profile:
+        return {"moments": 0}
+    pos = pos.sort_values("ts")
+    visits = store.visits(source)
+    arrivals = visits[visits["kind"].isin(["berth", "anchorage"])]["arrival"].to_numpy(float)
+    st = store.static()
+    static = {int(m): (ln, ty) for m, ln, ty in zip(st["mmsi"], st["length"], st["ship_type"])}
+    t, end = max(float(pos["ts"].min()) + FRESH_S, start or -math.inf), float(pos["ts"].max())
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo(port.timezone)
+    err, base_err, held, n, moments = 0.0, 0.0, 0, 0, 0
+    live = LiveForecast(port, model)
+    while t + 3 * 3600 <= end:                  # at least three hours to compare
+        moment = _Moment(pos, visits, static, t, port)    # the snapshot and the activity
+        view = live._port_view(moment, moment)
+        for h in view["hours"]:
+            if h["end"] > end:                      # past the recording: not known
+                break
+            lo = max(h["start"], t)
+            actual = int(((arrivals >= lo) & (arrivals < h["end"])).sum())
+            rate = model.profile["arrivals"][datetime.fromtimestamp(h["start"] + 1800,
+                                                                     tz).hour]
+            rate *= (h["end"] - lo) / 3600.0
+            err += abs(h["expected"] - actual)
+            base_err += abs(rate - actual)
+            held += h["low"] <= actual <= h["high"]
+            n += 1
+        moments += 1
+        t += step_s
+    return {"moments": moments, "hours": n,
+            "mae_per_hour": err / n if n else float("nan"),
+            "profile_mae_per_hour": base_err / n if n else float("nan"),
+            "coverage": held / n if n else float("nan")}
