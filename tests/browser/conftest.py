@@ -58,6 +58,9 @@ def server(tmp_path_factory, request):
                                  # in the background: on this 2-core machine that starves
                                  # the software WebGL the tests watch (no page test needs them)
                                  "PORTTWIN_HISTORY_ALERTS": "0",
+                                 # nor learning the forecast (~25 s of a CPU): a model from
+                                 # an earlier run is loaded, else the panel says there is none
+                                 "PORTTWIN_FORECAST_LEARN": "0",
                                  # SwiftShader draws on the CPU: 15 min of warm-up trails make
                                  # its frames so slow that a click is held past deck.gl's drag
                                  # threshold. Two minutes, as a wall has shortly after start.
