@@ -13,15 +13,10 @@ PS_DAY = ROOT / "data/sources/pugetsound/PugetSound_2020_06_30.traj"
 
 
 @pytest.fixture(scope="module")
-def puget_examples(tmp_path_factory):
+def puget_examples(puget_store):
     from twin.forecast import examples
-    from twin.history import HistoryStore
-    from twin.history_cli import history_source, load_history
-    from twin.port import Port
-    port = Port.load(ROOT / "data/ports/pugetsound")
-    store = HistoryStore(f"sqlite:///{tmp_path_factory.mktemp('fc') / 'h.sqlite'}")
-    load_history(store, PS_DAY, port)
-    return port, store, examples(store, history_source(PS_DAY), port)
+    port, store, source = puget_store
+    return port, store, examples(store, source, port)
 
 
 def test_examples_are_moments_between_stays_with_their_outcome(puget_examples):

@@ -13,15 +13,10 @@ PS_DAY = ROOT / "data/sources/pugetsound/PugetSound_2020_06_30.traj"
 
 
 @pytest.fixture(scope="module")
-def learnt(tmp_path_factory):
+def learnt(puget_store):
     from twin.forecast import train_from_store
-    from twin.history import HistoryStore
-    from twin.history_cli import history_source, load_history
-    from twin.port import Port
-    port = Port.load(ROOT / "data/ports/pugetsound")
-    store = HistoryStore(f"sqlite:///{tmp_path_factory.mktemp('fl') / 'h.sqlite'}")
-    load_history(store, PS_DAY, port)
-    model, ex = train_from_store(store, history_source(PS_DAY), port)
+    port, store, source = puget_store
+    model, ex = train_from_store(store, source, port)
     return port, store, model, ex
 
 

@@ -1,15 +1,8 @@
 """The twin gives freed C-heap memory back to the system (twin/heap.py)."""
 import pytest
 
+from bench.soak import rss_mb as _rss_mb
 from twin import heap
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 @pytest.mark.skipif(heap._LIBC is None, reason="not glibc: nothing to trim")
