@@ -103,6 +103,9 @@ class ActivityReading:
             return list(self._all_calls())
 
 
+STATIC_KNOWN_MAX = 200_000      # vessels whose static data is remembered to skip repeats
+
+
 class PortActivity(ActivityReading):
     def __init__(self, geometry, rules: PortCallRules | None = None,
                  store: HistoryStore | None = None, source: str = "live",
@@ -118,7 +121,8 @@ class PortActivity(ActivityReading):
         self._lock = threading.RLock()
         self._fixes: list[dict] = []
         self._kept: dict[int, tuple] = {}        # mmsi -> (ts, lon, lat, status) last stored
-        self._static: dict[int, dict] = {}
+        self._static: dict[int, dict] = {}       # static fields changed since the last flush
+        self._static_known: dict[int, dict] = {}  # every static field seen, to spot changes
         self._ship_type: dict[int, int] = {}
         self.watermark: float | None = None
         self.watermark_restored: float | None = None
@@ -218,8 +222,15 @@ class PortActivity(ActivityReading):
             return                                   # a position only (most reports)
         fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}
         fields = {k: v for k, v in fields.items() if v is not None}
+        known = self._static_known.get(e.mmsi)
+        if known is None:
+            if len(self._static_known) >= STATIC_KNOWN_MAX:   # junk MMSIs can't grow it
+                self._static_known.clear()
+            known = self._static_known[e.mmsi] = {}
+        fields = {k: v for k, v in fields.items() if known.get(k) != v}
         if not fields:
-            return
+            return                                   # said again, unchanged (most type 5s)
+        known.update(fields)
         self._static.setdefault(e.mmsi, {}).update(fields)
         if fields.get("ship_type") is not None:
             self._ship_type[e.mmsi] = fields["ship_type"]

@@ -12,6 +12,7 @@ ETD, two plans overlapping one berth, a berth occupied by another vessel than th
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ STOPPED_KN = 0.5
 OCCUPANT_FRESH_S = 600
 
 
+@functools.lru_cache(maxsize=65536)     # asked twice for every AIS fix; names repeat
 def _norm(name: str | None) -> str:
     return re.sub(r"[^A-Z0-9]", "", (name or "").upper())
 

@@ -271,7 +271,9 @@ class HistoryStore:
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
                     watermark: float | None = None, now: float | None = None,
                     alert_rows: list[dict] = (), silences: list[dict] = ()) -> None:
-        """Everything of one engine round, in one transaction."""
+        """Everything of one engine round, in one transaction. ``static``: per vessel the
+        static fields that changed; a field not given keeps its stored value (AIS sends a
+        Class B ship's name and its type in different messages)."""
         with self.engine.begin() as conn:
             self._write_alerts(conn, source, alert_rows, silences)
             if fixes:
@@ -285,7 +287,7 @@ class HistoryStore:
                 self._upsert(conn, vessels, [
                     {"mmsi": int(m), "updated": now,
                      **{k: _clean(s.get(k)) for k in VESSEL_FIELDS}}
-                    for m, s in static.items()], ("mmsi",))
+                    for m, s in static.items()], ("mmsi",), keep=VESSEL_FIELDS)
             if watermark is not None:
                 self._upsert(conn, meta, [{"source": source, "key": "watermark",
                                            "value": repr(float(watermark))}], ("source", "key"))

@@ -118,3 +118,31 @@ def test_retention_prunes_old_positions_but_keeps_calls(tmp_path, port):
     assert store.prune(source, result["end"] + 2 * 86400, max_share=None) > 1000
     assert store.positions(source=result["source"]).empty
     assert len(store.calls(result["source"])) == n_calls
+
+
+def test_a_class_b_ships_name_and_type_from_two_messages_are_both_kept(tmp_path, port):
+    """Type 24 part A (name) and part B (type, call sign) come in different rounds; the
+    stored vessel keeps both, and a type 5 said again unchanged writes nothing new."""
+    from data_sources.events import StaticReport
+    from twin.activity import PortActivity
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    activity = PortActivity(port.geometry, store=store, source="live")
+    activity.apply([StaticReport(1.6e9, "ais", 338000001, name="SEA ROVER")])
+    activity.flush(1.6e9)
+    activity.apply([StaticReport(1.6e9 + 60, "ais", 338000001, ship_type=37,
+                                 callsign="WDA1234", length=12.0)])
+    activity.flush(1.6e9 + 60)
+    row = store.static().set_index("mmsi").loc[338000001]
+    assert (row["name"], row["ship_type"], row["callsign"], row["length"]) == \
+        ("SEA ROVER", 37, "WDA1234", 12.0)
+    assert row["updated"] == 1.6e9 + 60
+
+    activity.apply([StaticReport(1.6e9 + 120, "ais", 338000001, name="SEA ROVER",
+                                 ship_type=37)])
+    assert not activity._static                  # nothing changed: nothing to write
+    activity.apply([StaticReport(1.6e9 + 180, "ais", 338000001, name="SEA ROVER II")])
+    activity.flush(1.6e9 + 180)
+    row = store.static().set_index("mmsi").loc[338000001]
+    assert (row["name"], row["ship_type"]) == ("SEA ROVER II", 37)
+    store.close()
