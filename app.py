@@ -54,7 +54,7 @@ from twin.activity import PortActivity
 from twin.admission import Admission
 from twin.alerts import AlertEngine
 from twin.engine import Engine
-from twin.forecast_live import LiveForecast
+from twin.forecast_live import ForecastRecorder, LiveForecast
 from twin.feeds import Feeds, build_feeds
 from twin.history import HistoryStore, recent_reports
 from twin.history_cli import (history_source, load_history, load_history_alerts,
@@ -164,6 +164,13 @@ def build_forecast(config: Config, port: Port, store: HistoryStore | None,
     source = history_source(config.history_file) if is_set(config.history_file) else None
     return LiveForecast.start(port, path, store, source,
                               learn=learn and config.forecast_learn)
+
+
+def record_forecasts(engine, forecast: LiveForecast, store: HistoryStore | None) -> None:
+    """Once an hour of twin time the forecast goes to the store (the reports' forecast
+    against what happened) — where the twin runs: the embedded app, ``app.py twin``."""
+    if store is not None and getattr(engine, "activity", None) is not None:
+        engine.after_round.append(ForecastRecorder(forecast, store, engine.activity.source))
 
 
 def build_engine(config: Config, port: Port | None = None,
@@ -324,6 +331,8 @@ def create_app(config: Config | None = None) -> Dash:
                                           "CACHE_DEFAULT_TIMEOUT": 60})
     query = TwinQuery(engine, port, store)         # every view's data goes through it
     query.forecast_model = build_forecast(config, port, store, learn=bus is None)
+    if bus is None:                  # embedded: this process runs the twin, it records them
+        record_forecasts(engine, query.forecast_model, store)
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
                                       "store": store, "query": query,
                                       "shared_cache": bus is not None}

@@ -129,6 +129,14 @@ ALERT = {"type": "object", "required": ["alert_id", "rule", "severity", "start"]
                         "last": NUM, "end": NUM, "open": BOOL, "lon": NUM, "lat": NUM,
                         "sector": STR, "details": {"type": "object", "nullable": True},
                         "acked_at": NUM, "acked_by": STR}}
+# the period's hours the twin forecast, against the stays that began (forecast_vs_actual)
+FORECAST_VS_ACTUAL = {"type": "object", "required": ["hours", "n"], "properties": {
+    "hours": {"type": "array", "items": {"type": "object", "required": [
+        "start", "expected", "low", "high", "actual"], "properties": {
+        "source": STR, "start": NUM, "expected": NUM, "low": NUM, "high": NUM,
+        "actual": INT, "lead_min": NUM}}},
+    "n": {"type": "integer"}, "mae_per_hour": NUM, "coverage": NUM, "expected": NUM,
+    "actual": NUM}}
 KPI = {"type": "object", "required": ["key"], "properties": {
     "key": {"type": "string"}, "value": NUM, "previous": NUM, "year_before": NUM,
     "vs_previous": NUM, "vs_year_before": NUM}}
@@ -138,7 +146,8 @@ REPORT = {"type": "object", "required": ["period", "start", "end", "kpis", "scor
                          "kpis": {"type": "array", "items": KPI},
                          "scorecard": {"type": "object"},
                          "teu_by_month": {"type": "array", "items": {"type": "object"}},
-                         "alerts_by_rule": {"type": "array", "items": {"type": "object"}}}}
+                         "alerts_by_rule": {"type": "array", "items": {"type": "object"}},
+                         "forecast": FORECAST_VS_ACTUAL}}
 SOURCE = {"type": "object", "required": ["source"], "properties": {
     "source": {"type": "string"}, "kind": STR, "start": NUM, "end": NUM, "calls": INT}}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}

@@ -247,6 +247,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                       "数据开始时已在锚地：至少已等待这么久"),
     "r_col_day": ("Day", "日期"),
     "r_day_partial": ("lighter: a day with partial data", "浅色：该日数据不完整"),
+    "r_forecast": ("Forecast vs actual arrivals", "到港预测与实际"),
+    "r_forecast_summary": ("{n} hours forecast: {expected} arrivals expected, {actual} "
+                           "began; off by {mae} an hour on average; {held} of the hours "
+                           "inside the 80 % band.",
+                           "共预测 {n} 小时：预计到港 {expected} 艘次，实际 {actual} 艘次；"
+                           "平均每小时相差 {mae}；{held} 的小时落在 80% 区间内。"),
+    "r_forecast_note": ("Each hour: the last forecast made before it began (on average "
+                        "{lead} min before), against the berth and anchorage stays that "
+                        "began in it.",
+                        "每小时取其开始前最后一次预测（平均提前 {lead} 分钟），"
+                        "与该小时内开始的靠泊和锚泊比较。"),
+    "r_forecast_none": ("No forecast was recorded for this period: the twin records its "
+                        "forecast of the next 24 h every hour while it runs.",
+                        "本时段没有预测记录：数字孪生运行时每小时记录一次未来 24 小时的预测。"),
+    "r_col_hour": ("Hour", "小时"),
+    "r_col_expected": ("Expected", "预计"),
+    "r_col_band": ("80 % band", "80% 区间"),
+    "r_col_actual": ("Began", "实际"),
     "r_occupancy_berth": ("Busiest berths", "占用率最高的泊位"),
     # the title of any port's series: its publisher from port.toml [throughput] source
     "r_teu_by": ("Container throughput by month (TEU, {source})",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from data_sources.jsonout import formula_like, strict
 
 from .i18n import fmt_number, fmt_percent, t
-from .reports import change_text, kpi_text, period_label, teu_title
+from .reports import change_text, forecast_summary, kpi_text, period_label, teu_title
 
 
 class Figure(tuple):
@@ -28,6 +30,8 @@ class Figure(tuple):
             return change_text(value, lang)
         if kind == "percent":
             return fmt_percent(value, lang, 1)
+        if kind == "decimal":
+            return fmt_number(value, lang, 1)
         return fmt_number(value, lang, 0)             # counts, scores, TEU
 
     def excel(self, lang: str) -> tuple[object, str | None]:
@@ -39,7 +43,8 @@ class Figure(tuple):
         fmt = {"kpi:waiting_median_h": hours, "kpi:berth_time_median_h": hours,
                "kpi:terminal_occupancy": "0.0%", "kpi:vessels_in_port": "#,##0.0",
                "kpi:co2_t": '#,##0 "t CO₂"' if lang != "zh" else '#,##0 "吨 CO₂"',
-               "change": "+0.0%;-0.0%;0.0%", "percent": "0.0%"}.get(kind, "#,##0")
+               "change": "+0.0%;-0.0%;0.0%", "percent": "0.0%",
+               "decimal": "#,##0.0"}.get(kind, "#,##0")
         return value, fmt
 
 
@@ -75,8 +80,16 @@ def _rows(report: dict, lang: str) -> dict[str, list[list]]:
                Figure(d["berth_time_median_h"], "kpi:berth_time_median_h"),
                Figure(d["terminal_occupancy"], "kpi:terminal_occupancy")]
               for d in report.get("daily") or []]
+    forecast = [[t("r_col_hour", lang), t("r_col_expected", lang), t("r_col_band", lang),
+                 t("r_col_actual", lang)]]
+    tz = ZoneInfo(report["timezone"])
+    forecast += [[datetime.fromtimestamp(h["start"], tz).strftime("%Y-%m-%d %H:%M"),
+                  Figure(h["expected"], "decimal"),
+                  f"{fmt_number(h['low'], lang, 1)}–{fmt_number(h['high'], lang, 1)}",
+                  Figure(h["actual"], "count")]
+                 for h in (report.get("forecast") or {}).get("hours") or []]
     return {"kpis": kpis, "scorecard": score, "terminals": terminals, "berths": berths,
-            "teu": teu, "alerts": alerts, "daily": daily}
+            "teu": teu, "alerts": alerts, "daily": daily, "forecast": forecast}
 
 
 def _text_rows(rows: list[list], lang: str) -> list[list[str]]:
@@ -203,6 +216,13 @@ def pdf(report: dict, port, lang: str) -> bytes:
     table(tables["berths"], [100 * mm, 25 * mm, 30 * mm], t("r_occupancy_berth", lang))
     table(tables["teu"], [40 * mm, 40 * mm, 30 * mm], teu_title(report, lang))
     table(tables["alerts"], [100 * mm, 30 * mm], t("r_alerts_by_rule", lang))
+    story.append(para(f"{t('r_forecast', lang)} ({t('forecast_tag', lang)})",
+                      styles["Heading3"]))
+    for line in forecast_summary(report.get("forecast"), lang):
+        story.append(para(line, styles["Normal"]))
+    story.append(Spacer(1, 3 * mm))
+    if len(tables["forecast"]) > 1:
+        table(tables["forecast"], [45 * mm, 30 * mm, 35 * mm, 30 * mm])
     doc.build(story)
     return buf.getvalue()
 
@@ -252,7 +272,7 @@ def xlsx(report: dict, port, lang: str) -> bytes:
     tables = _rows(report, lang)
     sheets = (("kpis", "r_title"), ("daily", "r_daily"), ("scorecard", "r_score_total"),
               ("terminals", "r_col_terminal"), ("berths", "r_col_berth"),
-              ("teu", "r_col_teu"), ("alerts", "kpi_alerts"))
+              ("teu", "r_col_teu"), ("alerts", "kpi_alerts"), ("forecast", "r_forecast"))
     for key, title in sheets:
         ws = wb.create_sheet(t(title, lang)[:31])
         _append(ws, [period_label(report, lang)])

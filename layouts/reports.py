@@ -153,6 +153,15 @@ def body(report: dict, lang: str) -> list:
                 dcc.Graph(figure=daily_figure(report.get("daily") or [], lang),
                           config={"displayModeBar": False}, style={"height": "320px"}),
                 html.Div(t("r_day_partial", lang), className="panel-note")]),
+            html.Div(className="report-card report-forecast", children=[
+                html.H3([t("r_forecast", lang), " ",
+                         html.Span(t("forecast_tag", lang), className="fc-tag")]),
+                *([dcc.Graph(figure=forecast_figure(report.get("forecast"),
+                                                    report["timezone"], lang),
+                             config={"displayModeBar": False}, style={"height": "260px"})]
+                  if (report.get("forecast") or {}).get("n") else []),
+                *[html.Div(line, className="panel-note") for line in
+                  forecast_summary(report.get("forecast"), lang)]]),
             html.Div(className="report-card", children=[
                 html.H3(teu_title(report, lang)),
                 *teu_note(report, lang),
@@ -217,6 +226,42 @@ def daily_figure(days: list[dict], lang: str) -> go.Figure:
     fig.update_yaxes(title_text="%", row=2, col=2)
     fig.update_xaxes(type="category", tickangle=0, tickfont=dict(size=9), nticks=8)
     fig.update_annotations(font_size=12)
+    return fig
+
+
+def forecast_summary(fc: dict | None, lang: str) -> list[str]:
+    """The forecast-against-outcome figures in words (page and PDF): the summary and how
+    each hour's forecast was chosen; or that none was recorded."""
+    if not fc or not fc.get("n"):
+        return [t("r_forecast_none", lang)]
+    lead = sum(h["lead_min"] for h in fc["hours"]) / fc["n"]
+    return [t("r_forecast_summary", lang, n=fc["n"], expected=fmt_number(fc["expected"], lang, 0),
+              actual=fmt_number(fc["actual"], lang, 0),
+              mae=fmt_number(fc["mae_per_hour"], lang, 1),
+              held=fmt_percent(fc["coverage"], lang, 0)),
+            t("r_forecast_note", lang, lead=fmt_number(lead, lang, 0))]
+
+
+def forecast_figure(fc: dict | None, tz: str, lang: str) -> go.Figure:
+    """Hour by hour: the stays that began (bars) against the forecast (line) and its 80 %
+    band (shaded)."""
+    hours = (fc or {}).get("hours") or []
+    zone = ZoneInfo(tz)
+    x = [datetime.fromtimestamp(h["start"], zone).strftime("%m-%d %H:%M") for h in hours]
+    fig = go.Figure([
+        go.Scatter(x=x, y=[h["high"] for h in hours], mode="lines", line=dict(width=0),
+                   showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=x, y=[h["low"] for h in hours], mode="lines", line=dict(width=0),
+                   fill="tonexty", fillcolor="rgba(64,160,200,0.25)",
+                   name=t("r_col_band", lang)),
+        go.Bar(x=x, y=[h["actual"] for h in hours], marker_color="#43d17a",
+               name=t("r_col_actual", lang)),
+        go.Scatter(x=x, y=[h["expected"] for h in hours], mode="lines",
+                   line=dict(color="#40a0c8", width=2), name=t("r_col_expected", lang))])
+    fig.update_layout(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="rgba(0,0,0,0)", margin=dict(l=40, r=10, t=10, b=30),
+                      font=dict(size=11), legend=dict(orientation="h", y=1.12))
+    fig.update_xaxes(type="category", nticks=8, tickfont=dict(size=9))
     return fig
 
 

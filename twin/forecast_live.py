@@ -396,3 +396,89 @@ def evaluate_arrivals(model, store, source: str, port, start: float | None = Non
             "mae_per_hour": err / n if n else float("nan"),
             "profile_mae_per_hour": base_err / n if n else float("nan"),
             "coverage": held / n if n else float("nan")}
+
+
+# ---- forecast against what happened -------------------------------------------------------
+class ForecastRecorder:
+    """An engine hook (``Engine.after_round``): once every hour of twin time, the port
+    forecast of the next 24 h goes to the history store (``HistoryStore.write_forecast``), so
+    a report can later set each hour's forecast against what happened
+    (``forecast_vs_actual``). The forecast is worked out and written on a thread of its own:
+    the round is never held up by it. A write that fails is counted and tried again in the
+    next round."""
+
+    def __init__(self, forecast: LiveForecast, store, source: str):
+        self.forecast, self.store, self.source = forecast, store, source
+        self.written = 0                 # forecasts stored
+        self.errors = 0
+        self._hour: float | None = None
+        self._busy = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, engine) -> None:
+        hour = math.floor(engine.now() / 3600.0)
+        if hour == self._hour or self.forecast.status != "ready" or self.store is None:
+            return
+        if not self._busy.acquire(blocking=False):
+            return                       # the last one is still being written
+        self._thread = threading.Thread(target=self._record, args=(engine, hour), daemon=True,
+                                        name="porttwin-forecast-log")
+        self._thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Until the forecast being written is written (a shutdown; a test)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _record(self, engine, hour: float) -> None:
+        try:
+            view = self.forecast.port_view(engine.snapshot(), engine.activity)
+            if view["hours"]:
+                self.store.write_forecast(self.source, view["time"], view["hours"])
+                self.written += 1
+            self._hour = hour
+        except Exception:
+            self.errors += 1
+            log.exception("forecast not recorded; trying again next round")
+        finally:
+            self._busy.release()
+
+
+def forecast_vs_actual(store, source: str | None, start: float, end: float,
+                       until: float) -> dict:
+    """Each whole hour of [start, end) before ``until`` that a forecast was made for: the last
+    forecast made before the hour began (the one that could have guided it; ``lead_min``
+    says how long before) against the stays (berth, anchorage) that began in it — per hour,
+    and as the period's mean absolute error, the share of hours inside the 80 % band and
+    the totals. The forecasts are those the twin recorded (``ForecastRecorder``); ``source``
+    None: every source that recorded some."""
+    out = {"hours": [], "n": 0, "mae_per_hour": None, "coverage": None,
+           "expected": None, "actual": None}
+    if store is None:
+        return out
+    log_ = store.forecasts(source, start, end)
+    log_ = log_[(log_["made_at"] < log_["hour_start"])
+                & (log_["hour_start"] + 3600.0 <= min(end, until))]
+    if log_.empty:
+        return out
+    last = log_.sort_values("made_at").groupby(["source", "hour_start"], as_index=False).last()
+    hours = []
+    for src, rows in last.groupby("source"):
+        v = store.visits(src)
+        began = np.sort(v.loc[v["kind"].isin(["berth", "anchorage"]), "arrival"]
+                        .to_numpy(float))
+        counts = np.searchsorted(began, rows["hour_start"].to_numpy() + 3600.0, "left") - \
+            np.searchsorted(began, rows["hour_start"].to_numpy(), "left")
+        for r, n in zip(rows.itertuples(), counts):
+            hours.append({"source": src, "start": float(r.hour_start),
+                          "expected": float(r.expected), "low": float(r.low),
+                          "high": float(r.high), "actual": int(n),
+                          "lead_min": (r.hour_start - r.made_at) / 60.0})
+    hours.sort(key=lambda h: (h["start"], h["source"]))
+    exp = np.array([h["expected"] for h in hours])
+    act = np.array([h["actual"] for h in hours], dtype=float)
+    held = np.array([h["low"] <= h["actual"] <= h["high"] for h in hours])
+    out.update(hours=hours, n=len(hours), mae_per_hour=float(np.mean(np.abs(exp - act))),
+               coverage=float(held.mean()), expected=float(exp.sum()),
+               actual=float(act.sum()))
+    return out

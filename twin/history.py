@@ -105,6 +105,21 @@ kpi_snapshots = Table(
     Column("kpis", JSON, nullable=False),
 )
 
+# what the live forecast said (twin/forecast_live.py, ForecastRecorder): once an hour the
+# next 24 h of arrivals, hour by hour — kept like the KPI snapshots (statistics: not pruned),
+# so a report can set each past hour's forecast against what happened
+forecast_log = Table(
+    "forecast_log", metadata,
+    Column("source", String(80), primary_key=True),
+    Column("made_hour", Float, primary_key=True),     # the hour it was made in (epoch s)
+    Column("hour_start", Float, primary_key=True),    # the hour it forecasts
+    Column("made_at", Float, nullable=False),
+    Column("expected", Float, nullable=False),
+    Column("low", Float, nullable=False), Column("high", Float, nullable=False),
+    Column("from_fleet", Float),                      # of ``expected``: the ships in sight
+    Index("ix_forecast_log_source_hour", "source", "hour_start"),
+)
+
 meta = Table(
     "meta", metadata,
     Column("source", String(80), primary_key=True),
@@ -380,6 +395,31 @@ class HistoryStore:
         with self.engine.begin() as conn:
             self._upsert(conn, kpi_snapshots, [{"source": source, "ts": ts,
                                                 "kpis": _jsonable(kpis)}], ("source", "ts"))
+
+    def write_forecast(self, source: str, made_at: float, hours: list[dict]) -> int:
+        """One forecast of the next hours (``LiveForecast.port_view()["hours"]``), made at
+        ``made_at``; a second one made in the same hour replaces the first."""
+        made_hour = math.floor(made_at / 3600.0) * 3600.0
+        rows = [{"source": source, "made_hour": made_hour, "hour_start": float(h["start"]),
+                 "made_at": float(made_at), "expected": float(h["expected"]),
+                 "low": float(h["low"]), "high": float(h["high"]),
+                 "from_fleet": _clean(h.get("from_fleet"))}
+                for h in hours if all(math.isfinite(float(h[k]))
+                                      for k in ("start", "expected", "low", "high"))]
+        if rows and math.isfinite(made_at):
+            with self.engine.begin() as conn:
+                self._upsert(conn, forecast_log, rows, ("source", "made_hour", "hour_start"))
+        return len(rows)
+
+    def forecasts(self, source: str | None, start: float, end: float) -> pd.DataFrame:
+        """The logged forecasts of the hours beginning in [start, end) (every one made)."""
+        q = select(forecast_log).where(forecast_log.c.hour_start >= start,
+                                       forecast_log.c.hour_start < end)
+        if source is not None:
+            q = q.where(forecast_log.c.source == source)
+        with self.engine.connect() as conn:
+            return pd.DataFrame(conn.execute(q).mappings().all(),
+                                columns=[c.name for c in forecast_log.columns])
 
     # ---- retention ------------------------------------------------------------------------
     def prune_plan(self, source: str, before: float) -> dict:

@@ -592,6 +592,13 @@ class TwinQuery:
         return {int(m): float(v) for m, v in df.groupby("mmsi")["sog"].mean().items()} \
             if len(df) else {}
 
+    def forecast_vs_actual(self, source: str | None, start: float, end: float) -> dict:
+        """The period's hours the twin forecast, each against the stays that began in it
+        (``twin.forecast_live.forecast_vs_actual``; the port's figures, as the forecast)."""
+        from .forecast_live import forecast_vs_actual
+        return forecast_vs_actual(self.store, source, start, end,
+                                  until=self.report_now(source, end))
+
     def alerts_by_rule(self, start: float, end: float, source: str | None = None) -> dict:
         if self.store is None:
             return {}

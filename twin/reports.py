@@ -400,4 +400,5 @@ def _build_report(query, source: str | None, period: str, anchor: float,
             "teu_source": _teu_source(query),
             "alerts_by_rule": [{"rule": r, **v} for r, v in sorted(
                 alerts.items(), key=lambda kv: -kv[1]["alerts"])],
-            "scorecard": scorecard(cur.figures, weights)}
+            "scorecard": scorecard(cur.figures, weights),
+            "forecast": query.forecast_vs_actual(source, start, end)}

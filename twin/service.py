@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         source = porttwin.build_ais_source(config)
         store = porttwin.build_store(config, port)
         engine = porttwin.build_engine(config, port, store, source)
+        # the forecast the workers show is recorded here, once an hour, for the reports
+        porttwin.record_forecasts(engine, porttwin.build_forecast(config, port, store), store)
     except (ConfigError, PortPackageError) as exc:
         print(f"app.py twin: {exc}", file=sys.stderr)
         return 2

@@ -33,8 +33,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def forecast_model_path(tmp_path_factory) -> Path:
+    """Where the browser tests' servers keep their forecast model: the first server learns
+    it from its loaded week (before any page is drawn), the others load it."""
+    return tmp_path_factory.mktemp("forecast") / "USNYC-forecast.joblib"
+
+
+def _wait_for_forecast(url: str, token: str, timeout: float = 180.0) -> None:
+    """Until the server's forecast has a model (learning takes a CPU for ~10 s: done before
+    the browser starts, so software WebGL is not starved by it)."""
+    deadline = time.time() + timeout
+    while True:
+        req = urllib.request.Request(url + "api/v1/forecast",
+                                     headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status = json.load(resp)["status"]
+        if status != "learning":
+            assert status == "ready", f"the forecast did not learn: {status}"
+            return
+        if time.time() > deadline:
+            raise RuntimeError("the forecast was still learning after "
+                               f"{timeout:.0f} s")
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, request):
+def server(tmp_path_factory, request, forecast_model_path):
     """The app, fresh for each test module: what one module does (acknowledging alerts) does
     not reach another, and each starts at the same replay moment — under SwiftShader a scene
     that has replayed longer draws slower (see the warm-up below)."""
@@ -58,9 +83,9 @@ def server(tmp_path_factory, request):
                                  # in the background: on this 2-core machine that starves
                                  # the software WebGL the tests watch (no page test needs them)
                                  "PORTTWIN_HISTORY_ALERTS": "0",
-                                 # nor learning the forecast (~25 s of a CPU): a model from
-                                 # an earlier run is loaded, else the panel says there is none
-                                 "PORTTWIN_FORECAST_LEARN": "0",
+                                 # the forecast: learnt once, by the first server, and
+                                 # waited for below before any page is drawn
+                                 "PORTTWIN_FORECAST_MODEL": str(forecast_model_path),
                                  # SwiftShader draws on the CPU: 15 min of warm-up trails make
                                  # its frames so slow that a click is held past deck.gl's drag
                                  # threshold. Two minutes, as a wall has shortly after start.
@@ -77,6 +102,7 @@ def server(tmp_path_factory, request):
                 proc.kill()
                 raise RuntimeError(f"server did not start; see {log_path}")
             time.sleep(0.3)
+    _wait_for_forecast(url, token)
     yield Served(url, token, env)
     proc.terminate()
     proc.wait(10)

@@ -127,7 +127,8 @@ def test_kpis_and_feed_health_show_the_replay(server, browser):
 
 
 # ---- the wall on a real wall's screen: 1080p and 4K, in both languages -------------------
-PANELS = (".topbar", ".kpi-strip", ".port-panel", ".queue-panel", ".berth-timeline",
+PANELS = (".topbar", ".kpi-strip", ".port-panel", ".queue-panel", ".forecast-panel",
+          ".berth-timeline",
           ".alert-panel", ".hydromet-panel", ".feed-health", ".map-controls", ".alert-ticker",
           ".vessel-card:not([hidden])", ".stale-banner:not([hidden])")
 MEASURE = """
@@ -145,7 +146,7 @@ const se = document.scrollingElement;
 // panels that must show all they hold (the alert list scrolls, the berth timeline shows the
 // berths that fit, by design)
 const clipped = [...document.querySelectorAll('.port-panel, .queue-panel, .hydromet-panel, '
-  + '.feed-health, .kpi-strip, .map-controls')]
+  + '.feed-health, .kpi-strip, .map-controls, .forecast-panel')]
   .filter(e => e.scrollHeight > e.clientHeight + 2).map(e => e.className);
 return {boxes, median: sizes[Math.floor(sizes.length / 2)], n: sizes.length, clipped,
         scroll: [se.scrollWidth, se.scrollHeight, innerWidth, innerHeight]};
@@ -177,7 +178,9 @@ def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
             WebDriverWait(browser, 90).until(lambda d: label in d.find_element(
                 By.ID, "kpi-strip").text and d.find_element(By.ID, "port-panel").text
                 and d.find_element(By.ID, "feed-health").text
-                and d.find_element(By.ID, "berth-timeline").text)
+                and d.find_element(By.ID, "berth-timeline").text
+                # the next 24 h of arrivals, drawn (the slow tick: every 10 s)
+                and len(d.find_elements(By.CSS_SELECTOR, ".forecast-panel .fc-bar")) == 24)
             rows = browser.find_elements(By.CSS_SELECTOR, ".alert-row .alert-vessel")
             if rows:                                       # a ship's card open as well
                 rows[0].click()
@@ -187,7 +190,7 @@ def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
             sw, sh, iw, ih = m["scroll"]
             assert sw <= iw and sh <= ih, f"{where}: the page scrolls {m['scroll']}"
             boxes = m["boxes"]
-            assert len(boxes) >= 9, (where, boxes)
+            assert len(boxes) >= 10, (where, boxes)
             for name, x0, y0, x1, y1 in boxes:
                 assert x0 >= -1 and y0 >= -1 and x1 <= iw + 1 and y1 <= ih + 1, \
                     f"{where}: {name} leaves the screen {x0, y0, x1, y1}"

@@ -151,3 +151,76 @@ def test_a_model_is_learnt_in_the_background_saved_and_loaded(learnt, tmp_path):
     assert live.status == "ready" and path.is_file()
     again = LiveForecast.start(port, path, store, history_source(PS_DAY), learn=False)
     assert again.status == "ready" and again.model.trained_on["port"] == port.locode
+
+
+def test_the_twin_records_its_forecast_hourly_and_a_report_sets_it_against_the_stays(
+        learnt, tmp_path):
+    """Six hours of the real Puget Sound day through the real engine (replay, fleet, port
+    calls, a history store): the forecast is stored once an hour of twin time, and every
+    whole hour after the first is compared with the stays that began in it — the last
+    forecast made before the hour, the stays counted from the store."""
+    from data_sources.events import VesselReport as Report
+    from data_sources.positions import load_recording
+    from data_sources.replay import ReplaySource
+    from tests.conftest import FakeClock
+    from twin.activity import PortActivity
+    from twin.engine import Engine
+    from twin.forecast_live import ForecastRecorder, LiveForecast, forecast_vs_actual
+    from twin.history import HistoryStore
+    from twin.query import TwinQuery
+    from twin.reports import build_report
+    from layouts import report_export
+    from layouts.reports import body
+
+    port, _, model, _ = learnt
+    reports = [r for r in load_recording(PS_DAY, "ais") if isinstance(r, Report)]
+    clock = FakeClock(0.0)
+    replay = ReplaySource(reports, source_id="ais", label="PS day", loop=False, clock=clock)
+    store = HistoryStore(f"sqlite:///{tmp_path / 'live.sqlite'}")
+    activity = PortActivity(port.geometry, store=store, source="live")
+    engine = Engine([replay], activity=activity)
+    recorder = ForecastRecorder(LiveForecast(port, model), store, "live")
+    engine.after_round.append(recorder)
+    for _ in range(6 * 60):                      # six hours, a minute a round
+        clock.advance(60.0)
+        engine.step()
+        recorder.join(30)
+    first, now = reports[0].ts, engine.now()
+    logged = store.forecasts("live", first - 86400, now + 86400)
+    assert recorder.errors == 0
+    # once an hour: one forecast made in each hour of twin time the replay went through
+    made = sorted(logged["made_hour"].unique())
+    assert len(made) == recorder.written >= 6
+    assert np.allclose(np.diff(made), 3600.0)
+    assert logged.groupby("made_hour").size().eq(24).all()
+
+    fc = forecast_vs_actual(store, "live", first - 3600, now + 3600, until=now)
+    assert fc["n"] >= 5
+    visits = store.visits("live")
+    began = visits[visits["kind"].isin(["berth", "anchorage"])]["arrival"].to_numpy(float)
+    for h in fc["hours"]:
+        assert h["start"] + 3600 <= now                      # only hours that are over
+        assert ((began >= h["start"]) & (began < h["start"] + 3600)).sum() == h["actual"]
+        made_before = logged[(logged["hour_start"] == h["start"])
+                             & (logged["made_at"] < h["start"])]
+        last = made_before.sort_values("made_at").iloc[-1]
+        assert h["expected"] == pytest.approx(last["expected"])
+        assert 0 < h["lead_min"] <= 60
+    assert fc["actual"] == sum(h["actual"] for h in fc["hours"]) and fc["actual"] > 0
+    assert fc["mae_per_hour"] == pytest.approx(np.mean([abs(h["expected"] - h["actual"])
+                                                        for h in fc["hours"]]))
+
+    # the day's report reads the same figures, and shows and exports them
+    query = TwinQuery(engine, port, store)
+    report = build_report(query, "live", "day", now - 3600)
+    assert report["forecast"]["n"] == fc["n"]
+    assert report["forecast"]["mae_per_hour"] == pytest.approx(fc["mae_per_hour"])
+    text = str(body(report, "en"))
+    assert "Forecast vs actual arrivals" in text and f"{fc['n']} hours forecast" in text
+    from openpyxl import load_workbook
+    import io
+    wb = load_workbook(io.BytesIO(report_export.xlsx(report, port, "en")))
+    sheet = wb["Forecast vs actual arrivals"]
+    assert sheet.max_row == 2 + fc["n"]                       # the period, the header, hours
+    assert [c.value for c in sheet[3]][3] == fc["hours"][0]["actual"]
+    store.close()
