@@ -677,7 +677,8 @@ def forecast_rows(fc: dict | None, tz: str, lang: str) -> list:
     if fc.get("in_stay"):
         return [head, html.Div(t("forecast_in_stay", lang), className="card-call-none")]
     if fc.get("mid") is None:
-        return [head, html.Div(t("forecast_not_now", lang), className="card-call-none")]
+        why = fc.get("why") if fc.get("why") in ("silent", "stopped") else "unknown"
+        return [head, html.Div(t(f"forecast_not_now_{why}", lang), className="card-call-none")]
     come = 1.0 - fc["p_none"]
     kind_key = "forecast_berthing" if fc["kind"] == "berth" else "forecast_anchoring"
     p_kind = fc["p_berth"] if fc["kind"] == "berth" else fc["p_anchorage"]

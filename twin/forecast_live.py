@@ -125,6 +125,21 @@ class LiveForecast:
                  time.perf_counter() - t0, model.trained_on.get("examples", 0), path)
 
     # ---- per vessel --------------------------------------------------------------------
+    def why_not(self, snap, mmsi: int) -> str:
+        """Why ``vessels`` leaves a vessel out (the same rules): "silent" (not heard from in
+        ``FRESH_S``, or no position), "stopped" (slower than ``STOPPED_KN`` at a berth or in
+        an anchorage: there, its stay not yet begun), else "unknown"."""
+        v = snap.vessel(int(mmsi))
+        if not v or v.get("lon") is None or v.get("lat") is None or \
+                not snap.time - float(v.get("last_seen") or -math.inf) <= FRESH_S:
+            return "silent"
+        sog = v.get("sog")
+        at = self.port.geometry.locate([float(v["lon"])], [float(v["lat"])])
+        placed = at["berth"][0] is not None or at["anchorage"][0] is not None
+        if placed and (sog is None or sog != sog or sog < STOPPED_KN):
+            return "stopped"
+        return "unknown"
+
     def vessels(self, snap, activity=None) -> pd.DataFrame:
         """One row per forecast vessel: mmsi, p_none / p_berth / p_anchorage, low / mid /
         high (hours from ``snap.time``), eta_low / eta / eta_high (epoch seconds), and

@@ -309,7 +309,8 @@ class TwinQuery:
         ves = view.get("vessels")
         hit = ves[ves["mmsi"] == int(mmsi)] if ves is not None and len(ves) else None
         if hit is None or not len(hit):
-            return {"status": "ready", "mid": None}
+            return {"status": "ready", "mid": None,
+                    "why": fc.why_not(self.engine.snapshot(), mmsi)}
         return {"status": "ready", **_clean_row(hit.iloc[0].to_dict())}
 
     def conditions_at_berth(self, berth: str | None, vessel: dict, now: float) -> dict:

@@ -205,6 +205,8 @@ def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
                 fonts = _font_of(browser, ".kpi-strip .kpi-label")
                 assert fonts and all(f["isCustomFont"] for f in fonts), fonts
                 assert "Noto Sans CJK SC" in {f["familyName"] for f in fonts}, fonts
+            if w == 1920:                                  # for people to look at
+                (ARTIFACTS / f"wall-1080p-{lang}.png").write_bytes(screenshot(browser))
     for lang in ("en", "zh"):
         assert median[3840, lang] >= 1.6 * median[1920, lang], median
     assert median[1920, "en"] >= 12, median

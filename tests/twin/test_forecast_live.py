@@ -79,6 +79,14 @@ def test_ships_in_a_stay_or_silent_are_not_forecast(learnt):
     live = LiveForecast(port, model)
     assert list(live.vessels(snap, Places())["mmsi"]) == [1]            # 2: not heard lately
     assert live.vessels(snap, Places({1: ("berth", "x", now - 60)})).empty   # 1: at a berth
+    assert live.why_not(snap, 2) == "silent"          # the card says why there is none
+
+    # stopped at a real berth, its stay not yet begun: not coming, and the card says so
+    lon, lat = port.layer("berths").geometry.iloc[0].representative_point().coords[0]
+    snap = _fleet([VesselReport(ts=now, source="t", mmsi=3, lon=lon, lat=lat, sog=0.1,
+                                cog=90.0)], now)
+    assert live.vessels(snap, Places()).empty
+    assert live.why_not(snap, 3) == "stopped"
 
 
 def test_the_next_24_hours_add_the_ships_in_sight_to_the_history(learnt):
