@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
                         create_engine, delete, func, select, update)
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 log = logging.getLogger(__name__)
@@ -266,13 +267,16 @@ class Accounts:
         elif company_id:
             raise AccountError(f"--company is for the company role, not {role}")
         check_password_rules(name, password)
-        with self.engine.begin() as conn:
-            if conn.execute(select(users.c.name).where(users.c.name == name)).first():
-                raise AccountError(f"user {name!r} exists")
-            conn.execute(users.insert().values(
-                name=name, role=role, company_id=company_id, active=True, session_version=1,
-                failed=0, password_hash=generate_password_hash(password),
-                created=self.clock()))
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(users.c.name).where(users.c.name == name)).first():
+                    raise AccountError(f"user {name!r} exists")
+                conn.execute(users.insert().values(
+                    name=name, role=role, company_id=company_id, active=True,
+                    session_version=1, failed=0,
+                    password_hash=generate_password_hash(password), created=self.clock()))
+        except IntegrityError:           # made meanwhile by another process (workers' first
+            raise AccountError(f"user {name!r} exists") from None   # start): the key decides
         self._forget()                   # "no such user" may be remembered
         return self.identity(name)
 

@@ -79,6 +79,32 @@ def test_first_start_makes_one_admin_with_a_private_password_file(accounts, tmp_
     assert not (tmp_path / "again.txt").exists()
 
 
+def test_web_workers_starting_together_make_one_admin_and_all_boot(tmp_path):
+    """gunicorn starts its workers at once on a new store: each asks for the first-start
+    admin. One makes it; the others find it made — none fails to boot (one worker's
+    unique-key error stopped the whole server, seen in ``bench stack``)."""
+    import threading
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    workers = [Accounts(url) for _ in range(4)]       # four processes' own connections
+    start = threading.Barrier(len(workers))
+    got, failed = [], []
+
+    def boot(acc, k):
+        start.wait()
+        try:
+            got.append(acc.ensure_admin(tmp_path / f"admin-{k}.txt"))
+        except Exception as exc:                         # a worker that would not boot
+            failed.append(exc)
+    threads = [threading.Thread(target=boot, args=(a, k)) for k, a in enumerate(workers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert failed == []
+    assert len([p for p in got if p is not None]) == 1 and len(got) == 4
+    assert [u["name"] for u in workers[0].users()] == ["admin"]
+
+
 def test_the_audit_never_raises_and_reads_back_in_order(accounts, tmp_path):
     accounts.record("login", ok=False, user="x" * 500, address="10.0.0.1", reason="bad")
     accounts.clock.advance(5)
