@@ -40,6 +40,19 @@ def _bench_users(store_url: str) -> tuple[str, str]:
     return tokens[0], tokens[1]
 
 
+def _workers_twin_ids(url: str, workers: int, tries: int = 400) -> dict[int, str]:
+    """/readyz on new connections until every worker has answered (the kernel hands each
+    connection to one of them): {worker pid: twin_id}."""
+    import requests
+    seen: dict[int, str] = {}
+    for _ in range(tries):
+        reply = requests.get(url, timeout=10, headers={"Connection": "close"}).json()
+        seen[reply["pid"]] = reply["twin_id"]
+        if len(seen) >= workers:
+            break
+    return seen
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="app.py bench stack", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,7 +89,10 @@ def main(argv=None) -> int:
                         PROMETHEUS_MULTIPROC_DIR=str(metrics))
             url = f"http://127.0.0.1:{args.port}"
             servers.wait_ready(url + "/readyz", 300, web)
+            seen = _workers_twin_ids(url + "/readyz", args.workers)
             wall_token, user_token = _bench_users(pg_url)
+            print(f"every worker's /readyz: {len(seen)} of {args.workers} workers answered, "
+                  f"twin_ids {sorted(set(seen.values()))}", flush=True)
             print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs} "
                   f"wall_token={wall_token} user_token={user_token}", flush=True)
             end = time.monotonic() + args.seconds if args.seconds else float("inf")

@@ -55,6 +55,7 @@ def twin_status(engine, now_wall: float | None = None) -> dict:
             "twin_time": float(snap.time) if snap is not None else None,
             "vessels": int(len(snap.vessels)) if snap is not None else 0,
             "engine_errors": int(getattr(engine, "errors", 0)),
+            "pid": os.getpid(),          # which process answered (a gunicorn worker, the twin)
             "ready": age is not None and age <= READY_MAX_AGE_S}
 
 
