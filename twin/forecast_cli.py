@@ -3,6 +3,7 @@
     python app.py forecast train --port DIR --history FILE [--until ISO] [--out MODEL]
     python app.py forecast evaluate --port DIR --history FILE --test FILE
                                     [--history-until ISO] [--test-from ISO]
+    python app.py forecast evaluate --port DIR --history FILE --folds K
 
 ``train`` loads the history file into a temporary store (positions, port calls, stays, as
 ``history load`` does), learns the model and saves it (joblib; default
@@ -69,6 +70,33 @@ def _trained(port, path: Path, until: float | None):
     return model, ex[ex["target_h"].notna()]
 
 
+def _cross_validated(port, args) -> int:
+    from .forecast import cross_validate
+    if args.folds < 2:
+        print("app.py forecast: --folds must be at least 2", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        store, source = _loaded(port, args.history, tmp)
+        from .forecast import examples
+        ex = examples(store, source, port, None, None, with_none=True)
+        store.engine.dispose()
+    try:
+        r = cross_validate(ex, port, args.folds)
+    except ValueError as exc:
+        print(f"app.py forecast: {exc}", file=sys.stderr)
+        return 1
+    print(f"port {port.locode}: {args.folds}-fold cross-validation grouped by vessel over "
+          f"{args.history.name}: {r['n']:,} examples of {r['vessels']} vessels")
+    for k, f in enumerate(r["folds"]):
+        print(f"  fold {k + 1}: {f['n']} examples of {f['vessels']} vessels: MAE "
+              f"{f['mae_h']:.2f} h (a {f['baseline_a_mae_h']:.2f}, b "
+              f"{f['baseline_b_mae_h']:.2f}), 80 % interval held {f['coverage']:.1%}")
+    print(f"mae_h={r['mae_h']:.3f} baseline_a_mae_h={r['baseline_a_mae_h']:.3f} "
+          f"baseline_b_mae_h={r['baseline_b_mae_h']:.3f} coverage={r['coverage']:.3f} "
+          f"n={r['n']}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     from .port import Port
     parser = argparse.ArgumentParser(prog="app.py forecast", description=__doc__,
@@ -82,7 +110,10 @@ def main(argv: list[str]) -> int:
     ev = sub.add_parser("evaluate", help="train on a history, score on a test recording")
     ev.add_argument("--port", type=Path, default=ROOT / "data/ports/nynj")
     ev.add_argument("--history", type=Path, required=True)
-    ev.add_argument("--test", type=Path, required=True)
+    ev.add_argument("--test", type=Path, help="the recording to score (or --folds)")
+    ev.add_argument("--folds", type=int,
+                    help="no test recording: K-fold cross-validation grouped by vessel over "
+                         "the history (a history too short to split in time)")
     ev.add_argument("--history-until", help="train on the history before this moment (ISO)")
     ev.add_argument("--test-from", help="score the test from this moment on (ISO)")
     args = parser.parse_args(argv)
@@ -96,6 +127,10 @@ def main(argv: list[str]) -> int:
         print(f"trained on {len(ex):,} examples of {ex['mmsi'].nunique()} vessels "
               f"({args.history.name}); saved {out}")
         return 0
+    if (args.test is None) == (args.folds is None):
+        parser.error("evaluate: give --test FILE or --folds K (one of them)")
+    if args.folds is not None:
+        return _cross_validated(port, args)
     until = _moment(args.history_until, port.timezone)
     start = _moment(args.test_from, port.timezone)
     model, train = _trained(port, args.history, until)

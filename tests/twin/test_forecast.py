@@ -66,3 +66,25 @@ def test_a_date_that_is_not_iso_is_a_usage_error_not_a_traceback():
     assert proc.returncode == 2
     assert "'30/06/2020' is not an ISO date" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_cross_validation_scores_every_vessel_once_by_a_model_that_never_saw_it(puget_store):
+    """`forecast evaluate --folds K` for a history too short to split in time: each vessel's
+    examples are scored by the fold model learnt without that vessel."""
+    from twin.forecast import cross_validate, examples
+    port, store, source = puget_store
+    ex = examples(store, source, port, with_none=True)
+    r = cross_validate(ex, port, folds=5)
+    scored = ex[ex["target_h"].notna()]
+    assert r["n"] == len(scored) and len(r["folds"]) == 5
+    # the folds' vessels are disjoint and cover every vessel that reached a stay
+    assert sum(f["vessels"] for f in r["folds"]) == r["vessels"] == scored["mmsi"].nunique()
+    assert r["mae_h"] == pytest.approx(sum(f["mae_h"] * f["n"] for f in r["folds"]) / r["n"])
+    assert 0 < r["coverage"] <= 1
+
+
+def test_evaluate_needs_a_test_recording_or_folds():
+    proc = subprocess.run([sys.executable, "app.py", "forecast", "evaluate", "--port",
+                           str(ROOT / "data/ports/pugetsound"), "--history", str(PS_DAY)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--test FILE or --folds K" in proc.stderr
