@@ -43,6 +43,7 @@ HOURS = 24                       # the port forecast's hours
 BUSY_MIN = 2.0                   # a window needs at least this many ships expected
 Z80 = 1.2816                     # the normal's 90th percentile: an 80 % band
 REFRESH_S = 30.0                 # the forecast is worked out again this often (twin time)
+LOOK_AGAIN_S = 30.0              # a new or changed model file is looked for this often
 
 
 _LEARNERS: dict[str, threading.Lock] = {}
@@ -83,8 +84,42 @@ class LiveForecast:
         self.status = "ready" if model is not None else status
         self._lock = threading.Lock()
         self._memo: tuple | None = None
+        self._path: Path | None = None       # the model file, looked at again now and then
+        self._mtime: float | None = None
+        self._looked = -math.inf
 
     # ---- the model ---------------------------------------------------------------------
+    def _watch(self, path: Path) -> "LiveForecast":
+        self._path = Path(path)
+        try:
+            self._mtime = self._path.stat().st_mtime if self.model is not None else None
+        except OSError:
+            self._mtime = None
+        return self
+
+    def look_again(self) -> None:
+        """At most every ``LOOK_AGAIN_S``: a model file that appeared or changed since (made
+        by ``forecast train``, or learnt by the twin service while this web worker had none)
+        is loaded — no restart needed. A file that does not load leaves things as they are."""
+        if self._path is None or self.status == "learning":
+            return
+        now = time.monotonic()
+        if now - self._looked < LOOK_AGAIN_S:
+            return
+        self._looked = now
+        try:
+            mtime = self._path.stat().st_mtime
+        except OSError:
+            return
+        if mtime == self._mtime:
+            return
+        model = load_model(self._path, self.port)
+        self._mtime = mtime
+        if model is not None:
+            with self._lock:
+                self.model, self.status, self._memo = model, "ready", None
+            log.info("forecast model loaded again from %s", self._path)
+
     @classmethod
     def start(cls, port, path: Path, store=None, source: str | None = None,
               learn: bool = True) -> "LiveForecast":
@@ -93,10 +128,10 @@ class LiveForecast:
         saved there; until then ``status`` is "learning"."""
         model = load_model(path, port)
         if model is not None:
-            return cls(port, model)
+            return cls(port, model)._watch(path)
         if not learn or store is None or not source or source not in store.sources():
-            return cls(port, None, "no_model")
-        live = cls(port, None, "learning")
+            return cls(port, None, "no_model")._watch(path)
+        live = cls(port, None, "learning")._watch(path)
         threading.Thread(target=live._learn, args=(store, source, path), daemon=True,
                          name="forecast-train").start()
         return live
@@ -108,6 +143,7 @@ class LiveForecast:
             if model is not None:
                 with self._lock:
                     self.model, self.status, self._memo = model, "ready", None
+                    self._mtime = path.stat().st_mtime
                 return
             self._learn_now(store, source, path, t0)
 
@@ -121,6 +157,7 @@ class LiveForecast:
             return
         with self._lock:
             self.model, self.status, self._memo = model, "ready", None
+            self._mtime = path.stat().st_mtime
         log.info("forecast learnt from %s in %.1f s (%d examples); saved %s", source,
                  time.perf_counter() - t0, model.trained_on.get("examples", 0), path)
 
@@ -209,6 +246,7 @@ class LiveForecast:
     def port_view(self, snap, activity=None) -> dict:
         """Arrivals, congestion windows and the vessel forecasts at ``snap`` — computed once
         every ``REFRESH_S`` of twin time for every screen (the wall, the card, the API)."""
+        self.look_again()
         key = (snap.time // REFRESH_S, self.status)
         with self._lock:
             if self._memo is not None and self._memo[0] == key:

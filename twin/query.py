@@ -301,6 +301,7 @@ class TwinQuery:
         fc = self.forecast_model
         if fc is None or not self.scope.allows(mmsi):
             return None
+        fc.look_again()
         if fc.status != "ready":
             return {"status": fc.status}
         if self.activity is not None and int(mmsi) in self.activity.places():

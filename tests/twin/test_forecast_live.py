@@ -144,6 +144,25 @@ def test_no_model_says_why(learnt, tmp_path):
     assert live.port_view(_fleet([], 0.0), Places())["hours"] == []
 
 
+def test_a_web_worker_without_a_model_takes_the_one_the_twin_saves_later(learnt, tmp_path,
+                                                                           monkeypatch):
+    """A stateless web worker started before the twin service had learnt the model: once
+    the file is there, the worker's forecast is ready without a restart."""
+    from twin import forecast_live
+    from twin.forecast import save_model
+    port, store, model, ex = learnt
+    path = tmp_path / "model.joblib"
+    live = forecast_live.LiveForecast.start(port, path, store, None, learn=False)
+    assert live.status == "no_model"
+    monkeypatch.setattr(forecast_live, "LOOK_AGAIN_S", 0.0)
+    live.look_again()
+    assert live.status == "no_model"                  # nothing there yet
+    save_model(model, path)                           # the twin service saves it
+    now = float(ex["ts"].median())
+    view = live.port_view(_fleet([], now), Places())
+    assert live.status == "ready" and len(view["hours"]) == 24
+
+
 def test_a_model_is_learnt_in_the_background_saved_and_loaded(learnt, tmp_path):
     import time
 
