@@ -486,8 +486,12 @@ class ForecastRecorder:
     def _record(self, engine, hour: float) -> None:
         try:
             view = self.forecast.port_view(engine.snapshot(), engine.activity)
-            if view["hours"]:
-                self.store.write_forecast(self.source, view["time"], view["hours"])
+            # a looping replay starts its recording again at the end of a pass: the ships a
+            # forecast counted on go back to where they were — hours past that are not kept
+            until = replay_pass_end(engine.primary, view["time"])
+            hours = [h for h in view["hours"] if h["end"] <= until]
+            if hours:
+                self.store.write_forecast(self.source, view["time"], hours)
                 self.written += 1
             self._hour = hour
         except Exception:
@@ -495,6 +499,15 @@ class ForecastRecorder:
             log.exception("forecast not recorded; trying again next round")
         finally:
             self._busy.release()
+
+
+def replay_pass_end(source, now: float) -> float:
+    """When the pass of a looping replay that holds ``now`` (twin time) ends; ∞ for a live
+    feed or a replay that plays once."""
+    if not getattr(source, "loop", False) or not hasattr(source, "period"):
+        return math.inf
+    passes = math.floor((now - source.start_ts) / source.period)
+    return source.start_ts + (passes + 1) * source.period
 
 
 def forecast_vs_actual(store, source: str | None, start: float, end: float,

@@ -251,3 +251,43 @@ def test_the_twin_records_its_forecast_hourly_and_a_report_sets_it_against_the_s
     assert sheet.max_row == 2 + fc["n"]                       # the period, the header, hours
     assert [c.value for c in sheet[3]][3] == fc["hours"][0]["actual"]
     store.close()
+
+
+def test_a_looping_replay_keeps_only_the_hours_before_its_pass_ends(learnt, tmp_path):
+    """A replay that loops starts its recording again: what a forecast says of the hours after
+    that is of ships sent back to where they were, so those hours are not recorded (the
+    bundled one-hour demo would otherwise be scored against its own restart)."""
+    from data_sources.events import VesselReport as Report
+    from data_sources.positions import load_recording
+    from data_sources.replay import ReplaySource
+    from tests.conftest import FakeClock
+    from twin.activity import PortActivity
+    from twin.engine import Engine
+    from twin.forecast_live import ForecastRecorder, LiveForecast, replay_pass_end
+    from twin.history import HistoryStore
+
+    port, _, model, _ = learnt
+    reports = [r for r in load_recording(PS_DAY, "ais") if isinstance(r, Report)]
+    t0 = reports[0].ts
+    span = (t0, t0 + 3 * 3600.0 - 1.0)                   # a three-hour recording, looped
+    clock = FakeClock(0.0)
+    replay = ReplaySource([r for r in reports if r.ts <= span[1]], source_id="ais",
+                          label="3 h", loop=True, span=span, clock=clock)
+    store = HistoryStore(f"sqlite:///{tmp_path / 'loop.sqlite'}")
+    engine = Engine([replay], activity=PortActivity(port.geometry, store=store,
+                                                    source="live"))
+    recorder = ForecastRecorder(LiveForecast(port, model), store, "live")
+    engine.after_round.append(recorder)
+    for _ in range(5 * 60):                              # into the second pass
+        clock.advance(60.0)
+        engine.step()
+        recorder.join(30)
+    assert replay_pass_end(replay, t0 + 60) == t0 + 3 * 3600.0
+    logged = store.forecasts("live", t0 - 86400, t0 + 3 * 86400)
+    assert recorder.errors == 0 and len(logged)
+    for made_at, hours in logged.groupby("made_at"):
+        end = replay_pass_end(replay, made_at)
+        assert (hours["hour_start"] + 3600.0 <= end).all()
+    # the second pass's own forecasts are there too
+    assert (logged["made_at"] >= t0 + 3 * 3600.0).any()
+    store.close()
