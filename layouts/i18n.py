@@ -259,8 +259,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                         "每小时取其开始前最后一次预测（平均提前 {lead} 分钟），"
                         "与该小时内开始的靠泊和锚泊比较。"),
     "r_forecast_none": ("No forecast was recorded for this period: the twin records its "
-                        "forecast of the next 24 h every hour while it runs.",
-                        "本时段没有预测记录：数字孪生运行时每小时记录一次未来 24 小时的预测。"),
+                        "forecast of the next 24 h every hour while it runs (of a looping "
+                        "replay, only the hours before the recording starts again).",
+                        "本时段没有预测记录：数字孪生运行时每小时记录一次未来 24 小时的预测"
+                        "（循环回放只记录本轮回放结束前的小时）。"),
     "r_col_hour": ("Hour", "小时"),
     "r_col_expected": ("Expected", "预计"),
     "r_col_band": ("80 % band", "80% 区间"),
