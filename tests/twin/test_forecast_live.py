@@ -250,6 +250,12 @@ def test_the_twin_records_its_forecast_hourly_and_a_report_sets_it_against_the_s
     sheet = wb["Forecast vs actual arrivals"]
     assert sheet.max_row == 2 + fc["n"]                       # the period, the header, hours
     assert [c.value for c in sheet[3]][3] == fc["hours"][0]["actual"]
+    import subprocess
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report_export.pdf(report, port, "en"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Forecast vs actual arrivals" in text and f"{fc['n']} hours forecast" in text
     store.close()
 
 
