@@ -47,6 +47,20 @@ PREV_KINDS = {"": 0, "berth": 1, "anchorage": 2}
 _CAT = [FEATURES.index("category"), FEATURES.index("in_port"), FEATURES.index("prev_kind")]
 
 
+STAY_KINDS = ("berth", "anchorage")       # the stays a forecast is of ("other" stops aren't)
+
+
+def stays_only(visits: pd.DataFrame) -> pd.DataFrame:
+    """The berth and anchorage stays of a visits table: what the forecast forecasts, and
+    what its arrivals are counted against (training, evaluation, reports)."""
+    return visits[visits["kind"].isin(STAY_KINDS)]
+
+
+def stays_begun(visits: pd.DataFrame) -> np.ndarray:
+    """When each of those stays began, sorted: an hour's arrivals are the ones inside it."""
+    return np.sort(stays_only(visits)["arrival"].to_numpy(float))
+
+
 def examples(store, source: str, port, start: float | None = None,
              end: float | None = None, with_none: bool = False) -> pd.DataFrame:
     """One row per sampled moment of a vessel not in a stay, with its features, the target
@@ -57,8 +71,7 @@ def examples(store, source: str, port, start: float | None = None,
     pos = store.positions(source=source, start=start, end=end)
     if pos.empty:
         return pd.DataFrame()
-    visits = store.visits(source)
-    visits = visits[visits["kind"].isin(["berth", "anchorage"])]
+    visits = stays_only(store.visits(source))
     static = store.static()
     lengths = dict(zip(static["mmsi"].astype(int), static["length"]))
     types = dict(zip(static["mmsi"].astype(int), static["ship_type"]))
@@ -353,8 +366,8 @@ def port_profile(visits: pd.DataFrame, ex: pd.DataFrame, start: float, end: floa
       and ``share``: each group's share of the arrivals, ``names``: who the groups are."""
     geom = port.geometry
     tz = ZoneInfo(port.timezone)
-    v = visits[visits["kind"].isin(["berth", "anchorage"])].copy()
-    v = v[(v["arrival"] >= start) & (v["arrival"] < end)]
+    v = stays_only(visits)
+    v = v[(v["arrival"] >= start) & (v["arrival"] < end)].copy()
     hours0 = math.ceil(start / 3600.0) * 3600.0
     bins = np.arange(hours0, end - 3599.0, 3600.0)
     per_bin = np.histogram(v["arrival"], bins=np.append(bins, bins[-1] + 3600.0))[0] \

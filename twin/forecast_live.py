@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from .forecast import HORIZON_H, QUANTILES, features, load_model, place_group, \
-    save_model, train_from_store
+    save_model, stays_begun, stays_only, train_from_store
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +391,7 @@ class _Moment:
                          "length": length, "category": ship_category(ship_type, int(mmsi))})
         self.vessels = pd.DataFrame(rows, columns=["mmsi", "lon", "lat", "sog", "cog",
                                                    "last_seen", "length", "category"])
-        v = visits[visits["kind"].isin(["berth", "anchorage"])]
+        v = stays_only(visits)
         dep = v["departure"].fillna(np.inf)
         here = v[(v["arrival"] <= time_) & (time_ < dep)]
         self._places = {int(r.mmsi): (r.kind, str(r.place), float(r.arrival))
@@ -419,7 +419,7 @@ def evaluate_arrivals(model, store, source: str, port, start: float | None = Non
         return {"moments": 0}
     pos = pos.sort_values("ts")
     visits = store.visits(source)
-    arrivals = visits[visits["kind"].isin(["berth", "anchorage"])]["arrival"].to_numpy(float)
+    arrivals = stays_begun(visits)
     st = store.static()
     static = {int(m): (ln, ty) for m, ln, ty in zip(st["mmsi"], st["length"], st["ship_type"])}
     t, end = max(float(pos["ts"].min()) + FRESH_S, start or -math.inf), float(pos["ts"].max())
@@ -530,9 +530,7 @@ def forecast_vs_actual(store, source: str | None, start: float, end: float,
     last = log_.sort_values("made_at").groupby(["source", "hour_start"], as_index=False).last()
     hours = []
     for src, rows in last.groupby("source"):
-        v = store.visits(src)
-        began = np.sort(v.loc[v["kind"].isin(["berth", "anchorage"]), "arrival"]
-                        .to_numpy(float))
+        began = stays_begun(store.visits(src))
         counts = np.searchsorted(began, rows["hour_start"].to_numpy() + 3600.0, "left") - \
             np.searchsorted(began, rows["hour_start"].to_numpy(), "left")
         for r, n in zip(rows.itertuples(), counts):
