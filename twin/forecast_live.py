@@ -162,20 +162,34 @@ class LiveForecast:
                  time.perf_counter() - t0, model.trained_on.get("examples", 0), path)
 
     # ---- per vessel --------------------------------------------------------------------
-    def why_not(self, snap, mmsi: int) -> str:
-        """Why ``vessels`` leaves a vessel out (the same rules): "silent" (not heard from in
-        ``FRESH_S``, or no position), "stopped" (slower than ``STOPPED_KN`` at a berth or in
-        an anchorage: there, its stay not yet begun), else "unknown"."""
-        v = snap.vessel(int(mmsi))
-        if not v or v.get("lon") is None or v.get("lat") is None or \
-                not snap.time - float(v.get("last_seen") or -math.inf) <= FRESH_S:
+    def left_out(self, df: pd.DataFrame, now: float, places) -> np.ndarray:
+        """Why each vessel of a snapshot's table is not forecast, "" where it is: "in_stay"
+        (in a stay now: ``places``), "silent" (not heard from in ``FRESH_S``, or no
+        position), "stopped" (slower than ``STOPPED_KN`` at a berth or in an anchorage:
+        there, its stay not yet begun after a start)."""
+        why = np.full(len(df), "", dtype=object)
+        if not len(df):
+            return why
+        lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+        fresh = (now - df["last_seen"].to_numpy(float) <= FRESH_S) & np.isfinite(lon) & \
+            np.isfinite(lat)
+        why[~fresh] = "silent"
+        why[df["mmsi"].isin(list(places)).to_numpy() & (why == "")] = "in_stay"
+        rest = np.flatnonzero(why == "")
+        if len(rest):
+            at = self.port.geometry.locate(lon[rest], lat[rest])
+            stopped = np.nan_to_num(df["sog"].to_numpy(float)[rest], nan=0.0) < STOPPED_KN
+            placed = (at["berth"] != None) | (at["anchorage"] != None)  # noqa: E711
+            why[rest[stopped & placed]] = "stopped"
+        return why
+
+    def why_not(self, snap, mmsi: int, places=()) -> str:
+        """``left_out`` of one vessel ("unknown" when it is forecast or not in sight)."""
+        df = snap.vessels
+        row = df[df["mmsi"] == int(mmsi)] if df is not None and len(df) else None
+        if row is None or not len(row):
             return "silent"
-        sog = v.get("sog")
-        at = self.port.geometry.locate([float(v["lon"])], [float(v["lat"])])
-        placed = at["berth"][0] is not None or at["anchorage"][0] is not None
-        if placed and (sog is None or sog != sog or sog < STOPPED_KN):
-            return "stopped"
-        return "unknown"
+        return self.left_out(row, snap.time, places)[0] or "unknown"
 
     def vessels(self, snap, activity=None) -> pd.DataFrame:
         """One row per forecast vessel: mmsi, p_none / p_berth / p_anchorage, low / mid /
@@ -189,15 +203,7 @@ class LiveForecast:
             return pd.DataFrame(columns=cols)
         now = snap.time
         places = activity.places() if activity is not None else {}
-        fresh = (now - df["last_seen"].to_numpy(float) <= FRESH_S) & \
-            np.isfinite(df["lon"].to_numpy(float)) & np.isfinite(df["lat"].to_numpy(float))
-        df = df[fresh & ~df["mmsi"].isin(list(places))]
-        if len(df):          # stopped at a berth or in an anchorage: there, not coming (a
-            at = self.port.geometry.locate(df["lon"].to_numpy(float),   # stay not yet begun:
-                                           df["lat"].to_numpy(float))   # after a start)
-            stopped = np.nan_to_num(df["sog"].to_numpy(float), nan=0.0) < STOPPED_KN
-            placed = (at["berth"] != None) | (at["anchorage"] != None)  # noqa: E711
-            df = df[~(stopped & placed)]
+        df = df[self.left_out(df, now, places) == ""]
         if not len(df):
             return pd.DataFrame(columns=cols)
         last = activity.last_stays() if activity is not None else {}
