@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import math
 import time
 from typing import Callable, Sequence
 
@@ -93,6 +94,14 @@ class ReplaySource:
             self.start(now)
         now = self.clock() if now is None else now
         return self._origin + (now - self._started_at) * self.speed
+
+    def pass_end(self, t: float) -> float:
+        """When the pass holding twin time ``t`` ends and the recording begins again (∞ for
+        a replay that plays once): what a forecast made in the pass can be scored against."""
+        if not self.loop:
+            return math.inf
+        passes = math.floor((t - self.start_ts) / self.period)
+        return self.start_ts + (passes + 1) * self.period
 
     def position(self, now: float | None = None) -> dict:
         """Where the replay is in its recording: original data time, pass number, speed."""

@@ -508,12 +508,10 @@ class ForecastRecorder:
 
 
 def replay_pass_end(source, now: float) -> float:
-    """When the pass of a looping replay that holds ``now`` (twin time) ends; ∞ for a live
-    feed or a replay that plays once."""
-    if not getattr(source, "loop", False) or not hasattr(source, "period"):
-        return math.inf
-    passes = math.floor((now - source.start_ts) / source.period)
-    return source.start_ts + (passes + 1) * source.period
+    """When a looping replay's pass holding ``now`` ends (``ReplaySource.pass_end``); ∞ for
+    a live feed."""
+    pass_end = getattr(source, "pass_end", None)
+    return pass_end(now) if pass_end is not None else math.inf
 
 
 def forecast_vs_actual(store, source: str | None, start: float, end: float,
