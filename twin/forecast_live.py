@@ -463,8 +463,10 @@ class ForecastRecorder:
     forecast of the next 24 h goes to the history store (``HistoryStore.write_forecast``), so
     a report can later set each hour's forecast against what happened
     (``forecast_vs_actual``). The forecast is worked out and written on a thread of its own:
-    the round is never held up by it. A write that fails is counted and tried again in the
-    next round."""
+    the round is never held up by it. A forecast that fails is counted, said once (not every
+    round) and tried again a minute later (wall clock)."""
+
+    RETRY_S = 60.0
 
     def __init__(self, forecast: LiveForecast, store, source: str):
         self.forecast, self.store, self.source = forecast, store, source
@@ -473,10 +475,13 @@ class ForecastRecorder:
         self._hour: float | None = None
         self._busy = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._retry_at = -math.inf           # after a failure: not before (monotonic s)
+        self._failing = False
 
     def __call__(self, engine) -> None:
         hour = math.floor(engine.now() / 3600.0)
-        if hour == self._hour or self.forecast.status != "ready" or self.store is None:
+        if hour == self._hour or self.forecast.status != "ready" or self.store is None \
+                or time.monotonic() < self._retry_at:
             return
         if not self._busy.acquire(blocking=False):
             return                       # the last one is still being written
@@ -500,9 +505,16 @@ class ForecastRecorder:
                 self.store.write_forecast(self.source, view["time"], hours)
                 self.written += 1
             self._hour = hour
+            if self._failing:
+                log.info("forecast recorded again")
+                self._failing = False
         except Exception:
             self.errors += 1
-            log.exception("forecast not recorded; trying again next round")
+            self._retry_at = time.monotonic() + self.RETRY_S
+            if not self._failing:
+                log.exception("forecast not recorded; trying again every %.0f s",
+                              self.RETRY_S)
+                self._failing = True
         finally:
             self._busy.release()
 

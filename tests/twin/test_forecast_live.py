@@ -297,3 +297,44 @@ def test_a_looping_replay_keeps_only_the_hours_before_its_pass_ends(learnt, tmp_
     # the second pass's own forecasts are there too
     assert (logged["made_at"] >= t0 + 3 * 3600.0).any()
     store.close()
+
+
+def test_a_store_that_fails_is_counted_said_once_and_tried_again_later(learnt, tmp_path,
+                                                                         caplog):
+    """The forecast log's table gone (a store being repaired): the round goes on, the failure
+    is counted and logged once, not every round; once it is back the forecast is stored."""
+    from sqlalchemy import text
+    from data_sources.events import VesselReport as Report
+    from data_sources.positions import load_recording
+    from data_sources.replay import ReplaySource
+    from tests.conftest import FakeClock
+    from twin.activity import PortActivity
+    from twin.engine import Engine
+    from twin.forecast_live import ForecastRecorder, LiveForecast
+    from twin.history import HistoryStore, forecast_log
+
+    port, _, model, _ = learnt
+    reports = [r for r in load_recording(PS_DAY, "ais") if isinstance(r, Report)][:3000]
+    clock = FakeClock(0.0)
+    replay = ReplaySource(reports, source_id="ais", label="PS", loop=False, clock=clock)
+    store = HistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    engine = Engine([replay], activity=PortActivity(port.geometry, store=store,
+                                                    source="live"))
+    recorder = ForecastRecorder(LiveForecast(port, model), store, "live")
+    engine.after_round.append(recorder)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE forecast_log"))
+    with caplog.at_level("ERROR", logger="twin.forecast_live"):
+        for _ in range(10):
+            clock.advance(30.0)
+            engine.step()
+            recorder.join(30)
+    assert engine.errors == 0 and recorder.errors == 1 and recorder.written == 0
+    assert sum("forecast not recorded" in r.getMessage() for r in caplog.records) == 1
+    forecast_log.create(store.engine)                    # repaired
+    recorder.RETRY_S, recorder._retry_at = 0.0, 0.0      # a minute later
+    clock.advance(30.0)
+    engine.step()
+    recorder.join(30)
+    assert recorder.written == 1 and len(store.forecasts("live", 0, 4e9)) > 0
+    store.close()
