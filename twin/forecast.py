@@ -50,6 +50,15 @@ _CAT = [FEATURES.index("category"), FEATURES.index("in_port"), FEATURES.index("p
 STAY_KINDS = ("berth", "anchorage")       # the stays a forecast is of ("other" stops aren't)
 
 
+def local_hour(t: float, tz: str, up: bool = False) -> float:
+    """The start of the port-time hour holding ``t`` (``up``: the next hour boundary at or
+    after it) — a whole hour of the clock on the wall in any zone, also one 30 or 45 min off
+    UTC (India, Newfoundland, Nepal), not a UTC hour."""
+    off = datetime.fromtimestamp(t, ZoneInfo(tz)).utcoffset().total_seconds()
+    rounding = math.ceil if up else math.floor
+    return rounding((t + off) / 3600.0) * 3600.0 - off
+
+
 def stays_only(visits: pd.DataFrame) -> pd.DataFrame:
     """The berth and anchorage stays of a visits table: what the forecast forecasts, and
     what its arrivals are counted against (training, evaluation, reports)."""
@@ -368,7 +377,7 @@ def port_profile(visits: pd.DataFrame, ex: pd.DataFrame, start: float, end: floa
     tz = ZoneInfo(port.timezone)
     v = stays_only(visits)
     v = v[(v["arrival"] >= start) & (v["arrival"] < end)].copy()
-    hours0 = math.ceil(start / 3600.0) * 3600.0
+    hours0 = local_hour(start, port.timezone, up=True)
     bins = np.arange(hours0, end - 3599.0, 3600.0)
     per_bin = np.histogram(v["arrival"], bins=np.append(bins, bins[-1] + 3600.0))[0] \
         if len(bins) else np.array([])

@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from .forecast import HORIZON_H, QUANTILES, features, load_model, place_group, \
-    save_model, stays_begun, stays_only, train_from_store
+    local_hour, save_model, stays_begun, stays_only, train_from_store
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ class LiveForecast:
 
     def _port_view(self, snap, activity) -> dict:
         now = snap.time
-        start = math.floor(now / 3600.0) * 3600.0     # this hour (what is left of it) on
+        start = local_hour(now, self.port.timezone)  # this hour (what is left of it) on
         edges = start + 3600.0 * np.arange(HOURS + 1)
         view = {"status": self.status, "time": now, "hours": [], "windows": [],
                 "vessels": pd.DataFrame(), "trained_on": {}}

@@ -121,6 +121,23 @@ def test_the_next_24_hours_add_the_ships_in_sight_to_the_history(learnt):
     assert len(busy["vessels"]) == len(reports)
 
 
+def test_the_hours_are_the_ports_clock_hours_in_any_zone(learnt):
+    """The next 24 h are hours of the port's own clock — also where the zone is 30 or 45 min
+    off UTC (a port in India or Nepal would otherwise see 13:30–14:30 bars)."""
+    import dataclasses
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    from twin.forecast_live import LiveForecast
+    port, _, model, ex = learnt
+    now = float(ex["ts"].median())
+    for zone in (port.timezone, "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"):
+        there = dataclasses.replace(port, timezone=zone)
+        hours = LiveForecast(there, model).port_view(_fleet([], now), Places())["hours"]
+        starts = [datetime.fromtimestamp(h["start"], ZoneInfo(zone)) for h in hours]
+        assert all(t.minute == 0 and t.second == 0 for t in starts), (zone, starts[:2])
+        assert hours[0]["start"] <= now < hours[0]["end"]
+
+
 def test_a_crowded_anchorage_is_a_congestion_window(learnt):
     from twin.forecast_live import LiveForecast
     port, _, model, ex = learnt
