@@ -70,6 +70,13 @@ def _trained(port, path: Path, until: float | None):
     return model, ex[ex["target_h"].notna()]
 
 
+def last_line(r: dict) -> str:
+    """The figures every ``evaluate`` ends with (scripts read this line)."""
+    return (f"mae_h={r['mae_h']:.3f} baseline_a_mae_h={r['baseline_a_mae_h']:.3f} "
+            f"baseline_b_mae_h={r['baseline_b_mae_h']:.3f} coverage={r['coverage']:.3f} "
+            f"n={r['n']}")
+
+
 def _cross_validated(port, args) -> int:
     from .forecast import cross_validate
     if args.folds < 2:
@@ -91,9 +98,7 @@ def _cross_validated(port, args) -> int:
         print(f"  fold {k + 1}: {f['n']} examples of {f['vessels']} vessels: MAE "
               f"{f['mae_h']:.2f} h (a {f['baseline_a_mae_h']:.2f}, b "
               f"{f['baseline_b_mae_h']:.2f}), 80 % interval held {f['coverage']:.1%}")
-    print(f"mae_h={r['mae_h']:.3f} baseline_a_mae_h={r['baseline_a_mae_h']:.3f} "
-          f"baseline_b_mae_h={r['baseline_b_mae_h']:.3f} coverage={r['coverage']:.3f} "
-          f"n={r['n']}")
+    print(last_line(r))
     return 0
 
 
@@ -159,7 +164,5 @@ def main(argv: list[str]) -> int:
               f"{flow['moments']} times, {flow['hours']} hours inside it): MAE {flow['mae_per_hour']:.2f} a hour, 80 % band "
               f"held {flow['coverage']:.1%}; the history's hour-of-day profile alone: MAE "
               f"{flow['profile_mae_per_hour']:.2f}")
-    print(f"mae_h={r['mae_h']:.3f} baseline_a_mae_h={r['baseline_a_mae_h']:.3f} "
-          f"baseline_b_mae_h={r['baseline_b_mae_h']:.3f} coverage={r['coverage']:.3f} "
-          f"n={r['n']}")
+    print(last_line(r))
     return 0
