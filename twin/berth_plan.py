@@ -125,6 +125,11 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
                     found.append(p)
             return found
 
+    def may_concern(self, mmsi: int, name: str | None = None) -> bool:
+        """Whether a plan may be of this vessel (``for_vessel`` could find one): a cheap test
+        for every fix."""
+        return mmsi in self._by_mmsi or (bool(name) and _norm(name) in self._by_name)
+
     def matches(self, plan: Plan, mmsi: int, name: str | None) -> bool:
         c = plan.call
         if c.mmsi is not None:

@@ -50,6 +50,12 @@ class AisGap(Rule):
             fix.sog is not None and fix.sog <= p.stationary_kn)
         return p.class_a_stationary_s if stationary and not moving else p.class_a_under_way_s
 
+    def on_fixes(self, items, ctx):
+        dark = self._dark
+        for fix, vessel in items:           # a report only ends a silence
+            if fix.mmsi in dark:
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         if fix.mmsi in self._dark:
             self._dark.discard(fix.mmsi)

@@ -40,6 +40,13 @@ class AnchorDrag(Rule):
         self._anchor: dict[int, tuple] = {}       # mmsi -> (x, y, radius, since)
         self._outside: dict[int, list] = {}       # mmsi -> reports outside in a row
 
+    def on_fixes(self, items, ctx):
+        anchors, stops, may_start = self._anchor, self.stops.stops, self.stops.may_start
+        for fix, vessel in items:           # anchored, stopped, or stopping now
+            m = fix.mmsi
+            if m in anchors or m in stops or may_start(fix):
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         m = fix.mmsi
         anchor = self._anchor.get(m)

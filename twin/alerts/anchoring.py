@@ -23,6 +23,13 @@ class StopTracker:
         self.move_kn, self.radius_m = rules.stop_end_kn, rules.stop_radius_m
         self.stops: dict[int, tuple] = {}      # mmsi -> (since, x, y, lon, lat)
 
+    def may_start(self, fix) -> bool:
+        """Whether this fix would begin a stop (``update`` of a vessel not stopped)."""
+        speed = fix.sog
+        return (speed is not None and speed < self.stop_kn) or (
+            fix.nav_status in (STATUS_AT_ANCHOR, STATUS_MOORED)
+            and (speed is None or speed < self.status_stop_kn))
+
     def update(self, fix) -> tuple | None:
         stop = self.stops.get(fix.mmsi)
         speed = fix.sog
@@ -52,6 +59,13 @@ class UnauthorisedAnchoring(Rule):
         super().__init__(*a, **kw)
         self.stops = StopTracker()
         self._active: set[int] = set()
+
+    def on_fixes(self, items, ctx):
+        stops, active, may_start = self.stops.stops, self._active, self.stops.may_start
+        for fix, vessel in items:           # stopped, stopping, or held an alert
+            m = fix.mmsi
+            if m in stops or m in active or may_start(fix):
+                yield from self.on_fix(fix, vessel, ctx)
 
     def on_fix(self, fix, vessel, ctx):
         stop = self.stops.update(fix)

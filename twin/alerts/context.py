@@ -37,9 +37,12 @@ class Fix:
     in_port: bool
     zones: tuple = ()             # zone ids the fix is inside
     near_zones: tuple = ()        # zone ids within the exit margin (hysteresis)
-    shore_m: float = math.inf     # distance to land (inf: farther than the search radius)
+    shore_m: float = math.inf     # distance to land (inf: farther than the search radius;
+    #                               NaN: not measured — outside the port area, at a berth or
+    #                               in an anchorage, where no rule asks)
     check: str = "ok"             # position plausibility (see position_jump.Plausibility)
     check_details: dict = field(default_factory=dict)
+    plan_events: tuple = ()       # what this fix did to the berth plans ("arrived", plan) …
 
 
 @dataclass
@@ -143,15 +146,21 @@ class AlertContext:
         if self.zones:
             zones = _members(self._zone_tree.query(pts, predicate="within"), n, self.zones)
             near = _members(self._zone_near_tree.query(pts, predicate="within"), n, self.zones)
-        shore = np.full(n, math.inf)
-        if len(self._land_tree.geometries):
+        # distance to land: asked only of fixes in the port area outside every berth and
+        # anchorage (unauthorised anchoring); NaN for the rest, which no rule reads — the
+        # nearest-edge search was the alert engine's largest cost when every fix had it
+        shore = np.full(n, math.nan)
+        ask = np.flatnonzero(np.asarray(where["in_port"], bool)
+                             & _none(where["berth"]) & _none(where["anchorage"]))
+        shore[ask] = math.inf
+        if len(self._land_tree.geometries) and len(ask):
             # on land: 0 (GEOS's point-to-polygon distance); the rest measured to the edges
-            cand, part = self._land_tree.query(pts)
-            inland = cand[shapely.contains_xy(self._land_tree.geometries[part],
-                                              np.asarray(x, float)[cand],
-                                              np.asarray(y, float)[cand])]
+            cand, part = self._land_tree.query(pts[ask])
+            inland = ask[cand[shapely.contains_xy(self._land_tree.geometries[part],
+                                                  np.asarray(x, float)[ask[cand]],
+                                                  np.asarray(y, float)[ask[cand]])]]
             shore[inland] = 0.0
-            off = np.flatnonzero(shore != 0.0)
+            off = ask[shore[ask] != 0.0]
             idx_pt, idx_edge = self._shore_tree.query_nearest(
                 pts[off], max_distance=self.shore_search_m, all_matches=False)
             if len(idx_pt):
@@ -219,6 +228,11 @@ def _edge_pieces(geometries, vertices: int = 8) -> list:
             for lo in range(0, len(xy) - 1, vertices):
                 pieces.append(shapely.linestrings(xy[lo:lo + vertices + 1]))
     return pieces
+
+
+def _none(values) -> np.ndarray:
+    """Which entries of an object array (berth / anchorage ids) are None."""
+    return np.fromiter((v is None for v in values), bool, len(values))
 
 
 def _members(pairs, n: int, zones) -> list[tuple]:

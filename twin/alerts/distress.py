@@ -15,6 +15,11 @@ class Distress(Rule):
     kind = EVENT
     default_severity = "alarm"
 
+    def on_fixes(self, items, ctx):
+        for fix, vessel in items:           # nothing but a device's MMSI or status 14 counts
+            if fix.mmsi // 1_000_000 in DEVICES or fix.nav_status == 14:
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         device = DEVICES.get(fix.mmsi // 1_000_000)
         if device is None and fix.nav_status == 14:

@@ -144,10 +144,6 @@ class AlertEngine(AlertReading):
         self._dirty_silences: set[int] = set()
         self._lock = threading.RLock()
         self.now: float | None = None
-        # (mmsi, ship type) -> the rules with an ``on_fix`` that apply to that vessel
-        self._fix_rules: dict[tuple, tuple] = {}
-        self._fix_rules_of: list | None = None
-        self._fix_rules_sig: tuple = ()
         self.archive: list[Alert] | None = [] if keep_all else None   # batch: every alert
 
     # ---- input ---------------------------------------------------------------------------
@@ -177,13 +173,16 @@ class AlertEngine(AlertReading):
                 reports.append(e)
         if not reports:
             return 0
-        self._check_rules()
         reports.sort(key=lambda r: r.ts)
         loc = self.ctx.locate([r.lon for r in reports], [r.lat for r in reports], where)
         with self._lock:
+            items = []
             for i, r in enumerate(reports):
-                self.apply_fix(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.cog, r.heading,
-                               r.nav_status, located_row(loc, i))
+                got = self._take_fix(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.cog, r.heading,
+                                     r.nav_status, located_row(loc, i))
+                if got is not None:
+                    items.append(got)
+            self._run_rules(items)
         return len(reports)
 
     def _remember(self, e) -> None:
@@ -198,6 +197,17 @@ class AlertEngine(AlertReading):
                 setattr(v, k, value)
 
     def apply_fix(self, mmsi, ts, lon, lat, sog, cog, heading, nav_status, loc: tuple) -> None:
+        """One fix through the rules (the batch tools feed fixes one at a time between
+        ticks; the live engine hands a whole round to ``update``)."""
+        got = self._take_fix(mmsi, ts, lon, lat, sog, cog, heading, nav_status, loc)
+        if got is not None:
+            self._run_rules([got])
+
+    def _take_fix(self, mmsi, ts, lon, lat, sog, cog, heading, nav_status, loc: tuple):
+        """What every rule reads of one fix, worked out once: located, checked for
+        plausibility, motion implied where the report has none, remembered in the vessel's
+        memory, and told to the berth plan. Returns (fix, vessel, accepted), or None for a
+        late duplicate (the vessel's memory is already past it)."""
         berth, anchorage, in_port, x, y, zones, near, shore = loc
         v = self.ctx.vessel(mmsi)
         check, details = self.plausibility.check(mmsi, ts, x, y, lon, lat)
@@ -212,39 +222,39 @@ class AlertEngine(AlertReading):
                   bool(in_port), zones, near, shore, check, details)
         if accepted:
             if v.last is not None and ts < v.last.ts:
-                return                                  # late duplicate: already past it
+                return None                             # late duplicate: already past it
             v.recent.append(fix)
             v.last = fix
-        for rule, check in self._rules_on_fix(v):
-            if (accepted or rule.sees_rejected) and (check is None or check(v)):
-                for c in rule.on_fix(fix, v, self.ctx):
+            if self.ctx.plan is not None:               # what happened to the plans now
+                fix.plan_events = tuple(self.ctx.plan.observe(fix, v))
+        return fix, v, accepted
+
+    def _run_rules(self, items: list[tuple]) -> None:
+        """The fixes of a round (``_take_fix``, in time order) through each rule that watches
+        fixes, a rule at a time: ``Rule.on_fixes`` gets the (fix, vessel) pairs of the
+        vessels it applies to — accepted fixes, or every one if it ``sees_rejected`` — and
+        passes over, cheaply, those that cannot concern it. Rules keep their own state per
+        subject and the engine's lifecycle is per (rule, subject), so one rule's conditions
+        never depend on another's: a round rule by rule gives the alerts fix by fix did."""
+        if not items:
+            return
+        accepted = [(f, v) for f, v, ok in items if ok]
+        every = None
+        for rule in self.rules:
+            if not rule.watches_fixes:
+                continue
+            if rule.sees_rejected:
+                if every is None:
+                    every = [(f, v) for f, v, _ in items]
+                mine = every
+            else:
+                mine = accepted
+            s = rule.settings
+            if s.exclude_mmsi or s.exclude_categories or type(rule).applies is not Rule.applies:
+                mine = [(f, v) for f, v in mine if rule.applies(v)]
+            if mine:
+                for c in rule.on_fixes(mine, self.ctx):
                     self._handle(rule, c)
-
-    def _check_rules(self) -> None:
-        signature = tuple((r, r.settings.exclude_mmsi, r.settings.exclude_categories)
-                          for r in self.rules)
-        if self._fix_rules_of is not self.rules or signature != self._fix_rules_sig:
-            self._fix_rules.clear()
-            self._fix_rules_of, self._fix_rules_sig = self.rules, signature
-
-    def _rules_on_fix(self, v) -> tuple:
-        """(rule, check) for the rules that watch fixes, in order, as they apply to ``v``:
-        ``Rule.applies`` (exclusions by MMSI and ship-type group) is worked out once per
-        vessel and ship type (check None); a rule with its own ``applies`` is asked each fix
-        (check = it). Rules without ``on_fix`` (pairs, silences: ``on_tick``) are left out.
-        Rebuilt when ``rules`` or a rule's settings are replaced (looked at once a round)."""
-        if self._fix_rules_of is not self.rules:
-            self._check_rules()
-        key = (v.mmsi, v.ship_type)
-        got = self._fix_rules.get(key)
-        if got is None:
-            if len(self._fix_rules) > 100_000:
-                self._fix_rules.clear()
-            got = self._fix_rules[key] = tuple(
-                (r, None if type(r).applies is Rule.applies else r.applies)
-                for r in self.rules if type(r).on_fix is not Rule.on_fix
-                and (type(r).applies is not Rule.applies or r.applies(v)))
-        return got
 
     def tick(self, now: float) -> None:
         """Once a round: pair and silence rules, clearing of state alerts, forgetting."""

@@ -33,6 +33,14 @@ class UnderKeelClearance(Rule):
         min_ukc_fraction: float = 0.10      # … and this share of the draught
         berth_min_ukc_m: float = 0.6        # alongside (static, no squat or waves)
 
+    def on_fixes(self, items, ctx):
+        if getattr(ctx, "hydromet", None) is None:
+            return
+        least = self.p.min_draught_m
+        for fix, vessel in items:           # deep-draught vessels only
+            if vessel.draught is not None and vessel.draught >= least:
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         hm = getattr(ctx, "hydromet", None)
         draught = vessel.draught

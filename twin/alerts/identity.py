@@ -10,6 +10,8 @@ factory default 123456789, fewer than 9 digits) is invalid on a vessel.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .model import EVENT
 from .position_jump import SECOND
 from .rule import Rule
@@ -32,6 +34,9 @@ def valid_vessel_mmsi(mmsi: int) -> bool:
     return False
 
 
+_valid = lru_cache(maxsize=65536)(valid_vessel_mmsi)     # asked of every report
+
+
 class IdentityConflict(Rule):
     name = "identity"
     sees_rejected = True
@@ -42,6 +47,11 @@ class IdentityConflict(Rule):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self._invalid_said: dict[int, float] = {}
+
+    def on_fixes(self, items, ctx):
+        for fix, vessel in items:           # a second position, or a number no ship has
+            if fix.check == SECOND or not _valid(fix.mmsi):
+                yield from self.on_fix(fix, vessel, ctx)
 
     def on_fix(self, fix, vessel, ctx):
         out = []

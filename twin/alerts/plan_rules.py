@@ -32,6 +32,22 @@ class _PlanRule(Rule):
         super().__init__(*a, **kw)
         self._holding: set = set()
 
+    @property
+    def watches_fixes(self) -> bool:
+        return type(self).check_fix is not _PlanRule.check_fix
+
+    def on_fixes(self, items, ctx):
+        plan_book = getattr(ctx, "plan", None)
+        if plan_book is None or not plan_book.plans:
+            return
+        for fix, vessel in items:
+            if self.concerns(fix, vessel, plan_book):
+                yield from self.check_fix(fix, vessel, ctx, plan_book)
+
+    def concerns(self, fix, vessel, plan_book) -> bool:
+        """Whether ``check_fix`` could say anything of this fix (a cheap test)."""
+        return True
+
     def on_fix(self, fix, vessel, ctx):
         plan_book = getattr(ctx, "plan", None)
         return [] if plan_book is None else self.check_fix(fix, vessel, ctx, plan_book)
@@ -83,9 +99,12 @@ class EarlyArrival(_PlanRule):
     class Params:
         early_min: float = 120.0
 
+    def concerns(self, fix, vessel, plan_book) -> bool:
+        return bool(fix.plan_events)
+
     def check_fix(self, fix, vessel, ctx, plan_book):
         out = []
-        for what, plan in plan_book.observe(fix, vessel):
+        for what, plan in fix.plan_events:      # the engine told the plan book of the fix
             if what == "arrived" and plan.eta is not None and \
                     fix.ts < plan.eta - self.p.early_min * 60:
                 out.append(_plan_condition(self, plan, fix.ts, fix.lon, fix.lat, mmsi=fix.mmsi,
@@ -101,8 +120,10 @@ class Overstay(_PlanRule):
     class Params:
         grace_min: float = 30.0
 
+    def concerns(self, fix, vessel, plan_book) -> bool:
+        return plan_book.may_concern(fix.mmsi, vessel.name)
+
     def check_fix(self, fix, vessel, ctx, plan_book):
-        plan_book.observe(fix, vessel)
         out = []
         for plan in plan_book.for_vessel(fix.mmsi, vessel.name):
             if plan.etd is None or plan.berth_id is None:

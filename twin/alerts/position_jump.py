@@ -92,6 +92,11 @@ class PositionJump(Rule):
         max_speed_kn: float = 50.0     # faster than any ship in a port (HSC ferries ~40 kn)
         min_jump_m: float = 1000.0     # a real displacement, not GPS noise
 
+    def on_fixes(self, items, ctx):
+        for fix, vessel in items:
+            if fix.check == JUMP:
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         if fix.check != JUMP:
             return []

@@ -15,6 +15,12 @@ class ZoneEntry(Rule):
         super().__init__(*a, **kw)
         self._inside: dict[int, set] = {}
 
+    def on_fixes(self, items, ctx):
+        inside = self._inside
+        for fix, vessel in items:           # in a zone now, or in one before
+            if fix.zones or fix.mmsi in inside:
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         out = []
         inside = self._inside.setdefault(fix.mmsi, set())
@@ -28,4 +34,6 @@ class ZoneEntry(Rule):
             if zid not in fix.near_zones:
                 inside.discard(zid)
                 out.append(self.condition(fix, active=False, qualifier=zid))
+        if not inside:
+            del self._inside[fix.mmsi]
         return out

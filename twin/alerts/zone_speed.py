@@ -22,6 +22,12 @@ class ZoneSpeed(Rule):
         super().__init__(*a, **kw)
         self._runs: dict[int, dict[str, _Run]] = {}      # mmsi -> zone -> its run
 
+    def on_fixes(self, items, ctx):
+        runs = self._runs
+        for fix, vessel in items:           # in a zone now, or running in one before
+            if fix.zones or fix.mmsi in runs:
+                yield from self.on_fix(fix, vessel, ctx)
+
     def on_fix(self, fix, vessel, ctx):
         out = []
         runs = self._runs.setdefault(fix.mmsi, {})
