@@ -16,6 +16,9 @@
     python app.py twin                 the twin as a service (feeds, port calls, alerts,
                                        history) publishing to Redis for web workers:
     gunicorn --workers 4 "app:wsgi()"  stateless web workers of that twin (docs/deployment.md)
+    python app.py feed-reader --ais tcp://HOST:PORT --redis URL --partitions 16
+                                       one receiver network into Redis Streams by MMSI, for
+                                       many twins (each: --ais redis://…?partitions=16)
 
 ``create_app(config)`` builds the Dash app and starts the twin's engine in a background thread
 (embedded); with ``redis_url`` (``PORTTWIN_REDIS_URL``) it reads a twin service instead.
@@ -46,6 +49,7 @@ from data_sources.health import FeedHealth
 from data_sources.positions import load_recording
 from data_sources.replay import NoSource, ReplaySource
 from data_sources.sniff import NotTextError
+from data_sources.streams import is_stream_url
 from layouts import audit, ids, playback, reports, vessels, wall
 from layouts.i18n import normalise_language
 from twin.config import ROOT, Config, ConfigError, default_store_url, is_set
@@ -77,10 +81,17 @@ def build_ais_source(config: Config, port: Port | None = None):
     if port is not None:
         config = config.for_port(port)
     url = config.ais
-    if url.startswith(("tcp://", "udp://")):
-        return AisSource(url, source_id="ais-nmea", label=url, stale_after_s=config.stale_after_s,
-                         max_latency_s=config.ais_max_latency_s,
-                         max_ahead_s=config.ais_max_ahead_s)
+    if url.startswith(("tcp://", "udp://")) or is_stream_url(url):
+        # a stream URL is read as this twin's consumer group (PORTTWIN_TWIN, else the port
+        # package's directory name; group= in the URL overrides it)
+        group = os.environ.get("PORTTWIN_TWIN") or Path(config.port_dir).name
+        try:
+            return AisSource(url, source_id="ais-nmea", label=_safe_label(url),
+                             stale_after_s=config.stale_after_s,
+                             max_latency_s=config.ais_max_latency_s,
+                             max_ahead_s=config.ais_max_ahead_s, group=group)
+        except ValueError as exc:                   # partitions=abc, a scheme it cannot read
+            raise ConfigError(f"--ais {_safe_label(url)}: {exc}") from None
     if url:
         return _replay(config, Path(url), "ais-nmea", f"NMEA replay: {Path(url).name}", "ais")
     replay = (config.ais_replay if is_set(config.ais_replay) else
@@ -90,6 +101,17 @@ def build_ais_source(config: Config, port: Port | None = None):
         return NoSource("ais", config.ais_label_key or "ais_none")
     return _replay(config, Path(replay), config.ais_source_id or "ais-replay",
                    config.ais_label_key or f"Replay: {Path(replay).name}", "ais_replay")
+
+
+def _safe_label(url: str) -> str:
+    """A feed URL as the screens may show it: a password in it (redis://:secret@host) is not."""
+    from urllib.parse import urlparse
+    u = urlparse(url)
+    if u.password:
+        netloc = u.netloc.rsplit("@", 1)[-1]
+        user = f"{u.username}:" if u.username else ":"
+        return u._replace(netloc=f"{user}***@{netloc}").geturl()
+    return url
 
 
 def _replay(config: Config, path: Path, source_id: str, label: str, setting: str):
@@ -438,6 +460,7 @@ SUBCOMMANDS = {
     "berthplan": "twin.berth_plan_sample:main",
     "vts": "data_sources.vts:main",
     "twin": "twin.service:main",
+    "feed-reader": "data_sources.streams:main",
     "users": "twin.accounts_cli:users_main",
     "companies": "twin.accounts_cli:companies_main",
     "tokens": "twin.accounts_cli:tokens_main",
@@ -464,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="AIS recording to replay: MarineCadastre CSV, tracktable .traj or "
                              "NMEA, plain or .gz (default: the port package's [replay])")
     parser.add_argument("--ais-csv", type=Path, help="the older name of --replay")
-    parser.add_argument("--ais", help="NMEA AIS feed: tcp://host:port, udp://:port or a file")
+    parser.add_argument("--ais", help="NMEA AIS feed: tcp://host:port, udp://:port, a file, or "
+                                      "feed readers' streams: redis://host:port/db?partitions=N")
     parser.add_argument("--lang", dest="language", choices=["en", "zh"],
                         help="default language (else the port's)")
     args = parser.parse_args(argv)

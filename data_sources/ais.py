@@ -364,6 +364,7 @@ class _Pending:
     first_seen: float
     count: int
     parts: dict = field(default_factory=dict)   # frag_num -> Sentence
+    items: dict = field(default_factory=dict)   # frag_num -> what the caller keeps (a line)
 
 
 class Reassembler:
@@ -392,6 +393,25 @@ class Reassembler:
             self._next_expiry = now + 1.0
         if s.frag_count == 1:
             return s.payload, s.fill_bits, s
+        parts = self._add_fragment(s, now, None)
+        if parts is None:
+            return None
+        return "".join(p.payload for p, _ in parts), parts[-1][0].fill_bits, parts[0][0]
+
+    def add_item(self, s: Sentence, item, now: float) -> list | None:
+        """As ``add``, keeping ``item`` (the sentence's line, say) with each fragment: returns
+        the items of the complete message in fragment order, else None."""
+        if self._pending and now >= self._next_expiry:
+            self.expire(now)
+            self._next_expiry = now + 1.0
+        if s.frag_count == 1:
+            return [item]
+        parts = self._add_fragment(s, now, item)
+        return None if parts is None else [i for _, i in parts]
+
+    def _add_fragment(self, s: Sentence, now: float, item) -> list | None:
+        """One fragment of a multi-sentence message; (sentence, item) of every fragment in
+        order once the message is complete."""
         key = (s.station, s.group) if s.group else (s.station, s.channel, s.seq_id, s.frag_count)
         pending = self._pending.get(key)
         if pending is not None and (pending.count != s.frag_count or s.frag_num in pending.parts):
@@ -403,11 +423,11 @@ class Reassembler:
                 self._orphan(old, self._pending.pop(old), "too many incomplete messages")
             pending = self._pending[key] = _Pending(first_seen=now, count=s.frag_count)
         pending.parts[s.frag_num] = s
+        pending.items[s.frag_num] = item
         if len(pending.parts) < pending.count:
             return None
         del self._pending[key]
-        parts = [pending.parts[i] for i in range(1, pending.count + 1)]
-        return "".join(p.payload for p in parts), parts[-1].fill_bits, parts[0]
+        return [(pending.parts[i], pending.items[i]) for i in range(1, pending.count + 1)]
 
     def expire(self, now: float) -> None:
         for key in [k for k, p in self._pending.items() if now - p.first_seen > self.timeout_s]:

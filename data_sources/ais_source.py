@@ -108,7 +108,7 @@ class AisSource:
 
     def __init__(self, url: str, source_id: str = "ais", label: str | None = None,
                  stale_after_s: float = 60.0, max_latency_s: float = 600.0,
-                 max_ahead_s: float = 300.0):
+                 max_ahead_s: float = 300.0, group: str | None = None):
         self.url = url
         self.source_id = source_id
         self.label = label or url
@@ -119,7 +119,10 @@ class AisSource:
         self._events: deque = deque()
         self._lock = threading.Lock()
         self._last_time = float("-inf")
-        self.transport = line_transport(url, self.on_line, "AIS", health=self.health)
+        # tcp://, udp:// or the partitioned Redis Streams of feed readers (``group``: this
+        # twin's consumer group there; data_sources.streams)
+        self.transport = line_transport(url, self.on_line, "AIS", health=self.health,
+                                        group=group, streams=True)
 
     def start(self) -> None:
         self.transport.start()

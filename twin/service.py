@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop at the end of the recording instead of looping")
     parser.add_argument("--replay", dest="ais_replay", type=Path,
                         help="AIS recording to replay (default: the port package's [replay])")
-    parser.add_argument("--ais", help="NMEA AIS feed: tcp://host:port, udp://:port or a file")
+    parser.add_argument("--ais", help="NMEA AIS feed: tcp://host:port, udp://:port, a file, or "
+                                      "feed readers' streams: redis://host:port/db?partitions=N "
+                                      "(python app.py feed-reader)")
     parser.add_argument("--redis", default=os.environ.get("PORTTWIN_REDIS_URL"),
                         help="Redis URL (default $PORTTWIN_REDIS_URL)")
     parser.add_argument("--ops-host", default="127.0.0.1",

@@ -47,6 +47,10 @@ def twin(request, tmp_path_factory):
             source.start()
     for _ in range(4):
         engine.step()                               # each round publishes an image
+    # the views read the last round's snapshot, as with a running engine thread (stepped by
+    # hand, the engine would build a newer one when the last is 0.5 s old: on a busy machine
+    # the live side then answers for a later moment than the image)
+    engine.snapshot_max_age_s = float("inf")
     latest = twin_image.loads(bus.images[-1])
     remote = twin_image.ImageEngine(lambda: latest, commands=None)
     return engine, remote, port, service, bus
