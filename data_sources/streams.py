@@ -310,8 +310,16 @@ class StreamReader(_Receiver):
             done = []
             for entry_id, fields in entries:
                 done.append(entry_id)
-                if fields:                  # None: trimmed away before it was read again
+                if not fields:              # None: trimmed away before it was read again
+                    continue
+                # an entry no check foresaw is counted and acknowledged like any other:
+                # raising here would deliver it again at every reconnect, ahead of the rest
+                try:
                     self._entry(name, entry_id, fields)
+                except Exception as exc:
+                    eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                    self.on_reject("internal_error",
+                                   f"{name}/{eid}: {type(exc).__name__}: {exc}"[:300])
             if done:
                 r.xack(name, self.group, *done)
                 self.entries += len(done)

@@ -368,3 +368,36 @@ def test_a_password_in_the_stream_url_is_not_shown_as_the_feed_label():
         "redis://:***@h:6379/0?partitions=4"
     assert porttwin._safe_label("rediss://twin:s3cret@h/0") == "rediss://twin:***@h/0"
     assert porttwin._safe_label("tcp://10.0.0.1:10110") == "tcp://10.0.0.1:10110"
+
+
+def test_an_entry_that_makes_the_reader_fail_is_counted_once_and_the_rest_flows(fresh,
+                                                                                 redis_url):
+    """Whatever an entry does that no check foresaw (here: its handling raises), it is a
+    counted ``internal_error`` with its place and acknowledged — not delivered again at every
+    reconnect ahead of everything after it."""
+    from data_sources.health import FeedHealth
+    health = FeedHealth("ais")
+    got: list = []
+    r = StreamReader(f"{redis_url}?partitions=1&group=nynj",
+                     lambda line, arrival: got.append(line), health=health)
+    plain_entry = r._entry
+
+    def entry(name, entry_id, fields):
+        if fields.get(b"poison"):
+            raise RuntimeError("unforeseen")
+        plain_entry(name, entry_id, fields)
+    r._entry = entry
+    r.start()
+    _wait(lambda: r.state == "connected")
+    good = "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
+    bad_id = fresh.xadd("ais:0", {"lines": good, "poison": "1"}).decode()
+    fresh.xadd("ais:0", {"lines": good, "t": repr(time.time())})
+    _wait(lambda: len(got) == 1)
+    time.sleep(0.3)
+    r.stop()
+    assert got == [good]
+    assert health.status()["rejects"]["internal_error"] == 1
+    assert health.status()["last_error"] == \
+        f"internal_error: ais:0/{bad_id}: RuntimeError: unforeseen"
+    assert fresh.xpending("ais:0", "nynj")["pending"] == 0
+    assert r.state == "stopped" and r.connects == 1          # the loop never restarted
