@@ -155,16 +155,16 @@ class StreamWriter:
         except nmea.FramingError as err:
             self.health.record_reject(err.reason, err.detail)
             return
-        lines = self.reassembler.add_item(sentence, line, arrival)
-        if lines is None:
+        parts = self.reassembler.add_item(sentence, (line, sentence.payload), arrival)
+        if parts is None:
             return                                  # a fragment: the rest is still to come
-        first = nmea.parse(lines[0]) if len(lines) > 1 else sentence
-        mmsi = mmsi_of(first.payload)
+        first_payload = parts[0][1]                 # the MMSI is in the first fragment
+        mmsi = mmsi_of(first_payload)
         if mmsi is None:
-            self.health.record_reject("bad_armour", f"no MMSI in {first.payload[:20]!r}")
+            self.health.record_reject("bad_armour", f"no MMSI in {first_payload[:20]!r}")
             return
         p = mmsi % self.partitions
-        entry = {"lines": "\n".join(lines), "t": repr(float(arrival))}
+        entry = {"lines": "\n".join(ln for ln, _ in parts), "t": repr(float(arrival))}
         overflow = 0
         with self._lock:
             self._buffer.append((p, entry))
