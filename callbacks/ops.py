@@ -59,6 +59,31 @@ def twin_status(engine, now_wall: float | None = None) -> dict:
             "ready": age is not None and age <= READY_MAX_AGE_S}
 
 
+def feed_metrics(healths):
+    """The feed families of /metrics — messages accepted and rejects by reason (counters),
+    seconds since the last message (gauge), by source — from ``FeedHealth.status()`` dicts:
+    the twin's feeds and the feed reader's receiver are reported alike."""
+    messages = CounterMetricFamily("porttwin_messages", "Messages accepted, by source",
+                                   labels=["source"])
+    rejects = CounterMetricFamily("porttwin_rejects", "Input rejected, by source and reason",
+                                  labels=["source", "reason"])
+    lag = GaugeMetricFamily("porttwin_ingest_lag_seconds",
+                            "Seconds since the source's last accepted message",
+                            labels=["source"])
+    for h in healths:
+        source = str(h.get("source") or h.get("label") or "?")
+        if "messages" not in h:              # an empty slot: no feed of that kind
+            continue
+        messages.add_metric([source], float(h.get("messages") or 0))
+        for reason, n in (h.get("rejects") or {}).items():
+            rejects.add_metric([source, str(reason)], float(n))
+        if h.get("last_message_age_s") is not None:
+            lag.add_metric([source], float(h["last_message_age_s"]))
+    yield messages
+    yield rejects
+    yield lag
+
+
 class TwinCollector:
     """The twin's figures, read when Prometheus scrapes (see the module docstring)."""
 
@@ -67,26 +92,7 @@ class TwinCollector:
 
     def collect(self):
         engine = self.engine
-        messages = CounterMetricFamily("porttwin_messages", "Messages accepted, by source",
-                                       labels=["source"])
-        rejects = CounterMetricFamily("porttwin_rejects",
-                                      "Input rejected, by source and reason",
-                                      labels=["source", "reason"])
-        lag = GaugeMetricFamily("porttwin_ingest_lag_seconds",
-                                "Seconds since the source's last accepted message",
-                                labels=["source"])
-        for h in engine.feed_health():
-            source = str(h.get("source") or h.get("label") or "?")
-            if "messages" not in h:              # an empty slot: no feed of that kind
-                continue
-            messages.add_metric([source], float(h.get("messages") or 0))
-            for reason, n in (h.get("rejects") or {}).items():
-                rejects.add_metric([source, str(reason)], float(n))
-            if h.get("last_message_age_s") is not None:
-                lag.add_metric([source], float(h["last_message_age_s"]))
-        yield messages
-        yield rejects
-        yield lag
+        yield from feed_metrics(engine.feed_health())
 
         status = twin_status(engine)
         age = GaugeMetricFamily("porttwin_snapshot_age_seconds",

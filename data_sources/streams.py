@@ -365,19 +365,11 @@ def _ops_app(writer: StreamWriter, reader_health):
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+    from callbacks.ops import feed_metrics
+
     class Collector:
         def collect(self):
-            h = reader_health.status()
-            source = str(h.get("source") or "feed-reader")
-            m = CounterMetricFamily("porttwin_messages", "Messages accepted, by source",
-                                    labels=["source"])
-            m.add_metric([source], float(h.get("messages") or 0))
-            yield m
-            rj = CounterMetricFamily("porttwin_rejects", "Input rejected, by source and reason",
-                                     labels=["source", "reason"])
-            for reason, n in (h.get("rejects") or {}).items():
-                rj.add_metric([source, str(reason)], float(n))
-            yield rj
+            yield from feed_metrics([reader_health.status()])
             w = CounterMetricFamily("porttwin_stream_entries_written",
                                     "Messages written to the partition streams",
                                     labels=["partition"])

@@ -354,6 +354,7 @@ def test_the_feed_reader_command_reads_a_receiver_into_the_partitions(fresh, red
         metrics = requests.get(f"http://127.0.0.1:{ops_port}/metrics", timeout=5).text
         assert 'porttwin_stream_entries_written_total{partition="0"}' in metrics
         assert 'porttwin_messages_total{source="feed-reader"}' in metrics
+        assert 'porttwin_ingest_lag_seconds{source="feed-reader"}' in metrics  # a mute receiver
     finally:
         feed.terminate()
         reader.send_signal(signal.SIGTERM)
