@@ -25,10 +25,11 @@ twin gets every message once, whatever other twins read, and a twin restarted wi
 ``retain_s`` first gets what arrived while it was away. Entries delivered but not yet
 acknowledged when a twin stopped (read, not handed over) are read again at its start. Each
 entry's lines go to the twin's ``AisSource`` with the reader's receive time as their arrival
-— framing, reassembly, duplicates, time checks and decoding as for any live feed — and the
-twin's admission keeps what is inside its region (``outside_region``, counted). A malformed
-entry (no ``lines``, too many lines, a time that is no time) is a counted reject naming the
-stream and entry id; it never stops the reader.
+(checked against the time Redis took the entry, its id) — framing, reassembly, duplicates,
+time checks and decoding as for any live feed — and the twin's admission keeps what is inside its region (``outside_region``, counted). A malformed
+entry (no ``lines``, too many lines) is a counted reject naming the stream and entry id, a
+receive time the entry's id contradicts is noted and replaced by the id's; no entry stops the
+reader.
 """
 from __future__ import annotations
 
@@ -246,7 +247,6 @@ class StreamReader(_Receiver):
         self.names = stream_names(spec["stream"], spec["partitions"])
         self.group, self.consumer = spec["group"], spec["group"]
         self.clock = clock
-        self.retain_s = 3600.0
         self._client = client
         self.entries = 0
         self.redis = None
@@ -340,21 +340,32 @@ class StreamReader(_Receiver):
         if len(lines) > MAX_LINES_PER_ENTRY:
             self.on_reject("bad_stream_entry", f"{place}: {len(lines)} lines")
             return
-        arrival = self._arrival(place, fields.get(b"t", fields.get("t")))
+        arrival = self._arrival(place, eid, fields.get(b"t", fields.get("t")))
         for line in lines:
             self.on_line(line, arrival)
 
-    def _arrival(self, place: str, raw) -> float:
-        """The reader's receive time, believed when it is a time within the streams' memory
-        (an hour) and not ahead of this clock by more than a minute; else now (noted)."""
+    # how long a feed reader may have held a message before Redis took it (its buffer while
+    # Redis was away); an entry claiming an earlier receive time than that is not believed
+    max_held_s = 86400.0
+
+    def _arrival(self, place: str, entry_id: str, raw) -> float:
+        """The feed reader's receive time ``t``, checked against the time Redis gave the entry
+        (its id: milliseconds of Redis's clock, not the entry's word): believed when it is at
+        most a minute after it and at most ``max_held_s`` before it. Otherwise the entry's
+        Redis time is used and the reason noted — so what a twin reads back after hours away
+        keeps the hour it came in, and no entry's ``t`` can say it comes from the future."""
         now = self.clock()
+        try:
+            added = min(int(entry_id.split("-", 1)[0]) / 1000.0, now)
+        except ValueError:
+            added = now
         try:
             t = float(raw.decode() if isinstance(raw, bytes) else raw)
         except (TypeError, ValueError, UnicodeDecodeError):
             t = math.nan
-        if not (math.isfinite(t) and now - self.retain_s - 600 <= t <= now + 60):
+        if not (math.isfinite(t) and added - self.max_held_s <= t <= added + 60):
             self.on_note("stream_time_implausible", f"{place}: {raw!r}")
-            return now
+            return added
         return t
 
 

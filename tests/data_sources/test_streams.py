@@ -402,3 +402,26 @@ def test_an_entry_that_makes_the_reader_fail_is_counted_once_and_the_rest_flows(
         f"internal_error: ais:0/{bad_id}: RuntimeError: unforeseen"
     assert fresh.xpending("ais:0", "nynj")["pending"] == 0
     assert r.state == "stopped" and r.connects == 1          # the loop never restarted
+
+
+def test_entries_read_back_after_hours_keep_the_time_they_came_in(fresh, redis_url):
+    """A twin away longer than an hour (a reader keeping more) reads what it missed at the
+    times it came in; a receive time the entry's Redis time contradicts is not believed."""
+    from data_sources.health import FeedHealth
+    health = FeedHealth("ais")
+    got: list = []
+    r = StreamReader(f"{redis_url}?partitions=1&group=nynj",
+                     lambda line, arrival: got.append(arrival), health=health)
+    r.start()
+    _wait(lambda: r.state == "connected")
+    good = "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E"
+    added = int((time.time() - 3 * 3600) * 1000)          # Redis took it three hours ago
+    fresh.xadd("ais:0", {"lines": good, "t": repr(added / 1000 - 2.5)}, id=f"{added}-0")
+    fresh.xadd("ais:0", {"lines": good, "t": repr(added / 1000 - 3 * 86400)}, id=f"{added}-1")
+    fresh.xadd("ais:0", {"lines": good, "t": repr(time.time())}, id=f"{added}-2")
+    _wait(lambda: len(got) == 3)
+    r.stop()
+    assert got[0] == pytest.approx(added / 1000 - 2.5)    # believed: held 2.5 s by the reader
+    assert got[1] == pytest.approx(added / 1000)          # three days before Redis had it
+    assert got[2] == pytest.approx(added / 1000)          # three hours after Redis had it
+    assert health.notes["stream_time_implausible"] == 2
