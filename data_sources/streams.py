@@ -19,17 +19,17 @@ bounded buffer (past ``max_buffer`` the oldest go, counted as ``buffer_overflow`
 
 **The twin** reads them with ``--ais redis://host:6379/0?partitions=16`` (also ``rediss://``,
 ``unix:///path/redis.sock?partitions=16``; ``stream=`` when it is not ``ais``): a
-``StreamReader`` reads every partition through the consumer group named for the twin
-(``group=`` in the URL, else ``PORTTWIN_TWIN`` or the port package's directory name), so each
-twin gets every message once, whatever other twins read, and a twin restarted within
-``retain_s`` first gets what arrived while it was away. Entries delivered but not yet
-acknowledged when a twin stopped (read, not handed over) are read again at its start. Each
-entry's lines go to the twin's ``AisSource`` with the reader's receive time as their arrival
-(checked against the time Redis took the entry, its id) — framing, reassembly, duplicates,
-time checks and decoding as for any live feed — and the twin's admission keeps what is inside its region (``outside_region``, counted). A malformed
-entry (no ``lines``, too many lines) is a counted reject naming the stream and entry id, a
-receive time the entry's id contradicts is noted and replaced by the id's; no entry stops the
-reader.
+``StreamReader`` reads every partition through the consumer group named for the twin (``group=``
+in the URL, else ``PORTTWIN_TWIN`` or the port package's directory name), so each twin gets
+every message once, whatever other twins read, and a twin restarted within ``retain_s`` first
+gets what arrived while it was away. Entries delivered but not yet acknowledged when a twin
+stopped (read, not handed over) are read again at its start. Each entry's lines go to the twin's
+``AisSource`` with the reader's receive time as their arrival (checked against the time Redis
+took the entry, its id) — framing, reassembly, duplicates, time checks and decoding as for any
+live feed — and the twin's admission keeps what is inside its region (``outside_region``,
+counted). A malformed entry (no ``lines``, too many lines) is a counted reject naming the stream
+and entry id, a receive time the entry's id contradicts is noted and replaced by the id's; no
+entry stops the reader.
 """
 from __future__ import annotations
 
