@@ -59,6 +59,29 @@ def twin_status(engine, now_wall: float | None = None) -> dict:
             "ready": age is not None and age <= READY_MAX_AGE_S}
 
 
+def add_ops_arguments(parser, default_port: int) -> None:
+    """``--ops-host`` / ``--ops-port`` of a service without pages of its own (the twin, a feed
+    reader): where its /healthz, /readyz and /metrics are."""
+    parser.add_argument("--ops-host", default="127.0.0.1",
+                        help="address of /healthz, /readyz, /metrics (default 127.0.0.1)")
+    parser.add_argument("--ops-port", type=int, default=default_port,
+                        help=f"port of /healthz, /readyz, /metrics (default {default_port}; "
+                             "0: none)")
+
+
+def serve_ops(app: flask.Flask, host: str, port: int):
+    """Serve a service's ops app on a daemon thread (werkzeug, threaded); returns the server
+    (``shutdown()`` to stop it), or None when ``port`` is 0."""
+    if not port:
+        return None
+    import threading
+
+    from werkzeug.serving import make_server
+    server = make_server(host, port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name=f"{app.name}-ops", daemon=True).start()
+    return server
+
+
 def feed_metrics(healths):
     """The feed families of /metrics — messages accepted and rejects by reason (counters),
     seconds since the last message (gauge), by source — from ``FeedHealth.status()`` dicts:

@@ -417,6 +417,7 @@ def _ops_app(writer: StreamWriter, reader_health):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from callbacks import ops
     parser = argparse.ArgumentParser(prog="app.py feed-reader", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ais", required=True,
@@ -431,9 +432,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds the streams keep (default 3600)")
     parser.add_argument("--flush-s", type=float, default=0.2,
                         help="longest wait before buffered messages go to Redis (default 0.2)")
-    parser.add_argument("--ops-host", default="127.0.0.1")
-    parser.add_argument("--ops-port", type=int, default=8070,
-                        help="port of /healthz, /readyz, /metrics (default 8070; 0: none)")
+    ops.add_ops_arguments(parser, default_port=8070)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -454,13 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"app.py feed-reader: {exc}", file=sys.stderr)
         return 2
-    server = None
-    if args.ops_port:
-        from werkzeug.serving import make_server
-        server = make_server(args.ops_host, args.ops_port, _ops_app(writer, health),
-                             threaded=True)
-        threading.Thread(target=server.serve_forever, name="feed-reader-ops",
-                         daemon=True).start()
+    server = ops.serve_ops(_ops_app(writer, health), args.ops_host, args.ops_port)
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())

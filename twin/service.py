@@ -130,6 +130,7 @@ def _text(value, name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from callbacks import ops
     parser = argparse.ArgumentParser(prog="app.py twin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, help="deployment TOML (see porttwin.toml)")
@@ -143,10 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "(python app.py feed-reader)")
     parser.add_argument("--redis", default=os.environ.get("PORTTWIN_REDIS_URL"),
                         help="Redis URL (default $PORTTWIN_REDIS_URL)")
-    parser.add_argument("--ops-host", default="127.0.0.1",
-                        help="address of /healthz, /readyz, /metrics (default 127.0.0.1)")
-    parser.add_argument("--ops-port", type=int, default=8060,
-                        help="port of /healthz, /readyz, /metrics (default 8060; 0: none)")
+    ops.add_ops_arguments(parser, default_port=8060)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -156,10 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     import flask
-    from werkzeug.serving import make_server
 
     import app as porttwin
-    from callbacks import ops
     from twin.config import Config, ConfigError
     from twin.port import Port, PortPackageError
 
@@ -181,13 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     bus = RedisBus(args.redis, twin_key(port))
     service = TwinService(engine, bus)
 
-    server = None
-    if args.ops_port:
-        ops_app = flask.Flask("porttwin-twin")
-        ops.register(ops_app, engine)
-        server = make_server(args.ops_host, args.ops_port, ops_app, threaded=True)
-        threading.Thread(target=server.serve_forever, name="porttwin-ops",
-                         daemon=True).start()
+    ops_app = flask.Flask("porttwin-twin")
+    ops.register(ops_app, engine)
+    server = ops.serve_ops(ops_app, args.ops_host, args.ops_port)
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
