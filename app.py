@@ -50,7 +50,7 @@ from data_sources.positions import load_recording
 from data_sources.replay import NoSource, ReplaySource
 from data_sources.sniff import NotTextError
 from data_sources.streams import is_stream_url
-from layouts import audit, ids, playback, reports, vessels, wall
+from layouts import audit, ids, map_layers, playback, reports, vessels, wall
 from layouts.i18n import normalise_language
 from twin.config import ROOT, Config, ConfigError, default_store_url, is_set
 from twin.accounts import Accounts
@@ -413,6 +413,25 @@ def create_app(config: Config | None = None) -> Dash:
                   State(ids.LANG, "data"))
     def route(path, lang):
         return page(path or "/", lang)
+
+    @app.server.get(f"{map_layers.MAP_DATA_PATH}/<digest>/<layer_id>.json")
+    def map_data(digest, layer_id):
+        """A static map layer's data (``map_layers.static_layers_by_url``): compressed once,
+        cached by the browser for good (its URL names its content), 304 when it has it."""
+        data = map_layers.map_data(port, digest, layer_id)
+        if data is None:
+            return flask.jsonify(error="no such map data"), 404
+        headers = {"ETag": f'"{digest}"', "Vary": "Accept-Encoding",
+                   "Cache-Control": "private, max-age=31536000, immutable"}
+        if flask.request.if_none_match.contains(digest):
+            return flask.Response(status=304, headers=headers)
+        accepted = flask.request.accept_encodings
+        body = data.body
+        if accepted["br"]:
+            body, headers["Content-Encoding"] = data.br, "br"
+        elif accepted["gzip"]:
+            body, headers["Content-Encoding"] = data.gzip, "gzip"
+        return flask.Response(body, mimetype="application/json", headers=headers)
 
     @app.server.after_request
     def remember_language(response):

@@ -2,14 +2,15 @@
 
     python app.py bench load --url http://127.0.0.1:8050 --walls 50 --users 20 --seconds 60
 
-**Walls** replay the real wall refresh: each loads the page shell and the routed wall page,
-fires the callbacks the page fires on load, then every interval of the page's timers
-(``dcc.Interval``: the 1 s tick, the 10 s slow tick …) fires the callbacks that timer drives —
-with the inputs and state the page holds, updated from every reply, as dash-renderer does —
-and then the callbacks whose inputs those replies changed (one chain). The callbacks are read
-from the server's own ``/_dash-dependencies`` and the page from its layout, so the bench follows
-the app as it changes. Clientside callbacks run in the browser and are not sent; nor are those
-of buttons (pattern-matching ids), which only a click fires.
+**Walls** replay the real wall refresh: each loads the page shell, the routed wall page and the
+map's geometry it names (as a browser on its first visit), fires the callbacks the page fires on
+load, then every interval of the page's timers (``dcc.Interval``: the 1 s tick, the 10 s slow
+tick …) fires the callbacks that timer drives — with the inputs and state the page holds,
+updated from every reply, as dash-renderer does — and then the callbacks whose inputs those
+replies changed (one chain). The callbacks are read from the server's own
+``/_dash-dependencies`` and the page from its layout, so the bench follows the app as it
+changes. Clientside callbacks run in the browser and are not sent; nor are those of buttons
+(pattern-matching ids), which only a click fires.
 
 **Users** (shipping companies, leadership) open the vessels page and leave it refreshing (its
 5 s tick), and call the REST API every ~2 s (vessels, one vessel's port calls, berths, feeds,
@@ -150,9 +151,18 @@ class Page:
                     json_reply=False)
         route = next(d for d in self.deps if d["output"] == "page.children")
         self.fire(route, ["url.pathname"], kind)
+        for url in self.map_data_urls():          # as a browser on its first visit
+            self.record(kind, lambda url=url: self.s.get(self.base + url, timeout=TIMEOUT_S),
+                        json_reply=False)
         for dep in self.deps:
             if dep is not route and self._present(dep) and not dep.get("prevent_initial_call"):
                 self.fire(dep, [f"{i['id']}.{i['property']}" for i in dep["inputs"]], kind)
+
+    def map_data_urls(self) -> list[str]:
+        """The URLs a page's maps load their layers' data from (the port's geometry)."""
+        return sorted({layer["data"] for p in self.props.values()
+                       for layer in (p.get("layers") or []) if isinstance(layer, dict)
+                       and isinstance(layer.get("data"), str) and layer["data"].startswith("/")})
 
     def timers(self) -> list[tuple[str, float]]:
         """(id, seconds) of the page's running dcc.Interval timers."""

@@ -1,6 +1,7 @@
 """The one map's layers, built with pydeck and handed to deckgl-dash as plain dicts.
 
-Static layers (land, terminals, anchorages, docks) are sent once with the page. Terminals are
+Static layers (land, terminals, anchorages, docks) come with the page as specs; their data, when
+it is large, as a URL the browser loads once and keeps (``static_layers_by_url``). Terminals are
 extruded only where they lie on the package's land: an OSM ``industrial=port`` polygon often
 takes in its basins and piers, and GSHHG-type coastlines miss the landfill, so the part over
 water is drawn flat (``terminal_parts``) instead of as a 3D slab over the harbour. Live vessel
@@ -11,11 +12,15 @@ mapped back there.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 from dataclasses import dataclass
 
+import brotli
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import pydeck as pdk
 import shapely
@@ -57,6 +62,67 @@ def _spec(layer: pdk.Layer) -> dict:
 def _geojson(gdf, columns=()) -> dict:
     keep = [c for c in columns if c in gdf.columns]
     return json.loads(gdf[keep + ["geometry"]].to_json(drop_id=True))
+
+
+MAP_DATA_PATH = "/_porttwin/map-data"    # + /<digest>/<layer id>.json (app.py serves it)
+MAP_DATA_MIN_BYTES = 8192                # smaller layers (labels) stay in the page
+
+
+@dataclass(frozen=True)
+class MapData:
+    """One static layer's data as the browser loads it: its JSON, and compressed once."""
+
+    body: bytes
+    gzip: bytes
+    br: bytes
+
+
+@dataclass
+class _ByUrl:
+    specs: list            # the specs as pages send them
+    files: dict            # (digest, layer id) -> JSON of the layer's data
+    made: dict             # (digest, layer id) -> MapData, compressed at the first request
+
+
+def _by_url(port) -> _ByUrl:
+    cached = getattr(port, "_map_by_url", None)
+    if cached is None:
+        specs, files = [], {}
+        for spec in static_layers(port):
+            body = orjson.dumps(spec.get("data", []))
+            if len(body) < MAP_DATA_MIN_BYTES:
+                specs.append(spec)
+                continue
+            digest = hashlib.sha256(body).hexdigest()[:20]
+            files[(digest, spec["id"])] = body
+            specs.append({**spec, "data": f"{MAP_DATA_PATH}/{digest}/{spec['id']}.json"})
+        cached = port._map_by_url = _ByUrl(specs, files, {})
+    return cached
+
+
+def static_layers_by_url(port) -> list[dict]:
+    """``static_layers`` as a page sends them: each layer whose data is larger than
+    ``MAP_DATA_MIN_BYTES`` carries the URL of its data instead (deck.gl loads a layer's
+    ``data`` given as a URL; the server answers from ``map_data``). The page then holds the
+    specs only — a wall's page was 430 kB, 360 kB of it the port's geometry, walked and
+    serialised again for every screen that opened — and a browser fetches the geometry once,
+    then keeps it: its URL changes when the package's geometry does."""
+    return list(_by_url(port).specs)
+
+
+def map_data(port, digest: str, layer_id: str) -> MapData | None:
+    """The data behind a URL of ``static_layers_by_url``, or None for any other (the URL is
+    outside text: only a (digest, layer) pair the package made is answered)."""
+    by_url = _by_url(port)
+    key = (digest, layer_id)
+    body = by_url.files.get(key)
+    if body is None:
+        return None
+    made = by_url.made.get(key)
+    if made is None:
+        made = by_url.made[key] = MapData(body, gzip.compress(body, 9, mtime=0),
+                                          brotli.compress(body, quality=9))
+    return made
 
 
 def static_layers(port) -> list[dict]:

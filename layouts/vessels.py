@@ -69,7 +69,7 @@ def layout(port, config, lang: str) -> html.Div:
             html.Aside(className="vessel-status", children=[
                 html.Div(DeckGL(
                     id=ids.V_MAP,
-                    layers=map_layers.static_layers(port) + map_layers.track_layers(),
+                    layers=map_layers.static_layers_by_url(port) + map_layers.track_layers(),
                     initial_view_state={**view, "zoom": 12, "pitch": 0, "bearing": 0},
                     controller=True,
                     style={"width": "100%", "height": "100%",

@@ -44,7 +44,7 @@ def layout(port, config, lang: str, initial_layers: dict | None = None,
     view = {k: port.view[k] for k in ("longitude", "latitude", "zoom", "pitch", "bearing")}
     deck = DeckGL(
         id=ids.MAP,
-        layers=(map_layers.static_layers(port) + map_layers.port_activity_layer_specs()
+        layers=(map_layers.static_layers_by_url(port) + map_layers.port_activity_layer_specs()
                 + map_layers.vessel_layers()),
         layer_data=initial_layers or {},
         initial_view_state={**view, "maxPitch": 75},

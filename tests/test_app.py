@@ -154,3 +154,27 @@ def test_loading_another_history_does_not_switch_the_walls_history_panel(tmp_pat
     panel = json.dumps(resp.get_json()["response"]["port-panel"]["children"])
     assert cfg.for_port(wired["port"]).history_file.name in panel
     assert NY_HOUR.name not in panel
+
+
+@pytest.mark.parametrize("path", ["/", "/vessels"])
+def test_the_maps_port_geometry_is_fetched_once_compressed_and_kept(client, path):
+    """The wall's and the vessels page's map carry the port's large layers as URLs; a signed-in
+    browser gets each compressed, with a validator, cacheable for good (304 when it has it);
+    anyone else gets 401, a URL the package did not make 404."""
+    import gzip
+
+    from layouts.map_layers import MAP_DATA_PATH
+    text = page(client, path, "en")
+    urls = sorted(set(re.findall(re.escape(MAP_DATA_PATH) + r'/[0-9a-f]+/[\w-]+\.json', text)))
+    assert len(urls) >= 2, urls
+    for url in urls:
+        resp = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert resp.status_code == 200 and resp.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in resp.headers["Cache-Control"]
+        data = json.loads(gzip.decompress(resp.get_data()))
+        assert data                                    # features, paths
+        again = client.get(url, headers={"If-None-Match": resp.headers["ETag"]})
+        assert again.status_code == 304 and not again.get_data()
+        assert client.application.test_client().get(url).status_code == 401
+    digest_free = urls[0].rsplit("/", 2)[0] + "/" + "0" * 20 + "/land.json"
+    assert client.get(digest_free).status_code == 404

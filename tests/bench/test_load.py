@@ -47,3 +47,18 @@ def test_walls_replay_the_refresh_and_the_last_line_has_the_figures(served, caps
     wall = next(line for line in out if line.strip().startswith("wall "))
     assert int(wall.split()[1]) >= 2
     assert any(line.strip().startswith("api ") for line in out)
+
+
+def test_a_page_load_fetches_the_maps_geometry_as_a_first_visit_does(served):
+    """A wall opened by the bench asks for what a browser on its first visit asks for: the
+    port geometry its map names by URL, each answered (no errors counted)."""
+    url, tokens = served
+    s = load._session(tokens["wall"])
+    deps = s.get(url + "/_dash-dependencies").json()
+    record = load.Recorder(warmup_until=0)
+    page = load.Page(s, url, deps, record, "/")
+    page.load("wall-load")
+    urls = page.map_data_urls()
+    assert len(urls) >= 2 and all("/map-data/" in u for u in urls)
+    assert not record.errors
+    assert len(record.lat["wall-load"]) >= 2 + len(urls)      # shell, page, geometry, …

@@ -1,10 +1,13 @@
 """The wall in a real browser: live vessels drawn by WebGL, click a ship to see its card,
 and nothing loaded from outside this machine."""
 import csv
+import io
 import re
 import time
 import urllib.request
 
+import numpy as np
+from PIL import Image
 from scipy import ndimage
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -13,6 +16,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.browser.conftest import ARTIFACTS, USERS, requested_urls
 from tests.browser.helpers import (PAGE_PROBES, card_shown, sign_in, click_biggest_ship, set_overlays, vessel_mask,
                                    screenshot, wait_for_vessels)
+from layouts import theme
+from layouts.map_layers import MAP_DATA_PATH
 from tests.conftest import NY_HOUR
 from twin.vessel_types import ship_category
 
@@ -41,6 +46,12 @@ def test_map_draws_live_vessels_and_a_click_opens_the_ship_card(server, browser)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "wall-map.png").write_bytes(png)
     mask, _ = vessel_mask(png)
+
+    # The port's land, whose data the browser loads by URL (map_layers.static_layers_by_url),
+    # was drawn: without it the whole map would be water.
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    land = (np.abs(rgb - np.array(theme.LAND)).sum(axis=2) <= 6).mean()
+    assert land > 0.2, f"land covers {land:.0%} of the screen"
 
     # WebGL drew vessels: pixels in the vessel palette, spread over ships, not one big blob.
     _, n_blobs = ndimage.label(mask)
@@ -97,6 +108,7 @@ def test_the_browser_loads_nothing_from_outside_this_machine(server, browser):
     time.sleep(3)
     urls = requested_urls(browser)
     assert any("deckgl_dash" in u for u in urls)       # the map's JS came from our server
+    assert any(MAP_DATA_PATH in u for u in urls)       # and the port's geometry
     outside = [u for u in urls if not re.match(r"(http://127\.0\.0\.1:\d+/|data:|blob:)", u)]
     assert outside == []
     # the server names no version of itself (nor of Python)

@@ -163,3 +163,37 @@ def test_the_map_names_the_ports_terminals_without_overprinting(package):
             assert geod.inv(*a["position"], *b["position"])[2] >= DECLUTTER_M, (a, b)
     layer = next(s for s in static_layers(port) if s["id"] == PLACE_LABELS)
     assert layer["@@type"] == "TextLayer" and layer["data"] == labels
+
+
+@pytest.mark.parametrize("package", ["nynj", "pugetsound"])
+def test_a_pages_port_geometry_is_a_url_to_the_same_data(package):
+    """Pages carry the static layers' specs; a large layer's data is a URL whose answer is
+    exactly the data ``static_layers`` has, and only URLs the package made are answered."""
+    import gzip
+    import json
+
+    import brotli
+
+    from twin.port import Port
+    port = Port.load(ROOT / "data" / "ports" / package)
+    full = {s["id"]: s for s in map_layers.static_layers(port)}
+    by_url = map_layers.static_layers_by_url(port)
+    assert [s["id"] for s in by_url] == list(full)
+    urls = 0
+    for spec in by_url:
+        data = full[spec["id"]]["data"]
+        assert {k: v for k, v in spec.items() if k != "data"} == \
+            {k: v for k, v in full[spec["id"]].items() if k != "data"}
+        if not isinstance(spec["data"], str):
+            assert spec["data"] == data
+            assert len(json.dumps(data, separators=(",", ":"))) < map_layers.MAP_DATA_MIN_BYTES
+            continue
+        urls += 1
+        prefix, digest, name = spec["data"].rsplit("/", 2)
+        assert prefix == map_layers.MAP_DATA_PATH and name == f"{spec['id']}.json"
+        got = map_layers.map_data(port, digest, spec["id"])
+        assert json.loads(got.body) == json.loads(json.dumps(data))
+        assert gzip.decompress(got.gzip) == got.body == brotli.decompress(got.br)
+        assert map_layers.map_data(port, digest, "vessels") is None
+        assert map_layers.map_data(port, "0" * 20, spec["id"]) is None
+    assert urls >= 2                                  # land and berths at least
