@@ -220,7 +220,8 @@ def build_engine(config: Config, port: Port | None = None,
                                        activity.watermark - config.expire_minutes * 60))
             for s in [source] + feeds.sources:
                 if hasattr(s, "resume"):
-                    s.resume(activity.watermark)       # a replay continues where it was
+                    # a replay continues where it was, from where every state catches up
+                    s.resume(activity.watermark, activity.resume_from)
             log.info("resumed %d vessels' port-call state at %s", restored,
                      activity.watermark)
     sources = [source] + feeds.sources

@@ -17,6 +17,11 @@ The same NMEA lines are read twice:
   than the wall clock, so an hour of recording is an hour to the twin (port calls, alert
   windows, tide) however fast it runs.
 
+The pipeline writes what a live one writes: each round's positions, calls and alerts, and
+the port-call tracker's state of a vessel when it is new, when its call changed, and else at
+most every 30 s of wall clock (``PortActivity.checkpoint_s``) — a run of a second writes the
+first two kinds only, as a live twin does within any 30 s; the count is printed.
+
 ``--runs N`` runs both N times, taking turns, and keeps the best time of each (the pipeline's
 figures are those of its best run). ``--repeat N`` plays the file N times, each copy's tag-block times shifted past the previous
 copy (checksums redone), for a longer run. Prints lines, messages, seconds and msg/s of each,
@@ -218,6 +223,7 @@ def pipeline(lines: list[str], port_dir: Path, round_lines: int, profile: str | 
                   "calls": len(engine.activity.calls()) if engine.activity else 0,
                   "alerts": len(engine.activity.alerts.by_id)
                   if engine.activity and engine.activity.alerts is not None else 0,
+                  "states": engine.activity.states_written if engine.activity else 0,
                   "errors": engine.errors, "write_errors":
                   engine.activity.write_errors if engine.activity else 0,
                   "stages": stages.seconds, "health": health}
@@ -276,7 +282,7 @@ def main(argv=None) -> int:
           + f"; other {t_pipe - sum(stages.values()):.2f}")
     rejects = got["health"].get("rejects") or {}
     print(f"twin: {got['vessels']} vessels, {got['calls']} port calls, {got['alerts']} alerts, "
-          f"engine errors "
+          f"{got['states']:,} tracker states checkpointed, engine errors "
           f"{got['errors']}, store write errors {got['write_errors']}"
           + f"; rejected {sum(rejects.values()):,}")
     print(f"ratio={full / bare if bare else 0.0:.3f}")

@@ -75,12 +75,15 @@ class ReplaySource:
         self._next = 0
         self._pass = 0
 
-    def resume(self, ts: float) -> None:
+    def resume(self, ts: float, replay_from: float | None = None) -> None:
         """Continue at twin time ``ts`` instead of the beginning (after a restart, from the
-        history store's watermark). The warm-up window before ``ts`` is handed out again on the
-        first poll so the picture is populated; the twin ignores what it already has."""
+        history store's watermark). The warm-up window before ``ts`` — and everything after
+        ``replay_from`` when that is earlier (the store's resume point: the port-call
+        tracker's states are current up to it) — is handed out again on the first poll so
+        the picture is populated; the twin ignores what it already has."""
         self._origin = ts
-        replay_from = ts - self.warmup_s
+        replay_from = ts - self.warmup_s if replay_from is None else \
+            min(ts - self.warmup_s, replay_from)
         self._pass = max(0, int((replay_from - self.start_ts) // self.period))
         shift = self._pass * self.period
         self._next = bisect.bisect_right([e.ts + shift for e in self.events], replay_from)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -110,7 +111,8 @@ class PortActivity(ActivityReading):
     def __init__(self, geometry, rules: PortCallRules | None = None,
                  store: HistoryStore | None = None, source: str = "live",
                  thinning: Thinning | None = None, alerts=None,
-                 prune_max_share: float = 0.05):
+                 prune_max_share: float = 0.05, checkpoint_s: float = 30.0,
+                 wall_clock=None):
         self.geometry = geometry
         self.alerts = alerts            # twin.alerts.AlertEngine, fed the same located fixes
         self.store = store
@@ -132,6 +134,19 @@ class PortActivity(ActivityReading):
         self._last_prune = float("-inf")
         self._last_kpis = float("-inf")
         self._last_lost = float("-inf")
+        # The tracker's state of a vessel is checkpointed when it is new, when its call
+        # changed, and otherwise at most once every ``checkpoint_s`` seconds of the wall
+        # clock — not every round: on a busy feed every vessel moves every round, and its
+        # state (call and visits as JSON) was the largest part of a round's write. (A
+        # stream processor's checkpoint interval, as Flink's or Kafka Streams' commit
+        # interval.) A crash loses at most that much of a live feed's tracker state;
+        # ``resume_from``, stored with the watermark, is the data time a replay goes back
+        # to after a crash so that every vessel's state catches up exactly.
+        self.checkpoint_s = checkpoint_s
+        self.wall_clock = wall_clock or time.monotonic
+        self._saved: dict[int, tuple[float, float]] = {}  # mmsi -> (wall, data time) saved
+        self.resume_from: float | None = None
+        self.states_written = 0                  # tracker states checkpointed since start
 
     # the read side (ActivityReading), live: under the activity's lock
     def _reading(self):
@@ -167,6 +182,11 @@ class PortActivity(ActivityReading):
         with self._lock:
             self.tracker.restore(states)
             self.watermark = self.watermark_restored = self.store.watermark(self.source)
+            resume = self.store.get_meta(self.source, "resume")
+            self.resume_from = self.watermark if resume is None or self.watermark is None \
+                else min(float(resume), self.watermark)
+            wall = self.wall_clock()
+            self._saved = {tr.mmsi: (wall, tr.last_ts) for tr in self.tracker.tracks.values()}
             if self.alerts is not None:
                 since = None if self.watermark is None else \
                     self.watermark - self.alerts.window_s
@@ -195,11 +215,13 @@ class PortActivity(ActivityReading):
             reports.sort(key=lambda r: r.ts)
             where = self.geometry.locate([r.lon for r in reports], [r.lat for r in reports])
             update = self.tracker.update
-            for r, berth, anch, in_port, near in zip(reports, where["berth"], where["anchorage"],
-                                                     where["in_port"], where["near_port"]):
+            ship_type, thin = self._ship_type, self._thin
+            for r, berth, anch, in_port, near in zip(
+                    reports, where["berth"].tolist(), where["anchorage"].tolist(),
+                    where["in_port"].tolist(), where["near_port"].tolist()):
                 update(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.nav_status, berth, anch,
-                       bool(in_port), bool(near), self._ship_type.get(r.mmsi))
-                self._thin(r)
+                       in_port, near, ship_type.get(r.mmsi))
+                thin(r)
             self.watermark = max(self.watermark or reports[-1].ts, reports[-1].ts)
         if self.alerts is not None:
             self.alerts.update(events, where)
@@ -216,6 +238,9 @@ class PortActivity(ActivityReading):
                 self.tracker.close_lost(now, self.tracker.rules.gap_new_call_s)
                 # what the views read of the past (berth timeline 12 h, KPIs 24 h) stays
                 self.tracker.forget(now - self.memory_s)
+                tracks = self.tracker.tracks
+                if len(self._saved) > len(tracks):
+                    self._saved = {m: s for m, s in self._saved.items() if m in tracks}
 
     def _remember_static(self, e) -> None:
         if isinstance(e, VesselReport) and not e.static:
@@ -244,18 +269,44 @@ class PortActivity(ActivityReading):
                                 "sog": r.sog, "cog": r.cog, "heading": r.heading,
                                 "nav_status": r.nav_status})
 
-    def flush(self, now: float | None = None) -> bool:
+    def _due(self, calls, checkpoint_all: bool) -> tuple[set, float | None]:
+        """(vessels whose tracker state is written this round, the resume point): every
+        dirty vessel with ``checkpoint_all``, else new ones, those with a changed call and
+        those last checkpointed ``checkpoint_s`` or more ago (wall clock). The resume point
+        is the data time of the oldest checkpoint of a vessel left dirty (None: none is)."""
+        tracks, saved = self.tracker.tracks, self._saved
+        dirty = self.tracker.dirty
+        dirty.difference_update([m for m in dirty if m not in tracks])  # forgotten since
+        if checkpoint_all or self.checkpoint_s <= 0:
+            return set(dirty), None
+        changed = {c.mmsi for c in calls}
+        horizon = self.wall_clock() - self.checkpoint_s
+        due, oldest = set(), None
+        for m in dirty:
+            last = saved.get(m)
+            if last is None or last[0] <= horizon or m in changed:
+                due.add(m)
+            elif oldest is None or last[1] < oldest:
+                oldest = last[1]
+        return due, oldest
+
+    def flush(self, now: float | None = None, checkpoint_all: bool = False) -> bool:
         """Write what changed since the last flush, in one transaction. A failure keeps it
-        all for the next try (and is counted); nothing already committed is touched."""
+        all for the next try (and is counted); nothing already committed is touched.
+        ``checkpoint_all``: the tracker's state of every vessel that changed, not only those
+        due (a clean stop)."""
         if self.store is None:
             return True
         alert_rows, silences = self.alerts.take_changes() if self.alerts is not None else ([], [])
         with self._lock:
             fixes, calls = list(self._fixes), list(self._changed.values())
-            dirty = set(self.tracker.dirty)
-            states = {m: self.tracker.state_of(m) for m in dirty if m in self.tracker.tracks}
+            dirty, oldest = self._due(calls, checkpoint_all)
+            states = {m: self.tracker.state_of(m) for m in dirty}
+            wall = self.wall_clock()
+            saved = {m: (wall, self.tracker.tracks[m].last_ts) for m in dirty}
             static = dict(self._static)
             watermark = self.watermark
+        resume = watermark if oldest is None or watermark is None else min(oldest, watermark)
         if watermark is not None and watermark - self._last_prune >= 3600:
             self._last_prune = watermark
             try:                                     # its own positions, on its own time
@@ -276,7 +327,7 @@ class PortActivity(ActivityReading):
         try:
             self.store.write_round(self.source, fixes=fixes, calls=calls, states=states,
                                    static=static, watermark=watermark, now=now,
-                                   alert_rows=alert_rows, silences=silences)
+                                   alert_rows=alert_rows, silences=silences, resume=resume)
         except Exception:
             if self.alerts is not None:
                 self.alerts.put_back(alert_rows, silences)
@@ -289,6 +340,9 @@ class PortActivity(ActivityReading):
                 if self._changed.get(c.call_id) is c:
                     del self._changed[c.call_id]
             self.tracker.dirty -= dirty
+            self._saved.update(saved)
+            self.states_written += len(states)
+            self.resume_from = resume
             for m in static:
                 self._static.pop(m, None)
         return True

@@ -52,6 +52,7 @@ class Engine:
         self._snapshot_at = -1e18
         self._snapshot_lock = threading.Lock()
         self._last_expire = -1e18
+        self._last_trim = -1e18
         self._step_lock = threading.Lock()
         self.twin_id: str | None = None            # made when the twin starts (callbacks.ops)
         # wall time (epoch s) when the last round completed; None before the first. /readyz
@@ -109,12 +110,15 @@ class Engine:
             if self.activity is not None:
                 self.activity.tick(now)       # alerts on pairs and silences
                 self.activity.flush(now)      # one transaction per round
-            if now - self._last_expire > 60:
+            if now - self._last_expire > 60:  # a minute of the twin's time
                 self.state.expire(now)
                 if self.admission is not None:
                     self.admission.expire(now, self.state.expire_s)
-                heap.trim()                   # what went back to malloc goes back to the system
                 self._last_expire = now
+            wall = self.wall_clock()
+            if wall - self._last_trim > 60:   # a minute of the machine's (a fast replay's
+                heap.trim()                   # minutes are not): freed memory back to the system
+                self._last_trim = wall
             self._publish(now)
             self._rounds += 1
             self._round_seconds += time.perf_counter() - started
@@ -175,9 +179,19 @@ class Engine:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop stepping; then write the tracker's state of every vessel that changed since
+        its last checkpoint (a clean stop resumes exactly where it stopped, a crash from the
+        stored resume point)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.activity is not None and self._step_lock.acquire(timeout=timeout):
+            try:
+                self.activity.flush(self.now(), checkpoint_all=True)
+            except Exception:
+                log.exception("final checkpoint failed")
+            finally:
+                self._step_lock.release()
 
     def snapshot(self) -> FleetSnapshot:
         """The latest published snapshot (shared by every view). While the engine thread runs

@@ -20,6 +20,7 @@ import logging
 import json
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 
 import orjson
 import pandas as pd
@@ -315,7 +316,11 @@ class HistoryStore:
         if sql is None or any(tuple(r) != names for r in rows):
             conn.execute(stmt, rows)                # mixed rows: Core sorts them out
             return
-        params = [tuple(r[n] for n in order) for r in rows]
+        if len(order) > 1:                          # a row's values in the SQL's order, in C
+            get = itemgetter(*order)
+            params = [get(r) for r in rows]
+        else:
+            params = [tuple(r[n] for n in order) for r in rows]
         if json_at:                                 # as the JSON type's processor: None too
             params = [tuple(_json_dumps(v) if i in json_at else v for i, v in enumerate(p))
                       for p in params]
@@ -324,10 +329,14 @@ class HistoryStore:
     def write_round(self, source: str, *, fixes: list[dict] = (), calls: list[PortCall] = (),
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
                     watermark: float | None = None, now: float | None = None,
-                    alert_rows: list[dict] = (), silences: list[dict] = ()) -> None:
+                    alert_rows: list[dict] = (), silences: list[dict] = (),
+                    resume: float | None = None) -> None:
         """Everything of one engine round, in one transaction. ``static``: per vessel the
         static fields that changed; a field not given keeps its stored value (AIS sends a
-        Class B ship's name and its type in different messages)."""
+        Class B ship's name and its type in different messages). ``resume``: the data time
+        from which the stored tracker states are all current (``PortActivity``: a vessel's
+        state is checkpointed every 30 s of its data, not every round), the watermark when
+        not given."""
         with self.engine.begin() as conn:
             self._write_alerts(conn, source, alert_rows, silences)
             if fixes:
@@ -344,8 +353,11 @@ class HistoryStore:
                      **{k: _clean(s.get(k)) for k in VESSEL_FIELDS}}
                     for m, s in static.items()], ("mmsi",), keep=VESSEL_FIELDS)
             if watermark is not None:
-                self._upsert(conn, meta, [{"source": source, "key": "watermark",
-                                           "value": repr(float(watermark))}], ("source", "key"))
+                resume = watermark if resume is None else min(float(resume), float(watermark))
+                self._upsert(conn, meta, [
+                    {"source": source, "key": "watermark", "value": repr(float(watermark))},
+                    {"source": source, "key": "resume", "value": repr(float(resume))}],
+                    ("source", "key"))
 
     def _write_calls(self, conn, source: str, calls, now) -> None:
         calls = list(calls)

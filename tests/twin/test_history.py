@@ -1,5 +1,6 @@
 """The history store: a crash loses nothing committed and open calls resume; the same store
 code on a real PostgreSQL server; the NY week loads with its port calls."""
+import json
 import signal
 import subprocess
 import sys
@@ -51,13 +52,16 @@ def test_a_killed_engine_loses_nothing_committed_and_open_calls_resume(tmp_path,
     assert len(committed_positions) > 1000 and committed_calls["open"].sum() > 50
     assert committed_positions["ts"].max() <= watermark
 
-    # restart: restore, and the replay continues at the watermark
+    # restart: restore, and the replay continues at the watermark, handing out again what
+    # came after the resume point (no warm-up: the resume point alone must be enough). The
+    # tracker's states are checkpointed when a vessel is new or its call changes, else every
+    # 30 s of wall clock: the run took seconds, so most are far older than the watermark.
     clock = FakeClock()
-    replay = ReplaySource(reports, source_id="mc", label="x", loop=False, clock=clock,
-                          warmup_s=120)
+    replay = ReplaySource(reports, source_id="mc", label="x", loop=False, clock=clock)
     activity = PortActivity(port.geometry, store=store, source=source)
     assert activity.restore() > 100
-    replay.resume(activity.watermark)
+    assert activity.resume_from < watermark - 600
+    replay.resume(activity.watermark, activity.resume_from)
     engine = Engine([replay], activity=activity, wall_clock=clock)
     replay.start()
     while clock.t < 1000 + 3700:
@@ -145,4 +149,66 @@ def test_a_class_b_ships_name_and_type_from_two_messages_are_both_kept(tmp_path,
     activity.flush(1.6e9 + 180)
     row = store.static().set_index("mmsi").loc[338000001]
     assert (row["name"], row["ship_type"]) == ("SEA ROVER II", 37)
+    store.close()
+
+
+def test_tracker_states_are_checkpointed_when_new_changed_or_30_s_old(tmp_path, port):
+    """A vessel's tracker state is written when it is first seen and when its call changes,
+    else once every 30 s of wall clock (not every round); the stored resume point is where a
+    replay must go back to for every state to catch up, the watermark once all are current;
+    a clean stop writes them all."""
+    from data_sources import marinecadastre
+    from data_sources.replay import ReplaySource
+    from twin.activity import PortActivity
+    from twin.engine import Engine
+
+    store = HistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    source, wall, data = "live:test", FakeClock(), FakeClock()
+    activity = PortActivity(port.geometry, store=store, source=source, wall_clock=wall)
+    changed_calls: set[int] = set()
+    on_change = activity.tracker.on_change
+    activity.tracker.on_change = lambda call: (changed_calls.add(call.mmsi), on_change(call))
+    replay = ReplaySource(marinecadastre.load_file(NY_HOUR), source_id="mc", label="x",
+                          loop=False, clock=data)
+    engine = Engine([replay], activity=activity, wall_clock=wall)
+    replay.start()
+
+    def stored() -> dict:
+        return {s["mmsi"]: s for s in store.tracker_states(source)}
+
+    def live(mmsi: int) -> dict:
+        return json.loads(json.dumps(activity.tracker.state_of(mmsi)))
+
+    data.advance(600)                 # ten minutes of data in the first round
+    engine.step()
+    first = stored()
+    assert len(first) > 100 and first.keys() == activity.tracker.tracks.keys()
+    assert float(store.get_meta(source, "resume")) == store.watermark(source)
+
+    for _ in range(10):               # ten rounds of a minute of data, a second of wall each
+        changed_calls.clear()
+        data.advance(60)
+        wall.advance(1)
+        engine.step()
+        now_stored = stored()
+        for mmsi in changed_calls:    # a call that changed: its vessel's state at once
+            assert now_stored[mmsi] == live(mmsi)
+    behind = [m for m, s in stored().items() if s != live(m)]
+    assert len(behind) > 50           # moved since, not yet due
+    resume, watermark = float(store.get_meta(source, "resume")), store.watermark(source)
+    assert resume == min(stored()[m]["last_ts"] for m in behind) < watermark - 300
+
+    wall.advance(30)                  # 30 s on: every vessel that moved is written
+    data.advance(60)
+    engine.step()
+    assert all(s == live(m) for m, s in stored().items())
+    assert float(store.get_meta(source, "resume")) == store.watermark(source)
+
+    data.advance(60)
+    wall.advance(1)
+    engine.step()
+    assert any(s != live(m) for m, s in stored().items())
+    engine.stop()                     # a clean stop: all of them
+    assert all(s == live(m) for m, s in stored().items())
+    assert stored().keys() == activity.tracker.tracks.keys()
     store.close()
