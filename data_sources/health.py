@@ -42,8 +42,14 @@ class FeedHealth:
         with self._lock:
             self.messages += count
             self.last_message_at = now
-            self._recent.append((now, count))
-            self._trim(now)
+            recent = self._recent
+            # counts gathered in tenths of a second: the rate window holds at most 10 × its
+            # seconds entries, however many messages a second a feed brings
+            if recent and now - recent[-1][0] < 0.1:
+                recent[-1] = (recent[-1][0], recent[-1][1] + count)
+            else:
+                recent.append((now, count))
+                self._trim(now)
 
     def record_reject(self, reason: str, detail: str | None = None, now: float | None = None) -> None:
         """Count one rejected input by reason; keep the latest detail as the last error."""

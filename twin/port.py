@@ -338,18 +338,37 @@ class PortGeometry:
         return self._to_utm.transform(np.asarray(lons, float), np.asarray(lats, float))
 
     def locate(self, lons, lats) -> dict[str, np.ndarray]:
+        """For each point: berth, anchorage, metres (x, y, and the shapely points ``pts``),
+        inside the port limits, inside the exit line."""
         x, y = self.to_metres(lons, lats)
         pts = shapely.points(x, y)
         n = len(pts)
         berth = np.full(n, None, dtype=object)
         if len(self.berth_ids):
-            idx_pt, idx_b = self._berth_tree.query_nearest(pts, max_distance=BERTH_DISTANCE_M,
-                                                           all_matches=False)
+            idx_pt, idx_b = nearest_within(self._berth_tree, pts, BERTH_DISTANCE_M)
             berth[idx_pt] = self.berth_ids[idx_b]
         anchorage = np.full(n, None, dtype=object)
         if len(self.anchorage_ids):
             idx_pt, idx_a = self._anchorage_tree.query(pts, predicate="within")
             anchorage[idx_pt] = self.anchorage_ids[idx_a]
-        return {"berth": berth, "anchorage": anchorage, "x": x, "y": y,
+        return {"berth": berth, "anchorage": anchorage, "x": x, "y": y, "pts": pts,
                 "in_port": shapely.contains_xy(self._limit, x, y),
                 "near_port": shapely.contains_xy(self._exit, x, y)}
+
+
+def nearest_within(tree: shapely.STRtree, pts, distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """(point index, geometry index) of the nearest of ``tree``'s geometries within
+    ``distance`` of each point that has one; of equally near ones, the lowest index.
+    What ``tree.query_nearest(pts, max_distance=distance, all_matches=False)`` answers,
+    in half its time where most points have no geometry near or a few (ships at sea, ships
+    at a quay): the candidates come from the index (``dwithin``), GEOS measures them."""
+    idx_pt, idx_g = tree.query(pts, predicate="dwithin", distance=distance)
+    if len(idx_pt) == 0:
+        return idx_pt, idx_g
+    dist = shapely.distance(pts[idx_pt], tree.geometries[idx_g])
+    order = np.lexsort((idx_g, dist, idx_pt))     # by point, then distance, then index
+    idx_pt, idx_g = idx_pt[order], idx_g[order]
+    first = np.empty(len(idx_pt), bool)
+    first[0] = True
+    np.not_equal(idx_pt[1:], idx_pt[:-1], out=first[1:])
+    return idx_pt[first], idx_g[first]

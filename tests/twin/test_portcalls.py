@@ -224,3 +224,34 @@ def test_portcalls_cli_on_csv_and_nmea_of_the_same_hour(tmp_path):
     # the re-encoded NMEA carries the same positions (AIS resolution): the same calls
     pairs = csv_calls.merge(nmea_calls, on=["mmsi", "berths"], how="inner")
     assert len(pairs) >= 0.9 * len(csv_calls)
+
+
+@pytest.mark.parametrize("port_name, recording", [
+    ("nynj", NY_HOUR),
+    ("pugetsound", ROOT / "data" / "sources" / "pugetsound" / "PugetSound_2020_06_30.traj")])
+def test_the_nearest_berth_within_reach_is_what_geos_nearest_gives(port_name, recording):
+    """``locate``'s berth (``nearest_within``: candidates from the index, measured) is, for
+    every real fix of each port, a berth exactly as near as GEOS's own nearest search finds —
+    the same berth but where two are equally near (inside overlapping quays)."""
+    import numpy as np
+    import shapely
+
+    from data_sources.positions import load_recording
+    from twin.port import BERTH_DISTANCE_M, nearest_within
+
+    geometry = Port.load(ROOT / "data" / "ports" / port_name).geometry
+    fixes = [r for r in load_recording(recording, "t") if hasattr(r, "lon")][:20000]
+    x, y = geometry.to_metres([r.lon for r in fixes], [r.lat for r in fixes])
+    pts = shapely.points(x, y)
+    tree = geometry._berth_tree
+    got_pt, got_b = nearest_within(tree, pts, BERTH_DISTANCE_M)
+    ref_pt, ref_b = tree.query_nearest(pts, max_distance=BERTH_DISTANCE_M, all_matches=False)
+    assert len(got_pt) == len(set(got_pt.tolist()))                 # one berth a point
+    assert np.array_equal(np.sort(got_pt), np.sort(ref_pt))         # the same points near one
+    order = np.argsort(ref_pt)
+    d_ref = shapely.distance(pts[ref_pt[order]], tree.geometries[ref_b[order]])
+    d_got = shapely.distance(pts[got_pt], tree.geometries[got_b])   # got_pt is sorted
+    np.testing.assert_allclose(d_got, d_ref, atol=1e-9)
+    same = np.mean(got_b == ref_b[order]) if len(got_b) else 1.0
+    assert same > 0.9, same
+    assert len(got_pt) > 1000                                       # ships at quays in both

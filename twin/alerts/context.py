@@ -14,6 +14,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from ..port import nearest_within
 from ..portcalls import MS_TO_KN, PortCallRules
 from ..vessel_types import ship_category
 
@@ -139,7 +140,9 @@ class AlertContext:
         if where is None:
             where = self.geometry.locate(lons, lats)
         x, y = where["x"], where["y"]
-        pts = shapely.points(x, y)
+        pts = where.get("pts")
+        if pts is None:
+            pts = shapely.points(x, y)
         n = len(pts)
         zones = [()] * n
         near = [()] * n
@@ -161,8 +164,7 @@ class AlertContext:
                                                   np.asarray(y, float)[ask[cand]])]]
             shore[inland] = 0.0
             off = ask[shore[ask] != 0.0]
-            idx_pt, idx_edge = self._shore_tree.query_nearest(
-                pts[off], max_distance=self.shore_search_m, all_matches=False)
+            idx_pt, idx_edge = nearest_within(self._shore_tree, pts[off], self.shore_search_m)
             if len(idx_pt):
                 shore[off[idx_pt]] = shapely.distance(pts[off[idx_pt]],
                                                       self._shore_tree.geometries[idx_edge])

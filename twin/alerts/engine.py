@@ -177,9 +177,10 @@ class AlertEngine(AlertReading):
         loc = self.ctx.locate([r.lon for r in reports], [r.lat for r in reports], where)
         with self._lock:
             items = []
-            for i, r in enumerate(reports):
-                got = self._take_fix(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.cog, r.heading,
-                                     r.nav_status, located_row(loc, i))
+            take = self._take_fix
+            for r, row in zip(reports, located_rows(loc)):
+                got = take(r.mmsi, r.ts, r.lon, r.lat, r.sog, r.cog, r.heading, r.nav_status,
+                           row)
                 if got is not None:
                     items.append(got)
             self._run_rules(items)
@@ -432,6 +433,14 @@ class AlertEngine(AlertReading):
 def located_row(loc: dict, i: int) -> tuple:
     return (loc["berth"][i], loc["anchorage"][i], loc["in_port"][i], float(loc["x"][i]),
             float(loc["y"][i]), loc["zones"][i], loc["near_zones"][i], float(loc["shore_m"][i]))
+
+
+def located_rows(loc: dict):
+    """``located_row`` of every point, in order: the arrays made Python values once (a
+    NumPy element read one at a time costs more than the whole ``tolist``)."""
+    return zip(*(list(loc[k]) if k in ("zones", "near_zones") else np.asarray(loc[k]).tolist()
+                 for k in ("berth", "anchorage", "in_port", "x", "y", "zones", "near_zones",
+                           "shore_m")))
 
 
 def run_alerts(fixes, port, config: dict | None = None, static=None, source: str = "batch",
