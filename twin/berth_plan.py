@@ -154,7 +154,11 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
             if fix.berth is not None and stopped:
                 self.occupant[fix.berth] = (fix.mmsi, fix.ts)
             happened = []
-            for p in self.for_vessel(fix.mmsi, vessel.name, getattr(vessel, "imo", None)):
+            imo = getattr(vessel, "imo", None)
+            if not (fix.mmsi in self._by_mmsi or (imo and imo in self._by_imo)
+                    or (vessel.name and _norm(vessel.name) in self._by_name)):
+                return happened                      # no plan can be this vessel's (most)
+            for p in self.for_vessel(fix.mmsi, vessel.name, imo):
                 ref = p.eta if p.eta is not None else p.start
                 if p.arrived is None and fix.in_port and fix.ts >= ref - ARRIVAL_WINDOW_S:
                     p.arrived = fix.ts

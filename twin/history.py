@@ -25,7 +25,7 @@ from operator import itemgetter
 import orjson
 import pandas as pd
 from sqlalchemy import (JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table,
-                        create_engine, delete, func, select)
+                        bindparam, create_engine, delete, func, select)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .portcalls import GEOD as _GEOD
@@ -235,6 +235,9 @@ class HistoryStore:
         self._compiled: dict[tuple, tuple] = {}     # (statement, columns) -> SQLite's SQL
         self._positions_insert = positions.insert()
         self._visits_insert = visits.insert()
+        # built once (an IN list that expands when run): compiled once, not every round
+        self._visits_delete = delete(visits).where(
+            visits.c.call_id.in_(bindparam("ids", expanding=True)))
 
     def _migrate(self) -> None:
         """Bring a store made by an earlier version up to this schema, keeping its rows.
@@ -371,7 +374,7 @@ class HistoryStore:
         self._upsert(conn, port_calls, rows, ("call_id",))
         ids = [c.call_id for c in calls]
         for chunk in range(0, len(ids), 500):
-            conn.execute(delete(visits).where(visits.c.call_id.in_(ids[chunk:chunk + 500])))
+            conn.execute(self._visits_delete, {"ids": ids[chunk:chunk + 500]})
         vrows = [{"call_id": c.call_id, "seq": i, "source": source, "mmsi": c.mmsi,
                   "kind": v.kind, "place": v.place, "arrival": v.arrival,
                   "departure": v.departure, "lon": _clean(v.lon), "lat": _clean(v.lat)}
