@@ -28,6 +28,8 @@ from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .schema import create_tables
+
 log = logging.getLogger(__name__)
 
 ROLES = ("admin", "supervisor", "operator", "leadership", "company", "wall")
@@ -171,7 +173,7 @@ class Accounts:
         self.max_failures = max_failures
         self.lockout_s = lockout_s
         self.clock = clock
-        metadata.create_all(self.engine)
+        create_tables(self.engine, metadata)     # workers starting at once: one makes them
         # a request asks who its user is on every call (50 walls: 50 a second); the answer is
         # kept a few seconds, so a revoke or a disable takes effect within CACHE_S
         self._cache: dict[str, tuple[float, object]] = {}

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .portcalls import GEOD as _GEOD
 from .portcalls import PortCall
+from .schema import schema_change
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +228,9 @@ class HistoryStore:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
-        metadata.create_all(self.engine)
-        self._migrate()
+        with schema_change(self.engine) as conn:   # processes starting at once: one makes it
+            metadata.create_all(conn)
+            self._migrate(conn)
         self._insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
                         else sqlite.insert)
         self._upserts: dict[tuple, object] = {}     # (table, keys, keep) -> statement
@@ -239,41 +241,39 @@ class HistoryStore:
         self._visits_delete = delete(visits).where(
             visits.c.call_id.in_(bindparam("ids", expanding=True)))
 
-    def _migrate(self) -> None:
+    def _migrate(self, conn) -> None:
         """Bring a store made by an earlier version up to this schema, keeping its rows.
 
         v2 (radar, hydro-met and berth-plan alerts): ``alerts.subject_id`` added and
         ``alerts.mmsi`` nullable (an alert about a station or a radar track has no vessel).
         """
         from sqlalchemy import inspect, text
-        self._add_columns()
-        columns = {c["name"] for c in inspect(self.engine).get_columns("alerts")}
+        self._add_columns(conn)
+        columns = {c["name"] for c in inspect(conn).get_columns("alerts")}
         if "subject_id" in columns:
             return
         log.info("history store: upgrading the alerts table (subject_id, nullable mmsi)")
         keep = [c for c in alerts.columns if c.name in columns]
-        with self.engine.begin() as conn:
-            conn.execute(text("DROP INDEX IF EXISTS ix_alerts_source_start"))
-            conn.execute(text("ALTER TABLE alerts RENAME TO alerts_v1"))
-            alerts.create(conn)
-            names = ", ".join(f'"{c.name}"' for c in keep)
-            conn.execute(text(f"INSERT INTO alerts ({names}) SELECT {names} FROM alerts_v1"))
-            conn.execute(text("DROP TABLE alerts_v1"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_alerts_source_start"))
+        conn.execute(text("ALTER TABLE alerts RENAME TO alerts_v1"))
+        alerts.create(conn)
+        names = ", ".join(f'"{c.name}"' for c in keep)
+        conn.execute(text(f"INSERT INTO alerts ({names}) SELECT {names} FROM alerts_v1"))
+        conn.execute(text("DROP TABLE alerts_v1"))
 
-    def _add_columns(self) -> None:
+    def _add_columns(self, conn) -> None:
         """v3 (stays anywhere): nullable columns added since a store was made are added to it
         (``visits.lon/lat``, ``port_calls.other_stays``), its rows kept."""
         from sqlalchemy import inspect, text
-        inspector = inspect(self.engine)
-        with self.engine.begin() as conn:
-            for table in (visits, port_calls):
-                have = {c["name"] for c in inspector.get_columns(table.name)}
-                for col in table.columns:
-                    if col.name not in have and col.nullable:
-                        kind = col.type.compile(dialect=self.engine.dialect)
-                        log.info("history store: adding %s.%s", table.name, col.name)
-                        conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" '
-                                          f"{kind}"))
+        inspector = inspect(conn)
+        for table in (visits, port_calls):
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for col in table.columns:
+                if col.name not in have and col.nullable:
+                    kind = col.type.compile(dialect=self.engine.dialect)
+                    log.info("history store: adding %s.%s", table.name, col.name)
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" '
+                                      f"{kind}"))
 
     # ---- writing -------------------------------------------------------------------------
     def _upsert(self, conn, table, rows: list[dict], keys: tuple, keep: tuple = ()) -> None:

@@ -156,3 +156,37 @@ def test_the_command_line_makes_companies_users_tokens_and_reads_the_audit(tmp_p
     assert token not in "\n".join(lines)                   # the token itself is not kept
     assert _app(["users", "revoke", "ops"], db).returncode == 0
     assert Accounts(db).token_identity(token) is None
+
+
+def test_workers_starting_together_on_a_new_postgresql_all_make_its_tables():
+    """gunicorn's workers and the twin start at once on a new PostgreSQL database: each
+    makes the tables it needs (accounts, history). Two CREATE TABLEs of one table at the
+    same moment are a unique-key error in PostgreSQL's catalogue — one worker failing to
+    boot stopped the whole server in ``bench stack``. Made under one advisory lock, the
+    others wait and find them made."""
+    import threading
+
+    from tests import servers
+    from twin.history import HistoryStore
+    with servers.postgres() as url:
+        n = 8
+        start = threading.Barrier(n)
+        made, failed = [], []
+
+        def boot(k):
+            start.wait()
+            try:
+                made.append(Accounts(url) if k % 2 else HistoryStore(url))
+            except Exception as exc:                     # a worker that would not boot
+                failed.append(exc)
+        threads = [threading.Thread(target=boot, args=(k,)) for k in range(n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert failed == [] and len(made) == n
+        accounts = next(m for m in made if isinstance(m, Accounts))
+        accounts.add_user("ops", "operator", "a long enough secret 1")
+        assert [u["name"] for u in accounts.users()] == ["ops"]
+        for m in made:
+            m.engine.dispose()
