@@ -28,9 +28,7 @@ OCCUPANT_FRESH_S = 600
 
 
 @functools.lru_cache(maxsize=65536)     # asked twice for every AIS fix; names repeat
-@functools.lru_cache(maxsize=65536)
 def _norm(name: str | None) -> str:
-    """A ship's name as plans and AIS are matched on (remembered: asked for every fix)."""
     return re.sub(r"[^A-Z0-9]", "", (name or "").upper())
 
 

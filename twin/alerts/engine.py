@@ -430,14 +430,11 @@ class AlertEngine(AlertReading):
             return len(self.by_id)
 
 
-def located_row(loc: dict, i: int) -> tuple:
-    return (loc["berth"][i], loc["anchorage"][i], loc["in_port"][i], float(loc["x"][i]),
-            float(loc["y"][i]), loc["zones"][i], loc["near_zones"][i], float(loc["shore_m"][i]))
-
-
 def located_rows(loc: dict):
-    """``located_row`` of every point, in order: the arrays made Python values once (a
-    NumPy element read one at a time costs more than the whole ``tolist``)."""
+    """What ``AlertContext.locate`` says of each point, a tuple a point in order (berth,
+    anchorage, in port, x, y, zones, near zones, metres to shore) as ``_take_fix`` reads it:
+    the arrays made Python values once (a NumPy element read one at a time costs more than
+    the whole ``tolist``)."""
     return zip(*(list(loc[k]) if k in ("zones", "near_zones") else np.asarray(loc[k]).tolist()
                  for k in ("berth", "anchorage", "in_port", "x", "y", "zones", "near_zones",
                            "shore_m")))
@@ -466,13 +463,13 @@ def feed_fixes(engine: AlertEngine, fixes, tick_s: float = 10.0) -> None:
             for c in ("mmsi", "ts", "lon", "lat", "sog", "cog", "heading", "nav_status")]
     next_tick = float(cols[1][0]) if engine.now is None else engine.now + tick_s
     with engine._lock:
-        for i, (m, t, x, y, s, c, h, n) in enumerate(zip(*cols)):
+        for (m, t, x, y, s, c, h, n), row in zip(zip(*cols), located_rows(loc)):
             t = float(t)
             while t >= next_tick:
                 engine.tick(next_tick)
                 next_tick += tick_s
             engine.apply_fix(int(m), t, float(x), float(y), _num(s), _num(c), _num(h),
-                             None if n != n else int(n), located_row(loc, i))
+                             None if n != n else int(n), row)
         engine.tick(next_tick)
 
 
