@@ -522,8 +522,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"app.py: {exc}", file=sys.stderr)
         return 2
     log.info("PortTwin serving http://%s:%d/", config.host, config.port)
-    app.run(host=config.host, port=config.port, debug=False,
-            dev_tools_disable_version_check=True, request_handler=QuietHandler)
+    try:
+        app.run(host=config.host, port=config.port, debug=False,
+                dev_tools_disable_version_check=True, request_handler=QuietHandler)
+    finally:        # after Ctrl-C: every port-call state written (Engine.stop)
+        app.server.config["PORTTWIN"]["engine"].stop()
     return 0
 
 
