@@ -121,7 +121,7 @@ class PortActivity(ActivityReading):
         self._changed: dict[str, PortCall] = {}
         self.tracker = PortCallTracker(rules, on_change=self._on_change, source=source)
         self._lock = threading.RLock()
-        self._fixes: list[dict] = []
+        self._fixes: list[tuple] = []     # position rows kept (history.POSITION_FIELDS)
         self._kept: dict[int, tuple] = {}        # mmsi -> (ts, lon, lat, status) last stored
         self._static: dict[int, dict] = {}       # static fields changed since the last flush
         self._static_known: dict[int, dict] = {}  # every static field seen, to spot changes
@@ -245,14 +245,14 @@ class PortActivity(ActivityReading):
     def _remember_static(self, e) -> None:
         if isinstance(e, VesselReport) and not e.static:
             return                                   # a position only (most reports)
-        fields = {k: getattr(e, k, None) for k in VESSEL_FIELDS}
-        fields = {k: v for k, v in fields.items() if v is not None}
         known = self._static_known.get(e.mmsi)
         if known is None:
             if len(self._static_known) >= STATIC_KNOWN_MAX:   # junk MMSIs can't grow it
                 self._static_known.clear()
             known = self._static_known[e.mmsi] = {}
-        fields = {k: v for k, v in fields.items() if known.get(k) != v}
+        # the fields it gives (not None) that differ from what is known, in one pass
+        fields = {k: v for k in VESSEL_FIELDS
+                  if (v := getattr(e, k, None)) is not None and known.get(k) != v}
         if not fields:
             return                                   # said again, unchanged (most type 5s)
         known.update(fields)
@@ -265,9 +265,9 @@ class PortActivity(ActivityReading):
             return                                   # stored before the restart
         if self.thinning.keep(self._kept.get(r.mmsi), r.ts, r.lon, r.lat, r.nav_status):
             self._kept[r.mmsi] = (r.ts, r.lon, r.lat, r.nav_status)
-            self._fixes.append({"mmsi": r.mmsi, "ts": r.ts, "lon": r.lon, "lat": r.lat,
-                                "sog": r.sog, "cog": r.cog, "heading": r.heading,
-                                "nav_status": r.nav_status})
+            # a row in history.POSITION_FIELDS order, as the store takes it
+            self._fixes.append((r.mmsi, r.ts, r.lon, r.lat, r.sog, r.cog, r.heading,
+                                r.nav_status))
 
     def _due(self, calls, checkpoint_all: bool) -> tuple[set, float | None]:
         """(vessels whose tracker state is written this round, the resume point): every

@@ -167,6 +167,8 @@ throughput_monthly = Table(
 )
 
 ALERT_COLUMNS = tuple(c.name for c in alerts.columns if c.name != "source")
+# a position row as the live path hands it to ``write_round``: a tuple in this order
+POSITION_FIELDS = ("mmsi", "ts", "lon", "lat", "sog", "cog", "heading", "nav_status")
 
 
 @dataclass
@@ -189,6 +191,21 @@ class Thinning:
 
 
 _PLAIN = frozenset((str, int, bool, type(None)))     # stored as they are (floats: unless NaN)
+
+
+def _sqlite_adapters() -> None:
+    """numpy scalars bound as SQLite numbers: the driver would otherwise store them through
+    the buffer protocol, as blobs of their bytes. (Rows handed over as they are —
+    ``HistoryStore._write_positions`` — rely on it; ``_clean`` converts the others.)"""
+    import sqlite3
+
+    import numpy as np
+    for kind in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                 np.uint64):
+        sqlite3.register_adapter(kind, int)
+    for kind in (np.float16, np.float32):
+        sqlite3.register_adapter(kind, float)
+    sqlite3.register_adapter(np.bool_, bool)
 
 
 def _clean(value):
@@ -221,6 +238,7 @@ class HistoryStore:
         self.engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             from sqlalchemy import event
+            _sqlite_adapters()
 
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _):     # safe after a crash, readers don't block
@@ -236,6 +254,7 @@ class HistoryStore:
         self._upserts: dict[tuple, object] = {}     # (table, keys, keep) -> statement
         self._compiled: dict[tuple, tuple] = {}     # (statement, columns) -> SQLite's SQL
         self._positions_insert = positions.insert()
+        self._positions_sql: str | None = None      # SQLite's SQL for tuples (compiled once)
         self._visits_insert = visits.insert()
         # built once (an IN list that expands when run): compiled once, not every round
         self._visits_delete = delete(visits).where(
@@ -329,7 +348,7 @@ class HistoryStore:
                       for p in params]
         conn.exec_driver_sql(sql, params)
 
-    def write_round(self, source: str, *, fixes: list[dict] = (), calls: list[PortCall] = (),
+    def write_round(self, source: str, *, fixes: list = (), calls: list[PortCall] = (),
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
                     watermark: float | None = None, now: float | None = None,
                     alert_rows: list[dict] = (), silences: list[dict] = (),
@@ -339,12 +358,12 @@ class HistoryStore:
         Class B ship's name and its type in different messages). ``resume``: the data time
         from which the stored tracker states are all current (``PortActivity``: a vessel's
         state is checkpointed every 30 s of its data, not every round), the watermark when
-        not given."""
+        not given. ``fixes``: position rows, dicts with ``POSITION_FIELDS`` or tuples in
+        that order (the live path)."""
         with self.engine.begin() as conn:
             self._write_alerts(conn, source, alert_rows, silences)
             if fixes:
-                self._many(conn, self._positions_insert, positions,
-                           [_clean_row(f, source=source) for f in fixes])
+                self._write_positions(conn, source, fixes)
             self._write_calls(conn, source, calls, now)
             if states:
                 self._upsert(conn, tracker_state, [
@@ -361,6 +380,28 @@ class HistoryStore:
                     {"source": source, "key": "watermark", "value": repr(float(watermark))},
                     {"source": source, "key": "resume", "value": repr(float(resume))}],
                     ("source", "key"))
+
+    def _write_positions(self, conn, source: str, fixes) -> None:
+        """Position rows (dicts, or tuples in ``POSITION_FIELDS`` order). On SQLite tuples go
+        to the driver as they are, the source in front: SQLite stores NaN as NULL and the
+        numpy scalars' adapters are registered (``_sqlite_adapters``), which is all
+        ``_clean`` would do; a round's positions are most of what it writes. Elsewhere (and
+        for dicts) every row is cleaned and goes through ``_many``."""
+        if isinstance(fixes[0], tuple) and self.engine.dialect.name == "sqlite":
+            sql = self._positions_sql
+            if sql is None:
+                names = ("source",) + POSITION_FIELDS
+                compiled = self._positions_insert.compile(dialect=self.engine.dialect,
+                                                          column_keys=list(names))
+                if tuple(compiled.positiontup or ()) != names:    # not in our order: Core
+                    raise RuntimeError("positions insert: unexpected parameter order")
+                sql = self._positions_sql = compiled.string
+            conn.exec_driver_sql(sql, [(source,) + f for f in fixes])
+            return
+        if isinstance(fixes[0], tuple):
+            fixes = [dict(zip(POSITION_FIELDS, f)) for f in fixes]
+        self._many(conn, self._positions_insert, positions,
+                   [_clean_row(f, source=source) for f in fixes])
 
     def _write_calls(self, conn, source: str, calls, now) -> None:
         calls = list(calls)

@@ -108,6 +108,47 @@ def test_the_store_on_a_real_postgresql_server(port):
         store.close()
 
 
+def _positions_round_trip(store) -> list:
+    """Two rounds of positions, as the live path (tuples) and the tools (dicts) write them,
+    with a missing speed as NaN and values as numpy scalars; what the store gives back."""
+    import numpy as np
+    store.write_round("live", fixes=[
+        (366998000, 1593475200.0, -74.01, 40.70, 11.5, 90.0, None, 0),
+        (np.int64(366998001), np.float64(1593475201.0), -74.02, 40.71, float("nan"),
+         np.float32(180.0), 511.0, np.int32(5))])
+    store.write_round("live", fixes=[
+        {"mmsi": np.int64(366998002), "ts": 1593475202.0, "lon": -74.03, "lat": 40.72,
+         "sog": np.nan, "cog": None, "heading": None, "nav_status": 1}])
+    df = store.positions(source="live").sort_values("ts", ignore_index=True)
+    return [tuple(None if isinstance(v, float) and v != v else v for v in row)
+            for row in df[["mmsi", "ts", "lon", "lat", "sog", "cog", "heading",
+                           "nav_status"]].astype(object).itertuples(index=False)]
+
+
+POSITIONS_BACK = [(366998000, 1593475200.0, -74.01, 40.70, 11.5, 90.0, None, 0),
+                  (366998001, 1593475201.0, -74.02, 40.71, None, 180.0, 511.0, 5),
+                  (366998002, 1593475202.0, -74.03, 40.72, None, None, None, 1)]
+
+
+def test_position_rows_are_stored_as_numbers_from_tuples_dicts_and_numpy(tmp_path):
+    """The live path hands positions over as tuples, straight to SQLite's driver: numpy
+    scalars must still be stored as numbers (not as blobs of their bytes) and NaN as NULL,
+    as the cleaned dicts of the tools are — on SQLite and on PostgreSQL alike."""
+    import sqlite3
+    store = HistoryStore(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    assert _positions_round_trip(store) == POSITIONS_BACK
+    store.close()
+    with sqlite3.connect(tmp_path / "p.sqlite") as conn:
+        kinds = conn.execute("SELECT DISTINCT typeof(mmsi), typeof(ts), typeof(cog), "
+                             "typeof(nav_status) FROM positions WHERE cog IS NOT NULL"
+                             ).fetchall()
+    assert kinds == [("integer", "real", "real", "integer")]
+    with servers.postgres() as url:
+        store = HistoryStore(url)
+        assert _positions_round_trip(store) == POSITIONS_BACK
+        store.close()
+
+
 def test_retention_prunes_old_positions_but_keeps_calls(tmp_path, port):
     from twin.history_cli import load_history
     store = HistoryStore(f"sqlite:///{tmp_path / 'h.sqlite'}", retention_days=1)
