@@ -1,7 +1,7 @@
 """Live state of the fleet: the last known state of every vessel and its short trail.
 
 ``FleetState`` is written by the engine thread and read by the views through immutable
-``FleetSnapshot`` objects (column arrays in a pandas DataFrame), so a view never sees a
+``FleetSnapshot`` objects (column arrays, read as a pandas DataFrame), so a view never sees a
 half-applied update. The state itself is columnar: every vessel's latest values are a row of
 NumPy arrays updated as events are applied, its trail a block of one shared slab of points, so
 a snapshot is array gathers (≈ 20 ms at 10,000 vessels, not 0.5 s of Python objects). The
@@ -9,6 +9,7 @@ engine builds one at the end of each round and publishes it (``Engine.snapshot``
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from array import array
@@ -113,9 +114,12 @@ STATION_COLUMNS = ("mmsi", "kind", "lon", "lat", "name", "aid_type", "virtual", 
                    "last_seen")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FleetSnapshot:
-    """The fleet at one moment. ``vessels`` has one row per vessel in ``SNAPSHOT_COLUMNS``.
+    """The fleet at one moment. ``columns`` holds one array per ``SNAPSHOT_COLUMNS`` name, a
+    row per vessel; ``vessels`` is the same as a DataFrame, made the first time it is read and
+    kept (the engine makes a snapshot every round, the views read one a second or less: a
+    round does not pay for a frame nobody reads).
 
     Missing values are NaN (numbers) or None (text). ``course`` is the heading, or the course
     over ground where the heading is not available. Trails are flattened: ``trail_lonlat`` holds
@@ -124,11 +128,26 @@ class FleetSnapshot:
 
     version: int
     time: float                       # epoch seconds UTC: the twin's now
-    vessels: pd.DataFrame
+    columns: dict                     # SNAPSHOT_COLUMNS name -> array (one row per vessel)
     trail_lonlat: np.ndarray          # (points, 2)
     trail_starts: np.ndarray          # (trails,) uint32
     trail_mmsi: np.ndarray            # (trails,) int64
     stations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=STATION_COLUMNS))
+
+    @functools.cached_property
+    def vessels(self) -> pd.DataFrame:
+        """The vessels as a DataFrame (made once; two threads reading it first at once may
+        each make one — the same frame)."""
+        return pd.DataFrame({name: self.columns[name] for name in SNAPSHOT_COLUMNS})
+
+    def __getstate__(self):
+        """What a pickle (the twin image) carries: the columns, not the frame made of them."""
+        state = dict(self.__dict__)
+        state.pop("vessels", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     def vessel(self, mmsi: int) -> dict | None:
         rows = self.vessels.loc[self.vessels["mmsi"] == mmsi]
@@ -413,8 +432,8 @@ class FleetState:
             self.version += 1
 
     def _apply_static(self, r: StaticReport) -> None:
-        known = {name: getattr(r, name) for name in STATIC_FIELDS
-                 if getattr(r, name) is not None}
+        known = {name: value for name in STATIC_FIELDS
+                 if (value := getattr(r, name)) is not None}
         row = self._row.get(r.mmsi)
         if row is None:                     # no position yet: keep it for when one comes
             _, fields = self.static_only.get(r.mmsi, (r.ts, {}))
@@ -526,10 +545,16 @@ class FleetState:
             tts, tll = self._tts, self._tll
             cutoff = now - self.trail_s
             has = hi > lo
-            # the snapshot's own cut (a vessel silent for a while keeps older points)
-            for i in np.flatnonzero(has)[tts[(off + lo)[has]] < cutoff].tolist():
-                seg = tts[off[i] + lo[i]:off[i] + hi[i]]
-                lo[i] += int(np.searchsorted(seg, cutoff, side="left"))
+            # the snapshot's own cut (a vessel silent for a while keeps older points): of
+            # each trail that begins before the cutoff, its points before it (a trail is in
+            # time order, so they are its first ones) are counted, for all at once
+            cut = np.flatnonzero(has)[tts[(off + lo)[has]] < cutoff]
+            if len(cut):
+                n_pts = hi[cut] - lo[cut]
+                at = np.zeros(len(cut), dtype=np.int64)
+                np.cumsum(n_pts[:-1], out=at[1:])
+                pts = np.repeat(off[cut] + lo[cut] - at, n_pts) + np.arange(int(n_pts.sum()))
+                lo[cut] += np.add.reduceat(tts[pts] < cutoff, at, dtype=np.int64)
             lengths = hi - lo
             keep = lengths >= 2
             lengths, first = lengths[keep], (off + lo)[keep]
@@ -546,7 +571,8 @@ class FleetState:
             version = self.version
         data["course"] = np.where(np.isnan(data["heading"]), data["cog"], data["heading"])
         data["age_s"] = now - data["last_seen"]
-        df = pd.DataFrame({name: data[name] for name in SNAPSHOT_COLUMNS})
-        return FleetSnapshot(version=version, time=now, vessels=df, trail_lonlat=lonlat,
+        return FleetSnapshot(version=version, time=now,
+                             columns={name: data[name] for name in SNAPSHOT_COLUMNS},
+                             trail_lonlat=lonlat,
                              trail_starts=starts.astype(np.uint32), trail_mmsi=trail_mmsi,
                              stations=station_df)
