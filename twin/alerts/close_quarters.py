@@ -34,7 +34,7 @@ class CloseQuarters(Rule):
 
     def eligible(self, v) -> bool:
         f = v.last
-        return self.applies(v) and f.berth is None and f.anchorage is None
+        return f.berth is None and f.anchorage is None and self.applies(v)
 
     def on_tick(self, now, ctx):
         if now - self._last < self.p.every_s:

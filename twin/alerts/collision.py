@@ -35,9 +35,10 @@ class CollisionRisk(Rule):
 
     def under_way(self, v) -> bool:
         f = v.last
-        return (self.applies(v) and f.sog is not None and f.sog >= self.p.min_speed_kn
+        return (f.sog is not None and f.sog >= self.p.min_speed_kn
                 and f.cog is not None and f.berth is None
-                and f.nav_status not in (STATUS_AT_ANCHOR, STATUS_MOORED))
+                and f.nav_status not in (STATUS_AT_ANCHOR, STATUS_MOORED)
+                and self.applies(v))            # the fix's own tests first: cheaper
 
     def on_tick(self, now, ctx):
         if now - self._last < self.p.every_s:

@@ -57,10 +57,17 @@ class VesselMemory:
     imo: int | None = None
     last: Fix | None = None
     recent: deque = field(default_factory=lambda: deque(maxlen=8))   # accepted fixes
+    _category: tuple = field(default=(None, None), repr=False, compare=False)
 
     @property
     def category(self) -> str:
-        return ship_category(self.ship_type, self.mmsi)
+        """Its ship-type group (asked of every vessel by every pair rule every round: kept
+        until its ship type changes)."""
+        code, group = self._category
+        if group is None or code != self.ship_type:
+            group = ship_category(self.ship_type, self.mmsi)
+            self._category = (self.ship_type, group)
+        return group
 
 
 @dataclass
