@@ -24,6 +24,7 @@ from pyais.messages import (ENUM_FIELDS, MSG_CLASS, MessageType8Dac1Fid11,
 
 from . import nmea
 from .nmea import FramingError, Sentence
+from .timecheck import ABS_MAX, ABS_MIN
 
 # Message length in bits, per type: (minimum, maximum). From ITU-R M.1371-5 Annex 8, widened
 # where real transmitters pad to a byte or slot boundary (types 16, 20, 21 — gpsd's corpus has
@@ -534,10 +535,14 @@ class AisDecoder:
                 return None
             payload, fill, first = done
             t = first.rx_time
-            if self.time_check is not None:
-                t, why = self.time_check.check(t, arrival)
-                if why:
-                    self.on_warning(why, f"{first.rx_time!r} vs receive time {arrival:.0f}")
+            tc = self.time_check
+            if tc is not None:
+                # plausible and within the feed's window (NaN fails): as it is; else checked
+                if t is None or not (ABS_MIN <= t <= ABS_MAX and arrival - tc.max_latency_s
+                                     <= t <= arrival + tc.max_ahead_s):
+                    t, why = tc.check(t, arrival)
+                    if why:
+                        self.on_warning(why, f"{first.rx_time!r} vs receive time {arrival:.0f}")
             elif t is None:
                 t = arrival
             elif t != t:                               # NaN: a time that is no time

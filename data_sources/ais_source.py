@@ -138,8 +138,9 @@ class AisSource:
         with self._lock:
             self._events.extend(events)
             overflow = len(self._events) - self.max_buffer
-            for _ in range(max(0, overflow)):
-                self._events.popleft()
+            if overflow > 0:
+                for _ in range(overflow):
+                    self._events.popleft()
         if overflow > 0:                 # the engine has fallen far behind: say so, stay bounded
             self.health.record_reject("buffer_overflow", f"{overflow} oldest events dropped")
         self.health.record_messages(1)

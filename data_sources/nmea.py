@@ -25,7 +25,6 @@ from typing import NamedTuple
 from .timecheck import plausible_epoch
 
 _SENTENCE = re.compile(r"[!$](?P<talker>[A-Z]{2})(?P<fmt>VD[MO]),")
-_TAG_BLOCK = re.compile(r"\\(?P<body>[^\\]*)\\")
 _EPOCH = re.compile(r"^\s*(?P<t>\d{9,10}(?:\.\d+)?)[\s,;]")
 
 
@@ -115,9 +114,11 @@ def parse(line: str) -> Sentence:
     prefix = line[:start]
     rx_time, station, group, tag_ok = None, None, None, True
 
-    tag = _TAG_BLOCK.search(prefix) if "\\" in prefix else None
-    if tag:
-        fields, tag_ok = _tag_block(tag.group("body"))
+    # a tag block: from the first backslash to the next
+    tag_at = prefix.find("\\")
+    tag_end = prefix.find("\\", tag_at + 1) if tag_at >= 0 else -1
+    if tag_end > 0:
+        fields, tag_ok = _tag_block(prefix[tag_at + 1:tag_end])
         rx_time = _unix_time(fields.get("c"))
         station = fields.get("s")
         if "g" in fields:
