@@ -490,21 +490,21 @@ class AisDecoder:
         return record
 
     def _is_duplicate(self, payload: str, fill: int, t: float) -> bool:
-        key = (payload, fill)
-        seen = self._seen.get(key)
-        if seen is not None and abs(t - seen) <= self.dedup_window_s:
-            self.duplicates += 1
-            return True
-        self._seen.pop(key, None)                     # re-inserted: it is the newest again
-        self._seen[key] = t
+        key, seen = (payload, fill), self._seen
+        last = seen.get(key)
+        if last is not None:
+            if abs(t - last) <= self.dedup_window_s:
+                self.duplicates += 1
+                return True
+            del seen[key]                              # re-inserted: it is the newest again
+        seen[key] = t
         # what can no longer be a duplicate goes: payloads first heard long before this one
-        # (insertion order is arrival order), so memory follows the last minute's traffic
-        horizon = t - max(60.0, 20 * self.dedup_window_s)
-        for old, when in self._seen.items():
-            if when >= horizon or len(self._seen) <= 1:
-                break
-            del self._seen[old]
-            break                                      # one a message keeps it O(1)
+        # (insertion order is arrival order), so memory follows the last minute's traffic;
+        # one a message keeps it O(1)
+        if len(seen) > 1:
+            oldest = next(iter(seen))
+            if seen[oldest] < t - max(60.0, 20 * self.dedup_window_s):
+                del seen[oldest]
         if len(self._seen) > self.dedup_memory:       # forget the oldest half (insertion order)
             for old in list(self._seen)[: self.dedup_memory // 2]:
                 del self._seen[old]
@@ -530,10 +530,15 @@ class AisDecoder:
                 self.on_warning("bad_tagblock_checksum", line[:80])
             # Fragment timeouts run on arrival time: receive times of different stations in one
             # feed are not one clock.
-            done = self.reassembler.add(sentence, arrival)
-            if done is None:
-                return None
-            payload, fill, first = done
+            # a single sentence while no message waits for fragments: nothing to join or
+            # time out (most lines)
+            if sentence.frag_count == 1 and not self.reassembler._pending:
+                payload, fill, first = sentence.payload, sentence.fill_bits, sentence
+            else:
+                done = self.reassembler.add(sentence, arrival)
+                if done is None:
+                    return None
+                payload, fill, first = done
             t = first.rx_time
             tc = self.time_check
             if tc is not None:

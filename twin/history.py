@@ -228,6 +228,17 @@ def _clean_row(row: dict, **extra) -> dict:
     return out
 
 
+def _executemany(conn, sql: str, params: list) -> None:
+    """SQLite: ``sql`` for every row of ``params`` on the transaction's own driver connection
+    (a cursor of it: what ``exec_driver_sql`` does less SQLAlchemy's execution context,
+    which cost more than the insert for a round's few rows of a table)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+    finally:
+        cursor.close()
+
+
 class HistoryStore:
     def __init__(self, url: str, retention_days: float = 400.0):
         self.url = url
@@ -346,7 +357,7 @@ class HistoryStore:
         if json_at:                                 # as the JSON type's processor: None too
             params = [tuple(_json_dumps(v) if i in json_at else v for i, v in enumerate(p))
                       for p in params]
-        conn.exec_driver_sql(sql, params)
+        _executemany(conn, sql, params)
 
     def write_round(self, source: str, *, fixes: list = (), calls: list[PortCall] = (),
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
@@ -396,7 +407,7 @@ class HistoryStore:
                 if tuple(compiled.positiontup or ()) != names:    # not in our order: Core
                     raise RuntimeError("positions insert: unexpected parameter order")
                 sql = self._positions_sql = compiled.string
-            conn.exec_driver_sql(sql, [(source,) + f for f in fixes])
+            _executemany(conn, sql, [(source,) + f for f in fixes])
             return
         if isinstance(fixes[0], tuple):
             fixes = [dict(zip(POSITION_FIELDS, f)) for f in fixes]

@@ -323,11 +323,13 @@ class FleetState:
     def _set_static(self, row: int, name: str, value) -> None:
         if name in _TEXT_STATIC:
             self._col[name][row] = value
+        elif name == "ship_type":
+            code, column = _number(value), self._col["ship_type"]
+            if code != column[row] or self._col["category"][row] is None:   # (NaN: again)
+                column[row] = code
+                self._col["category"][row] = ship_category(code, int(self._col["mmsi"][row]))
         else:
             self._col[name][row] = _number(value)
-            if name == "ship_type":
-                self._col["category"][row] = ship_category(self._col["ship_type"][row],
-                                                           int(self._col["mmsi"][row]))
 
     def _vessel(self, row: int) -> Vessel:
         col = self._col
