@@ -170,6 +170,7 @@ class Engine:
         keep stepping in a daemon thread."""
         if self._thread is None:
             heap.limit_arenas()               # before the engine's, readers' and web threads
+            heap.tune_collector()             # a round's objects: not walked twice a round
             for source in self.sources:
                 if hasattr(source, "start"):
                     source.start()

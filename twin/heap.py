@@ -11,10 +11,16 @@ arenas (``mallopt(M_ARENA_MAX)``) — the usual setting for threaded servers und
 threads seldom allocate at the same moment; it counts only for threads started after it.
 
 On another C library (musl, macOS) both do nothing and say so by returning False.
+
+``tune_collector()`` sets how often Python's cyclic garbage collector looks at young objects
+(``gc.set_threshold``): the default, every 700 net allocations of container objects, is made
+for small programs; an engine round of a busy feed allocates tens of thousands (events,
+records, fixes) that live until the round ends.
 """
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import sys
 
@@ -57,3 +63,18 @@ def limit_arenas(arenas: int = 2) -> bool:
     except Exception:
         log.debug("mallopt failed", exc_info=True)
         return False
+
+
+YOUNG_THRESHOLD = 20_000          # net container allocations between young-generation passes
+
+
+def tune_collector(young: int = YOUNG_THRESHOLD) -> tuple[int, int, int]:
+    """Run the young-generation pass of the cyclic collector every ``young`` net container
+    allocations instead of 700; the older generations keep their settings. Each pass walks
+    every young object still alive — at 700 that was ~2 passes per round over the round's
+    own objects, 22 ms of the NY hour's 0.63 s through the whole pipeline (``bench
+    ingest``); at 20,000 it is ~2 ms. Cycles are still collected, a little later (tens of
+    thousands of objects: a few MB at most). Returns the thresholds before."""
+    before = gc.get_threshold()
+    gc.set_threshold(int(young), before[1], before[2])
+    return before
