@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from pyais.bit_vector import int_bit_vector
@@ -380,7 +381,9 @@ class Reassembler:
     def __init__(self, timeout_s: float = 10.0, on_reject=None):
         self.timeout_s = timeout_s
         self.on_reject = on_reject or (lambda reason, detail: None)
-        self._pending: dict[tuple, _Pending] = {}
+        # oldest first; an OrderedDict: a flood of first fragments takes the oldest out for
+        # every new one (see AisDecoder._seen)
+        self._pending: OrderedDict[tuple, _Pending] = OrderedDict()
         self._next_expiry = float("-inf")
 
     def _orphan(self, key, pending: _Pending, why: str) -> None:
@@ -465,7 +468,10 @@ class AisDecoder:
         self.dedup_window_s = dedup_window_s
         self.dedup_memory = dedup_memory
         self.duplicates = 0
-        self._seen: dict[tuple, float] = {}          # (payload, fill) -> message time
+        # (payload, fill) -> message time, oldest first. An OrderedDict: the oldest is taken
+        # every message, and a plain dict's first item after deletions at its front is found
+        # by scanning the holes they leave (3 µs a message at 5,000 entries, growing with it)
+        self._seen: OrderedDict[tuple, float] = OrderedDict()
         self.cache_size = cache_size
         self.cache_hits = 0
         self._decoded: dict[tuple, dict] = {}        # (payload, fill) -> record (repeat types)
@@ -496,7 +502,7 @@ class AisDecoder:
             if abs(t - last) <= self.dedup_window_s:
                 self.duplicates += 1
                 return True
-            del seen[key]                              # re-inserted: it is the newest again
+            seen.move_to_end(key)                      # heard again: it is the newest now
         seen[key] = t
         # what can no longer be a duplicate goes: payloads first heard long before this one
         # (insertion order is arrival order), so memory follows the last minute's traffic;
