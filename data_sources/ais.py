@@ -213,6 +213,7 @@ class _Plan:
 
     plain: tuple             # (pyais name, our name) of fields taken as they are
     enums: tuple             # (pyais name, our name) of enum fields, given as their codes
+    read: object             # message -> {our name: value} of both (``_reader``)
     fixes: tuple             # repairs from the bits, before the n/a rules
     rules: tuple             # (our name, n/a codes)
     angles: tuple            # course / heading: valid only in [0, 360)
@@ -232,14 +233,28 @@ def _fields(cls) -> tuple:
                  if not (name in meta and meta[name].metadata.get("is_spare")))
 
 
+def _reader(plain: tuple, enums: tuple):
+    """A function that reads a message's fields into a dict under our names, enums as their
+    codes: one dict display of attribute reads, made once per message class from its field
+    names (as dataclasses and attrs make their methods) — a third of the time of a loop of
+    ``getattr`` over the names, and it runs for every message."""
+    for name, ours in plain + enums:
+        if not (name.isidentifier() and isinstance(ours, str)):
+            raise ValueError(f"pyais field {name!r} -> {ours!r}: not a plain name")
+    items = [f"{ours!r}: m.{name}" for name, ours in plain] + \
+        [f"{ours!r}: None if m.{name} is None else int(m.{name})" for name, ours in enums]
+    return eval("lambda m: {" + ", ".join(items) + "}", {})     # noqa: S307 - our own text
+
+
 def _plan(cls, msg_type: int) -> _Plan:
     plan = _PLANS.get(cls)
     if plan is None:
         fields = _fields(cls)
         ours = {f[1] for f in fields}
+        plain = tuple(f for f in fields if f[0] not in ENUM_FIELDS)
+        enums = tuple(f for f in fields if f[0] in ENUM_FIELDS)
         plan = _PLANS[cls] = _Plan(
-            plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
-            enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
+            plain=plain, enums=enums, read=_reader(plain, enums),
             fixes=tuple(_FIXES.get(msg_type, ())),
             rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
             angles=tuple(n for n in ("course", "heading") if n in ours),
@@ -288,10 +303,7 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
     plan = _PLANS.get(type(msg)) or _plan(type(msg), msg_type)
     # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names.
-    rec = {ours: getattr(msg, name) for name, ours in plan.plain}
-    for name, ours in plan.enums:
-        value = getattr(msg, name)
-        rec[ours] = None if value is None else int(value)
+    rec = plan.read(msg)
     raw: dict = {}
     for fix in plan.fixes:
         fix(rec, raw, bv, bits)
