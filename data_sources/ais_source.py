@@ -6,6 +6,7 @@ at its recorded pace like the bundled CSV.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import deque
@@ -23,20 +24,33 @@ POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A", 9: None}
 
 def resolve_eta(eta: str | None, ts: float) -> float | None:
     """AIS ETA 'MM-DDTHH:MMZ' has no year: take the occurrence nearest after the message
-    (an ETA up to ~6 months in the past is kept in this year; older rolls to the next)."""
+    (an ETA up to ~6 months in the past is kept in this year; older rolls to the next).
+    None for no ETA, for a date that does not exist (02-30; 02-29 rolled into a year that
+    has none) and for a message time that is no time."""
     if not eta:
         return None
-    sent = datetime.fromtimestamp(ts, timezone.utc)
+    try:
+        year = datetime.fromtimestamp(ts, timezone.utc).year
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    t = _eta_in_year(eta, year)
+    if t is not None and ts - t >= 183 * 86400:    # (sent - t).days > 182
+        t = _eta_in_year(eta, year + 1)
+    return t
+
+
+@functools.lru_cache(maxsize=4096)
+def _eta_in_year(eta: str, year: int) -> float | None:
+    """Epoch seconds of 'MM-DDTHH:MMZ' in ``year`` (None: no such time). Remembered: every
+    ship repeats its ETA every few minutes."""
     try:
         month, rest = eta.split("-", 1)
         day, hm = rest.rstrip("Z").split("T")
         hour, minute = hm.split(":")
-        t = datetime(sent.year, int(month), int(day), int(hour), int(minute), tzinfo=timezone.utc)
-    except ValueError:
-        return None          # e.g. 02-30
-    if (sent - t).days > 182:
-        t = t.replace(year=sent.year + 1)
-    return t.timestamp()
+        return datetime(year, int(month), int(day), int(hour), int(minute),
+                        tzinfo=timezone.utc).timestamp()
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _dims(rec: dict) -> dict:

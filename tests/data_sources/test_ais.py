@@ -190,3 +190,28 @@ def test_a_repeated_static_message_decodes_to_an_equal_independent_record():
     for tail in ("08CR", "08CS", "08CT"):          # position reports are never remembered
         dec.feed(nmea_line("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g2" + tail + ",0*00"), 20.0)
     assert len(dec._decoded) == 1
+
+
+def test_an_eta_resolves_to_the_next_occurrence_and_a_missing_date_is_no_eta():
+    """AIS ETAs have no year: this year's date, or next year's when it is more than half a
+    year past. A date that does not exist is no ETA — also 02-29 rolled into a year without
+    one (it raised, and a replayed file with such a message failed to load)."""
+    from datetime import datetime, timezone
+
+    from data_sources.ais_source import resolve_eta, to_events
+
+    def at(*args):
+        return datetime(*args, tzinfo=timezone.utc).timestamp()
+
+    sent = at(2024, 6, 30, 12)
+    assert resolve_eta("07-02T06:30Z", sent) == at(2024, 7, 2, 6, 30)
+    assert resolve_eta("05-01T00:00Z", sent) == at(2024, 5, 1)          # two months late
+    assert resolve_eta("01-15T08:00Z", at(2024, 12, 20)) == at(2025, 1, 15, 8)
+    assert resolve_eta("02-30T00:00Z", sent) is None
+    assert resolve_eta("02-29T12:00Z", at(2024, 3, 10)) == at(2024, 2, 29, 12)
+    assert resolve_eta("02-29T12:00Z", at(2024, 9, 1)) is None          # 2025 has no 02-29
+    assert resolve_eta("07-02T06:30Z", float("nan")) is None
+    record = {"type": 5, "ts": at(2024, 9, 1), "mmsi": 366999001, "shipname": "LEAP",
+              "eta": "02-29T12:00Z"}
+    (static,) = to_events(record, "ais")
+    assert static.name == "LEAP" and static.eta is None
