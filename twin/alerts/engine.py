@@ -233,7 +233,9 @@ class AlertEngine(AlertReading):
             v.recent.append(fix)
             v.last = fix
             if self.ctx.plan is not None:               # what happened to the plans now
-                fix.plan_events = tuple(self.ctx.plan.observe(fix, v))
+                happened = self.ctx.plan.observe(fix, v)
+                if happened:
+                    fix.plan_events = tuple(happened)
         return fix, v, accepted
 
     def _run_rules(self, items: list[tuple]) -> None:

@@ -55,7 +55,9 @@ class Plausibility:
         if odd is not None and ts - odd.ts > self.forget_s:
             odd = heads[1] = None
         if self._fits(track, ts, x, y):
-            heads[0] = _Head(ts, x, y, lon, lat)
+            # the track goes on here (its head moved in place: a track head's n and
+            # track_since are never read, only an odd head's)
+            track.ts, track.x, track.y, track.lon, track.lat = ts, x, y, lon, lat
             if odd is not None:
                 odd.track_since = True
             return OK, {}
