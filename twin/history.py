@@ -404,7 +404,7 @@ class HistoryStore:
                 names = ("source",) + POSITION_FIELDS
                 compiled = self._positions_insert.compile(dialect=self.engine.dialect,
                                                           column_keys=list(names))
-                if tuple(compiled.positiontup or ()) != names:    # not in our order: Core
+                if tuple(compiled.positiontup or ()) != names:    # (a schema change broke it)
                     raise RuntimeError("positions insert: unexpected parameter order")
                 sql = self._positions_sql = compiled.string
             _executemany(conn, sql, [(source,) + f for f in fixes])
