@@ -25,7 +25,6 @@ from pyais.messages import (ENUM_FIELDS, MSG_CLASS, MessageType8Dac1Fid11,
 
 from . import nmea
 from .nmea import FramingError, Sentence
-from .timecheck import ABS_MAX, ABS_MIN
 
 # Message length in bits, per type: (minimum, maximum). From ITU-R M.1371-5 Annex 8, widened
 # where real transmitters pad to a byte or slot boundary (types 16, 20, 21 — gpsd's corpus has
@@ -213,7 +212,6 @@ class _Plan:
 
     plain: tuple             # (pyais name, our name) of fields taken as they are
     enums: tuple             # (pyais name, our name) of enum fields, given as their codes
-    read: object             # message -> {our name: value} of both (``_reader``)
     fixes: tuple             # repairs from the bits, before the n/a rules
     rules: tuple             # (our name, n/a codes)
     angles: tuple            # course / heading: valid only in [0, 360)
@@ -233,28 +231,14 @@ def _fields(cls) -> tuple:
                  if not (name in meta and meta[name].metadata.get("is_spare")))
 
 
-def _reader(plain: tuple, enums: tuple):
-    """A function that reads a message's fields into a dict under our names, enums as their
-    codes: one dict display of attribute reads, made once per message class from its field
-    names (as dataclasses and attrs make their methods) — a third of the time of a loop of
-    ``getattr`` over the names, and it runs for every message."""
-    for name, ours in plain + enums:
-        if not (name.isidentifier() and isinstance(ours, str)):
-            raise ValueError(f"pyais field {name!r} -> {ours!r}: not a plain name")
-    items = [f"{ours!r}: m.{name}" for name, ours in plain] + \
-        [f"{ours!r}: None if m.{name} is None else int(m.{name})" for name, ours in enums]
-    return eval("lambda m: {" + ", ".join(items) + "}", {})     # noqa: S307 - our own text
-
-
 def _plan(cls, msg_type: int) -> _Plan:
     plan = _PLANS.get(cls)
     if plan is None:
         fields = _fields(cls)
         ours = {f[1] for f in fields}
-        plain = tuple(f for f in fields if f[0] not in ENUM_FIELDS)
-        enums = tuple(f for f in fields if f[0] in ENUM_FIELDS)
         plan = _PLANS[cls] = _Plan(
-            plain=plain, enums=enums, read=_reader(plain, enums),
+            plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
+            enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
             fixes=tuple(_FIXES.get(msg_type, ())),
             rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
             angles=tuple(n for n in ("course", "heading") if n in ours),
@@ -303,7 +287,10 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
     plan = _PLANS.get(type(msg)) or _plan(type(msg), msg_type)
     # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names.
-    rec = plan.read(msg)
+    rec = {ours: getattr(msg, name) for name, ours in plan.plain}
+    for name, ours in plan.enums:
+        value = getattr(msg, name)
+        rec[ours] = None if value is None else int(value)
     raw: dict = {}
     for fix in plan.fixes:
         fix(rec, raw, bv, bits)
@@ -523,9 +510,9 @@ class AisDecoder:
             oldest = next(iter(seen))
             if seen[oldest] < t - max(60.0, 20 * self.dedup_window_s):
                 del seen[oldest]
-        if len(self._seen) > self.dedup_memory:       # forget the oldest half (insertion order)
-            for old in list(self._seen)[: self.dedup_memory // 2]:
-                del self._seen[old]
+        if len(seen) > self.dedup_memory:             # forget the oldest half (insertion order)
+            for old in list(seen)[: self.dedup_memory // 2]:
+                del seen[old]
         return False
 
     def feed(self, line: str, arrival: float) -> dict | None:
@@ -548,24 +535,15 @@ class AisDecoder:
                 self.on_warning("bad_tagblock_checksum", line[:80])
             # Fragment timeouts run on arrival time: receive times of different stations in one
             # feed are not one clock.
-            # a single sentence while no message waits for fragments: nothing to join or
-            # time out (most lines)
-            if sentence.frag_count == 1 and not self.reassembler._pending:
-                payload, fill, first = sentence.payload, sentence.fill_bits, sentence
-            else:
-                done = self.reassembler.add(sentence, arrival)
-                if done is None:
-                    return None
-                payload, fill, first = done
+            done = self.reassembler.add(sentence, arrival)
+            if done is None:
+                return None
+            payload, fill, first = done
             t = first.rx_time
-            tc = self.time_check
-            if tc is not None:
-                # plausible and within the feed's window (NaN fails): as it is; else checked
-                if t is None or not (ABS_MIN <= t <= ABS_MAX and arrival - tc.max_latency_s
-                                     <= t <= arrival + tc.max_ahead_s):
-                    t, why = tc.check(t, arrival)
-                    if why:
-                        self.on_warning(why, f"{first.rx_time!r} vs receive time {arrival:.0f}")
+            if self.time_check is not None:
+                t, why = self.time_check.check(t, arrival)
+                if why:
+                    self.on_warning(why, f"{first.rx_time!r} vs receive time {arrival:.0f}")
             elif t is None:
                 t = arrival
             elif t != t:                               # NaN: a time that is no time

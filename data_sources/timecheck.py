@@ -41,6 +41,12 @@ class LiveTimeCheck:
     max_latency_s: float = 600.0
 
     def check(self, ts: float | None, arrival: float) -> tuple[float, str | None]:
+        try:                     # the common case first: plausible and inside the window
+            if ABS_MIN <= ts <= ABS_MAX and \
+                    arrival - self.max_latency_s <= ts <= arrival + self.max_ahead_s:
+                return ts, None
+        except TypeError:        # None (or no number at all): below
+            pass
         if ts is None:
             return arrival, None
         if not plausible_epoch(ts):
