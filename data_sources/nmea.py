@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import xor
 from typing import NamedTuple
 
@@ -101,25 +101,16 @@ def _unix_time(text: str | None) -> float | None:
     return t if plausible_epoch(t) else math.nan
 
 
-_TAG_READ: dict[str, tuple] = {}      # tag block text -> what it says (the recent ones)
-_TAG_READ_MAX = 4096
-
-
+@lru_cache(maxsize=4096)
 def _read_tag_block(body: str) -> tuple:
     """(receive time, station, group id, checksum ok) of a tag block's text. One receiver
     stamps every sentence of a second alike (``c:…,s:…*hh``): the tag blocks read lately are
     remembered, so such a repeat is one lookup (77 % of the NY hour's lines) instead of a
-    checksum and a parse. Bounded: past ``_TAG_READ_MAX`` texts it starts again."""
-    got = _TAG_READ.get(body)
-    if got is None:
-        fields, ok = _tag_block(body)
-        g = fields.get("g")
-        got = (_unix_time(fields.get("c")), fields.get("s"),
-               None if g is None else g.split("-")[-1] if g.count("-") == 2 else g, ok)
-        if len(_TAG_READ) >= _TAG_READ_MAX:
-            _TAG_READ.clear()
-        _TAG_READ[body] = got
-    return got
+    checksum and a parse."""
+    fields, ok = _tag_block(body)
+    g = fields.get("g")
+    return (_unix_time(fields.get("c")), fields.get("s"),
+            None if g is None else g.split("-")[-1] if g.count("-") == 2 else g, ok)
 
 
 def parse(line: str) -> Sentence:
