@@ -72,6 +72,10 @@ class Admission:
     # ---- checks ------------------------------------------------------------------------
     def _place_ok(self, event) -> bool:
         lon, lat = getattr(event, "lon", None), getattr(event, "lat", None)
+        west, south, east, north = self.region or (-180.0, -90.0, 180.0, 90.0)
+        if type(lon) is float and type(lat) is float and west <= lon <= east \
+                and south <= lat <= north:
+            return True                           # the common case (NaN and ±inf fail it)
         if lon is None and lat is None:
             return True                           # no position: a station's reading, a plan
         try:
@@ -91,6 +95,9 @@ class Admission:
 
     def _time_ok(self, event, now: float) -> bool:
         ts = getattr(event, "ts", None)
+        if type(ts) is float and -math.inf < ts <= (math.inf if now is None
+                                                    else now + self.max_ahead_s):
+            return True                           # the common case (NaN fails it)
         if ts is None or not isinstance(ts, (int, float)) or not math.isfinite(ts):
             self._reject(event, "bad_time", f"{_who(event)}: ts={ts!r}")
             return False
@@ -140,20 +147,8 @@ class Admission:
     def admit(self, events: list, now: float | None) -> list:
         """The events of one round that may enter the twin, in their order."""
         out = []
-        limit = math.inf if now is None else now + self.max_ahead_s
-        west, south, east, north = self.region or (-180.0, -90.0, 180.0, 90.0)
-        checked = []
-        for e in events:
-            # the common case tested here: a float time, not ahead, and a float position
-            # in the region (NaN and ±inf fail these comparisons); anything else through
-            # the full checks, which count what they reject
-            ts, lon, lat = getattr(e, "ts", None), getattr(e, "lon", None), \
-                getattr(e, "lat", None)
-            if (type(ts) is float and -math.inf < ts <= limit and type(lon) is float
-                    and type(lat) is float and west <= lon <= east and south <= lat <= north) \
-                    or (self._time_ok(e, now) and self._place_ok(e)):
-                checked.append(e)
-        for e in self._projectable(checked):
+        for e in self._projectable([e for e in events if self._time_ok(e, now)
+                                    and self._place_ok(e)]):
             if isinstance(e, VesselReport) and e.source in self.confirm_sources:
                 out.extend(self._confirmed(e))
             else:
