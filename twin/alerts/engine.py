@@ -187,13 +187,7 @@ class AlertEngine(AlertReading):
         return len(reports)
 
     def _remember(self, e) -> None:
-        """``remember`` of an event's static fields (read from it directly: a repeated static
-        report comes every few minutes from every ship)."""
-        v = self.ctx.vessel(int(e.mmsi))
-        for k in STATIC:
-            value = getattr(e, k, None)
-            if value is not None and value == value:
-                setattr(v, k, value)
+        self.remember(e.mmsi, {k: getattr(e, k, None) for k in STATIC})
 
     def remember(self, mmsi: int, fields: dict) -> None:
         """Static data the rules use (ship type for exclusions, length, AIS class)."""
