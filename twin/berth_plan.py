@@ -125,10 +125,11 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
                     found.append(p)
             return found
 
-    def may_concern(self, mmsi: int, name: str | None = None) -> bool:
+    def may_concern(self, mmsi: int, name: str | None = None, imo: int | None = None) -> bool:
         """Whether a plan may be of this vessel (``for_vessel`` could find one): a cheap test
         for every fix."""
-        return mmsi in self._by_mmsi or (bool(name) and _norm(name) in self._by_name)
+        return (mmsi in self._by_mmsi or (bool(imo) and imo in self._by_imo)
+                or (bool(name) and _norm(name) in self._by_name))
 
     def matches(self, plan: Plan, mmsi: int, name: str | None) -> bool:
         c = plan.call
@@ -153,8 +154,7 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
                 self.occupant[fix.berth] = (fix.mmsi, fix.ts)
             happened = []
             imo = getattr(vessel, "imo", None)
-            if not (fix.mmsi in self._by_mmsi or (imo and imo in self._by_imo)
-                    or (vessel.name and _norm(vessel.name) in self._by_name)):
+            if not self.may_concern(fix.mmsi, vessel.name, imo):
                 return happened                      # no plan can be this vessel's (most)
             for p in self.for_vessel(fix.mmsi, vessel.name, imo):
                 ref = p.eta if p.eta is not None else p.start
