@@ -228,6 +228,15 @@ def _clean_row(row: dict, **extra) -> dict:
     return out
 
 
+def _json_cells(params: list, json_at: frozenset) -> list:
+    """Rows with their JSON columns (at ``json_at``) serialised, as the JSON type's processor
+    does (None too)."""
+    if not json_at:
+        return params
+    return [tuple(_json_dumps(v) if i in json_at else v for i, v in enumerate(p))
+            for p in params]
+
+
 def _executemany(conn, sql: str, params: list) -> None:
     """SQLite: ``sql`` for every row of ``params`` on the transaction's own driver connection
     (a cursor of it: what ``exec_driver_sql`` does less SQLAlchemy's execution context,
@@ -265,7 +274,6 @@ class HistoryStore:
         self._upserts: dict[tuple, object] = {}     # (table, keys, keep) -> statement
         self._compiled: dict[tuple, tuple] = {}     # (statement, columns) -> SQLite's SQL
         self._positions_insert = positions.insert()
-        self._positions_sql: str | None = None      # SQLite's SQL for tuples (compiled once)
         self._visits_insert = visits.insert()
         # built once (an IN list that expands when run): compiled once, not every round
         self._visits_delete = delete(visits).where(
@@ -322,7 +330,7 @@ class HistoryStore:
                 index_elements=list(keys), set_=cols)
         self._many(conn, upsert, table, rows)
 
-    def _many(self, conn, stmt, table, rows: list[dict]) -> None:
+    def _many(self, conn, stmt, table, rows: list, names: tuple | None = None) -> None:
         """``stmt`` (an insert or upsert of ``table``) for every row. On SQLite the statement
         is compiled once per set of columns and its SQL handed to the driver's executemany
         with the rows as tuples: SQLAlchemy's per-row parameter processing was half of a
@@ -330,22 +338,23 @@ class HistoryStore:
         The driver then does what SQLAlchemy's processors would: JSON columns are
         serialised here (``_json_dumps``); SQLite's own types take str, int, float, bool and
         None as they are. Elsewhere (PostgreSQL: batched by SQLAlchemy's insertmanyvalues)
-        the rows go through Core."""
+        the rows go through Core. ``names``: the rows are tuples of these columns, in this
+        order (on SQLite handed over as they are when the SQL takes them so)."""
         if not rows:
             return
-        if self.engine.dialect.name != "sqlite":
+        sqlite = self.engine.dialect.name == "sqlite"
+        if names is not None:
+            if sqlite:
+                sql, order, json_at = self._sqlite_sql(stmt, table, names)
+                if sql is not None and order == names:      # tuples as the SQL takes them
+                    _executemany(conn, sql, _json_cells(rows, json_at))
+                    return
+            rows = [dict(zip(names, r)) for r in rows]
+        if not sqlite:
             conn.execute(stmt, rows)
             return
         names = tuple(rows[0])
-        got = self._compiled.get((id(stmt), names))
-        if got is None or got[0] is not stmt:
-            compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(names))
-            order = tuple(compiled.positiontup or ())
-            json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
-            sql = compiled.string if set(order) <= set(names) else None  # binds of its own
-            got = self._compiled[(id(stmt), names)] = (
-                stmt, sql, order, frozenset(i for i, n in enumerate(order) if n in json_cols))
-        _, sql, order, json_at = got
+        sql, order, json_at = self._sqlite_sql(stmt, table, names)
         if sql is None or any(tuple(r) != names for r in rows):
             conn.execute(stmt, rows)                # mixed rows: Core sorts them out
             return
@@ -354,10 +363,20 @@ class HistoryStore:
             params = [get(r) for r in rows]
         else:
             params = [tuple(r[n] for n in order) for r in rows]
-        if json_at:                                 # as the JSON type's processor: None too
-            params = [tuple(_json_dumps(v) if i in json_at else v for i, v in enumerate(p))
-                      for p in params]
-        _executemany(conn, sql, params)
+        _executemany(conn, sql, _json_cells(params, json_at))
+
+    def _sqlite_sql(self, stmt, table, names: tuple) -> tuple:
+        """(SQL, parameter order, positions of JSON columns) of ``stmt`` compiled by SQLite
+        for these columns, once; SQL None when the statement has binds of its own."""
+        got = self._compiled.get((id(stmt), names))
+        if got is None or got[0] is not stmt:
+            compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(names))
+            order = tuple(compiled.positiontup or ())
+            json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
+            sql = compiled.string if set(order) <= set(names) else None  # binds of its own
+            got = self._compiled[(id(stmt), names)] = (
+                stmt, sql, order, frozenset(i for i, n in enumerate(order) if n in json_cols))
+        return got[1:]
 
     def write_round(self, source: str, *, fixes: list = (), calls: list[PortCall] = (),
                     states: dict[int, dict] | None = None, static: dict[int, dict] | None = None,
@@ -393,23 +412,16 @@ class HistoryStore:
                     ("source", "key"))
 
     def _write_positions(self, conn, source: str, fixes) -> None:
-        """Position rows (dicts, or tuples in ``POSITION_FIELDS`` order). On SQLite tuples go
-        to the driver as they are, the source in front: SQLite stores NaN as NULL and the
-        numpy scalars' adapters are registered (``_sqlite_adapters``), which is all
-        ``_clean`` would do; a round's positions are most of what it writes. Elsewhere (and
-        for dicts) every row is cleaned and goes through ``_many``."""
-        if isinstance(fixes[0], tuple) and self.engine.dialect.name == "sqlite":
-            sql = self._positions_sql
-            if sql is None:
-                names = ("source",) + POSITION_FIELDS
-                compiled = self._positions_insert.compile(dialect=self.engine.dialect,
-                                                          column_keys=list(names))
-                if tuple(compiled.positiontup or ()) != names:    # (a schema change broke it)
-                    raise RuntimeError("positions insert: unexpected parameter order")
-                sql = self._positions_sql = compiled.string
-            _executemany(conn, sql, [(source,) + f for f in fixes])
-            return
+        """Position rows: dicts, or tuples in ``POSITION_FIELDS`` order (the live path). On
+        SQLite tuples go to the driver as they are, the source in front — SQLite stores NaN
+        as NULL and numpy scalars as numbers (``_sqlite_adapters``), all that ``_clean``
+        would do; a round's positions are most of what it writes. Elsewhere, and dicts,
+        are cleaned first."""
         if isinstance(fixes[0], tuple):
+            if self.engine.dialect.name == "sqlite":
+                self._many(conn, self._positions_insert, positions,
+                           [(source,) + f for f in fixes], names=("source",) + POSITION_FIELDS)
+                return
             fixes = [dict(zip(POSITION_FIELDS, f)) for f in fixes]
         self._many(conn, self._positions_insert, positions,
                    [_clean_row(f, source=source) for f in fixes])
