@@ -207,6 +207,9 @@ def load_nmea_file(path, source: str, on_reject=None, on_warning=None) -> list:
             reject("no_time", f"{path}:{number}: type {record['type']} MMSI {record['mmsi']}: "
                               "no time in its framing, cannot be replayed")
             continue
-        events.extend(to_events(record, source))
+        try:
+            events.extend(to_events(record, source))
+        except Exception as exc:        # a record no check foresaw: counted, the file goes on
+            reject("internal_error", f"{path}:{number}: {type(exc).__name__}: {exc}"[:300])
     events.sort(key=lambda e: e.ts)
     return events

@@ -215,3 +215,32 @@ def test_an_eta_resolves_to_the_next_occurrence_and_a_missing_date_is_no_eta():
               "eta": "02-29T12:00Z"}
     (static,) = to_events(record, "ais")
     assert static.name == "LEAP" and static.eta is None
+
+
+def test_a_record_no_check_foresaw_is_counted_and_the_rest_of_the_file_loads(tmp_path,
+                                                                              monkeypatch):
+    """A replayed NMEA file: a record whose events cannot be made (as the 02-29 ETA could
+    not) is an ``internal_error`` with its file:line; every other line still loads."""
+    import data_sources.ais_source as ais_source
+    from tests.conftest import ROOT
+    path = ROOT / "data" / "ais" / "NYHarbor_2020_06_30_first_hour.nmea"
+    lines = [ln for ln in path.read_text(encoding="latin-1").splitlines()
+             if ln.startswith("\\")][:200]
+    small = tmp_path / "hour.nmea"
+    small.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    whole = ais_source.load_nmea_file(small, "ais")
+    bad_mmsi = whole[0].mmsi
+    real = ais_source.to_events
+
+    def failing(record, source):
+        if record["mmsi"] == bad_mmsi:
+            raise ValueError("no such day")
+        return real(record, source)
+
+    monkeypatch.setattr(ais_source, "to_events", failing)
+    rejects = []
+    events = ais_source.load_nmea_file(small, "ais",
+                                       on_reject=lambda r, d: rejects.append((r, d)))
+    assert [e for e in whole if e.mmsi != bad_mmsi] == events
+    assert rejects and all(r == "internal_error" and f"{small}:" in d for r, d in rejects)
+    assert len(rejects) == sum(1 for e in whole if e.mmsi == bad_mmsi)
