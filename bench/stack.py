@@ -90,9 +90,17 @@ def main(argv=None) -> int:
             url = f"http://127.0.0.1:{args.port}"
             servers.wait_ready(url + "/readyz", 300, web)
             seen = _workers_twin_ids(url + "/readyz", args.workers)
-            wall_token, user_token = _bench_users(pg_url)
             print(f"every worker's /readyz: {len(seen)} of {args.workers} workers answered, "
                   f"twin_ids {sorted(set(seen.values()))}", flush=True)
+            if web.poll() is not None or len(seen) < args.workers \
+                    or set(seen.values()) != {ready["twin_id"]}:
+                # another server on the port (gunicorn could not bind it), or workers of
+                # another twin: what a load run measured would not be this stack
+                print(f"app.py bench stack: {url} is not this stack's {args.workers} workers "
+                      f"of twin {ready['twin_id']} (gunicorn exit code {web.poll()}; is the "
+                      f"port taken? see {logs / 'web.log'})", file=sys.stderr, flush=True)
+                return 1
+            wall_token, user_token = _bench_users(pg_url)
             print(f"url={url} twin_id={ready['twin_id']} workers={args.workers} logs={logs} "
                   f"wall_token={wall_token} user_token={user_token}", flush=True)
             end = time.monotonic() + args.seconds if args.seconds else float("inf")
