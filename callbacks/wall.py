@@ -388,8 +388,16 @@ def register(app, engine, port, cache, query=None, history_source: str | None = 
         if mmsi is None:            # hidden; emptied when it was just closed
             return True, [] if ids.SELECTED in changed else no_update
         snap = engine.snapshot()
-        call = activity.status(mmsi, snap.time) if activity is not None else None
         forecast = query.vessel_forecast(mmsi) if query is not None else None
-        return False, panels.vessel_card(snap.vessel(mmsi), snap.time, port.timezone, lang,
+        vessel = snap.vessel(mmsi)
+        if vessel is None:
+            # an alert's ship that has not arrived yet (a late arrival) or went quiet: what
+            # the store and the berth plan know of it, not an empty card
+            known = query.not_live(mmsi) if query is not None else None
+            body = (panels.not_live_card(known, port.timezone, lang) if known is not None
+                    else panels.vessel_card(None, snap.time, port.timezone, lang))
+            return False, body + panels.forecast_rows(forecast, port.timezone, lang)
+        call = activity.status(mmsi, snap.time) if activity is not None else None
+        return False, panels.vessel_card(vessel, snap.time, port.timezone, lang,
                                          call, berth_names) + \
             panels.forecast_rows(forecast, port.timezone, lang)

@@ -110,6 +110,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "not_available": ("—", "—"),
     "unnamed": ("(no name)", "（无船名）"),
     "vessel_gone": ("This vessel has left the live picture.", "该船已离开实时画面。"),
+    "not_live": ("Not in the live picture: what the port last stored of it.",
+                 "不在实时画面中：以下为港口最近存储的信息。"),
+    "last_position": ("Last stored position", "最近存储位置"),
+    "never_seen": ("no position stored", "无存储位置"),
     # port panel and port calls
     "port_now": ("Port now", "港口实时"),
     "in_port": ("In port area", "在港"),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
-from twin.vessel_types import ACTIVITIES, CATEGORIES, NAV_STATUS
+from twin.vessel_types import ACTIVITIES, CATEGORIES, NAV_STATUS, ship_category
 
 from . import theme
 from .i18n import fmt_time, t
@@ -479,7 +479,7 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
     na = t("not_available", lang)
     ns = v.get("nav_status")
     ns_key = "ns_none" if ns is None else f"ns_{NAV_STATUS.get(int(ns), 'reserved')}"
-    category = v.get("category") or "unknown"
+    category = v.get("category") or ship_category(v.get("ship_type"), v["mmsi"])
     colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
     ident = [("mmsi", t("mmsi", lang), str(v["mmsi"])),
              ("imo", t("imo", lang), str(v["imo"]) if v.get("imo") else na),
@@ -493,6 +493,8 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
     out = [html.Div(t("card_title", lang), className="card-kicker"),
            html.H2(v.get("name") or t("unnamed", lang), className="card-name",
                    style={"borderLeftColor": theme.hex_colour(colour)}),
+           *([html.P(t("not_live", lang), className="card-not-live")]
+             if v.get("live") is False else []),
            _dl(ident)]
     # the port call
     if call is None:
@@ -539,16 +541,52 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
             f"{fmt_number(cond['wind_kn'], lang, 0)} kn" if cond.get("wind_kn") is not None
             else t("no_observation", lang))]
     out += [html.Div(t("at_berth_conditions", lang), className="card-subtitle"), _dl(env)]
-    if plan is not None:
-        out += [html.Div(t("plan_title", lang) + (f" ({t('plan_sample', lang)})"
-                                                  if plan.get("sample") else ""),
-                         className="card-subtitle"),
-                _dl([("plan_berth", t("place_berth", lang), plan.get("berth_name")
-                      or plan.get("berth") or na),
-                     ("plan_eta", t("eta", lang), fmt_time(plan.get("eta"), tz, lang)),
-                     ("plan_etd", t("etd", lang), fmt_time(plan.get("etd"), tz, lang))])]
+    out += plan_rows(plan, tz, lang)
     out.append(html.Div(t("track_note", lang, n=track_points), className="panel-note"))
     return out
+
+
+def plan_rows(plan: dict | None, tz: str, lang: str) -> list:
+    """A card's berth-plan section (nothing when the vessel has no plan entry)."""
+    if plan is None:
+        return []
+    na = t("not_available", lang)
+    return [html.Div(t("plan_title", lang) + (f" ({t('plan_sample', lang)})"
+                                              if plan.get("sample") else ""),
+                     className="card-subtitle"),
+            _dl([("plan_berth", t("place_berth", lang), plan.get("berth_name")
+                  or plan.get("berth") or na),
+                 ("plan_eta", t("eta", lang), fmt_time(plan.get("eta"), tz, lang)),
+                 ("plan_etd", t("etd", lang), fmt_time(plan.get("etd"), tz, lang))])]
+
+
+def not_live_card(detail: dict, tz: str, lang: str) -> list:
+    """The wall's card of a vessel that is not in the live picture — an alert's ship that
+    has not arrived yet (a late arrival) or has gone quiet: what the store and the berth plan
+    know of it, said to be that (``TwinQuery.not_live``)."""
+    v, last = detail["vessel"], detail.get("last_position")
+    na = t("not_available", lang)
+    category = ship_category(v.get("ship_type"), v["mmsi"])
+    ship_type = t(category, lang) + (f" ({int(v['ship_type'])})" if v.get("ship_type") else "")
+    rows = [("mmsi", t("mmsi", lang), str(v["mmsi"])),
+            ("imo", t("imo", lang), str(v["imo"]) if v.get("imo") else na),
+            ("callsign", t("callsign", lang), v.get("callsign") or na),
+            ("ship_type", t("ship_type", lang), ship_type),
+            ("destination", t("destination", lang), v.get("destination") or na)]
+    if last is not None:
+        lat, lon = last["lat"], last["lon"]
+        rows += [("last_position", t("last_position", lang),
+                  f"{abs(lat):.5f}°{'N' if lat >= 0 else 'S'} "
+                  f"{abs(lon):.5f}°{'E' if lon >= 0 else 'W'}"),
+                 ("last_seen", t("last_seen", lang), fmt_time(last["ts"], tz, lang))]
+    else:
+        rows.append(("last_seen", t("last_seen", lang), t("never_seen", lang)))
+    colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
+    return [html.Div(t("card_title", lang), className="card-kicker"),
+            html.H2(v.get("name") or t("unnamed", lang), className="card-name",
+                    style={"borderLeftColor": theme.hex_colour(colour)}),
+            html.P(t("not_live", lang), className="card-not-live"),
+            _dl(rows), *plan_rows(detail.get("plan"), tz, lang)]
 
 
 # ---- the wall's berth timeline and anchorage queue -------------------------------------------

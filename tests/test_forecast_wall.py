@@ -1,6 +1,7 @@
-"""The forecast on the screens, on a second port: the wall's next 24 h panel (expected arrivals
-per hour, congestion windows) and the vessel card's FORECAST section, served through the real
-Dash callbacks of an app replaying the Puget Sound day with that day as its history."""
+"""The wall's panels and vessel card on a second port: the next 24 h panel (expected arrivals
+per hour, congestion windows), the card's FORECAST section and the card of a ship not in the
+live picture, served through the real Dash callbacks of an app replaying the Puget Sound day
+with that day as its history."""
 import json
 import time
 
@@ -110,3 +111,79 @@ def test_a_vessel_card_shows_its_forecast_berthing_time_with_the_interval(ps_app
     assert api["forecast"]["eta"] == pytest.approx(now["eta"])
     fc = client.get("/api/v1/forecast").get_json()
     assert fc["status"] == "ready" and len(fc["hours"]) == 24
+
+
+def _card(client, dash_app, mmsi: int, lang: str = "en") -> dict:
+    """The wall's one refresh callback with a vessel selected (as an alert row's button or a
+    map click selects it): the card's hidden flag and body."""
+    out = _post(client, dash_app, "vessel-card.hidden",
+                [{"id": "tick", "property": "n_intervals", "value": 1},
+                 {"id": "colour-mode", "property": "value", "value": "type"},
+                 {"id": "selected-vessel", "property": "data", "value": mmsi},
+                 {"id": "alert-sectors", "property": "value", "value": None}],
+                [{"id": "lang", "property": "data", "value": lang},
+                 {"id": "alert-signature", "property": "data", "value": None},
+                 {"id": "panel-signature", "property": "data", "value": None}],
+                "selected-vessel.data")
+    return out["vessel-card"]["hidden"], out["vessel-card-body"]["children"]
+
+
+def test_the_card_of_a_ship_not_in_the_live_picture_says_so_and_shows_what_is_known(ps_app):
+    """A late-arrival alert is about a ship that is not here yet; a quiet ship leaves the live
+    picture while its alert stays open. Its card (the alert row's button opens it) shows what
+    the store and the berth plan know, and says that it is not live — not an empty card."""
+    dash_app, wired = ps_app
+    query, engine, store = wired["query"], wired["engine"], wired["query"].store
+    client = sign_in(dash_app.server.test_client(), "ops-card", "operator")
+    live = set(engine.snapshot().vessels["mmsi"].astype(int))
+
+    # a ship of the day that went quiet 40 minutes ago (its last report, as the live writer
+    # stores one), with its name stored; it is not in the live picture now
+    from sqlalchemy import select
+    from twin.history import positions
+    now = engine.snapshot().time
+    with store.engine.connect() as conn:
+        later = set(conn.execute(select(positions.c.mmsi).where(positions.c.ts > now)
+                                 .distinct()).scalars())
+    gone = min(int(m) for m in later if int(m) not in live)
+    store.write_round("live:test", fixes=[(gone, now - 2400, -122.40, 47.60, 0.1, 180.0,
+                                           None, 1)],
+                      static={gone: {"name": "QUIET ONE", "ship_type": 70}}, now=now - 2400)
+    hidden, body = _card(client, dash_app, gone)
+    text = " ".join(_texts(body))
+    assert hidden is False
+    assert "Not in the live picture" in text and str(gone) in text
+    assert "field-mmsi" in json.dumps(body)
+    assert "QUIET ONE" in text and "Cargo" in text
+    last = store.last_position(gone, now)
+    from layouts.i18n import fmt_time
+    assert fmt_time(last["ts"], wired["port"].timezone, "en") in text
+    assert f"{abs(last['lat']):.5f}°" in text
+    zh = " ".join(_texts(_card(client, dash_app, gone, "zh")[1]))
+    assert "不在实时画面中" in zh and str(gone) in zh
+
+    # a planned ship that has not arrived (late: the plan said an hour ago), as a berth plan
+    # feed delivers it: its planned berth and ETA are on the card
+    from data_sources.berth_plan import PlanReplaced
+    from data_sources.events import PlannedCall
+    plan = query.plan
+    expected = max(int(m) for m in later if int(m) not in live and int(m) != gone)
+    berth_id, info = next(iter(query.berth_info.items()))
+    plan.apply([PlannedCall(ts=now, issued=now, source="test-plan", plan_id="test-late",
+                            berth=berth_id, eta=now - 3600, etb=now - 1800, etd=now + 7200,
+                            mmsi=expected)])
+    try:
+        text = " ".join(_texts(_card(client, dash_app, expected)[1]))
+    finally:
+        plan.apply([PlanReplaced(now, "test-plan")])
+    assert "Not in the live picture" in text and "Berth plan" in text
+    assert (info.get("name") or berth_id) in text
+    assert fmt_time(now - 3600, wired["port"].timezone, "en") in text
+
+    # a ship the twin has never heard of: its MMSI, and no position
+    hidden, body = _card(client, dash_app, 369_999_991)
+    text = " ".join(_texts(body))
+    assert hidden is False and "369999991" in text and "no position stored" in text
+    # the API's view of a vessel not in the live picture reads the same store
+    api = client.get(f"/api/v1/vessels/{gone}").get_json()
+    assert api["vessel"]["live"] is False and api["vessel"]["mmsi"] == gone

@@ -642,6 +642,21 @@ class HistoryStore:
             return pd.DataFrame(conn.execute(select(vessels)).mappings().all(),
                                 columns=[c.name for c in vessels.columns])
 
+    def static_of(self, mmsi: int) -> dict | None:
+        """One vessel's stored static data (by its key: a card reads it every second)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(vessels).where(vessels.c.mmsi == int(mmsi))).mappings().first()
+        return None if row is None else dict(row)
+
+    def last_position(self, mmsi: int, at_or_before: float) -> dict | None:
+        """The vessel's latest stored position at or before a time (ts, lon, lat, source)."""
+        c = positions.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(c.ts, c.lon, c.lat, c.source)
+                               .where(c.mmsi == int(mmsi), c.ts <= float(at_or_before))
+                               .order_by(c.ts.desc()).limit(1)).mappings().first()
+        return None if row is None else dict(row)
+
     def position_counts(self) -> dict[str, tuple[int, float, float]]:
         """source -> (positions, first ts, last ts)."""
         with self.engine.connect() as conn:

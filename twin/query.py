@@ -253,11 +253,8 @@ class TwinQuery:
         snap = self.engine.snapshot()
         now = snap.time
         v = snap.vessel(mmsi)
-        if v is None and self.store is not None:
-            st = self.store.static()
-            row = st[st["mmsi"] == mmsi]
-            v = _clean_row(row.iloc[0].to_dict()) if len(row) else {"mmsi": mmsi}
-            v["live"] = False
+        if v is None:
+            v = self._stored_vessel(mmsi)
         else:
             v = _clean_row(v)
             v["live"] = True
@@ -268,18 +265,42 @@ class TwinQuery:
                                   if call.get("place_kind") == "berth" else None)
             call["emissions"] = self.emissions_of_call(call, v, now)
         berth = (call or {}).get("place") if (call or {}).get("place_kind") == "berth" else None
-        plans = self.plan.for_vessel(mmsi, v.get("name"), v.get("imo")) if self.plan else []
-        planned = plans[0] if plans else None
-        if berth is None and planned is not None:
-            berth = planned.berth_id
-        return {"vessel": v, "port_call": call, "time": now,
-                "plan": None if planned is None else {
-                    "plan_id": planned.id, "berth": planned.berth_id,
-                    "berth_name": self.berth_info.get(planned.berth_id, {}).get("name"),
-                    "eta": planned.eta, "etb": planned.etb, "etd": planned.etd,
-                    "sample": planned.call.sample},
+        plan = self._plan_of(v)
+        if berth is None and plan is not None:
+            berth = plan["berth"]
+        return {"vessel": v, "port_call": call, "time": now, "plan": plan,
                 "berth": berth, "conditions": self.conditions_at_berth(berth, v, now),
                 "forecast": self.vessel_forecast(mmsi)}
+
+    def not_live(self, mmsi: int) -> dict | None:
+        """What the twin knows of a vessel that is not in the live picture (an alert's ship
+        that has not arrived yet, or went quiet): its stored static data and its berth plan.
+        None when the caller's scope may not see it."""
+        if not self.scope.allows(mmsi):
+            return None
+        v = self._stored_vessel(mmsi)
+        now = self.engine.snapshot().time
+        last = self.store.last_position(mmsi, now) if self.store is not None else None
+        return {"vessel": v, "plan": self._plan_of(v), "time": now,
+                "last_position": None if last is None else _clean_row(last)}
+
+    def _stored_vessel(self, mmsi: int) -> dict:
+        """A vessel as the store last knew it (``live`` False; its MMSI alone if unknown)."""
+        row = self.store.static_of(mmsi) if self.store is not None else None
+        v = _clean_row(row) if row else {"mmsi": int(mmsi)}
+        v["live"] = False
+        return v
+
+    def _plan_of(self, v: dict) -> dict | None:
+        """The vessel's next berth plan entry (by MMSI, name or IMO), as the cards show it."""
+        plans = self.plan.for_vessel(v["mmsi"], v.get("name"), v.get("imo")) if self.plan else []
+        if not plans:
+            return None
+        planned = plans[0]
+        return {"plan_id": planned.id, "berth": planned.berth_id,
+                "berth_name": self.berth_info.get(planned.berth_id, {}).get("name"),
+                "eta": planned.eta, "etb": planned.etb, "etd": planned.etd,
+                "sample": planned.call.sample}
 
     # ---- forecast (twin/forecast_live.py) ----------------------------------------------
     def forecast(self) -> dict:

@@ -195,8 +195,16 @@ def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
                 and len(d.find_elements(By.CSS_SELECTOR, ".forecast-panel .fc-bar")) == 24)
             rows = browser.find_elements(By.CSS_SELECTOR, ".alert-row .alert-vessel")
             if rows:                                       # a ship's card open as well
+                clicked = rows[0].text
                 rows[0].click()
-                WebDriverWait(browser, 30).until(card_shown)
+                try:
+                    WebDriverWait(browser, 30).until(card_shown)
+                except TimeoutException:
+                    card = browser.find_element(By.ID, "vessel-card")
+                    raise AssertionError(
+                        f"{w}x{h} {lang}: clicking the alert {clicked!r} did not open "
+                        f"its card (hidden={card.get_attribute('hidden')!r}, "
+                        f"text={card.text!r})") from None
             m = browser.execute_script(MEASURE, PANELS)
             where = f"{w}x{h} {lang}"
             sw, sh, iw, ih = m["scroll"]
