@@ -130,6 +130,13 @@ CLICK_CHECK_M = 600.0
 CLICK_NEAREST_M = 250.0
 
 
+def as_mmsi(value) -> int | None:
+    """A selection sent back by the browser as an MMSI, or None when it is none."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1_000_000_000:
+        return value
+    return None
+
+
 def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int | None:
     """MMSI of the vessel under a map click, or None when the click hit no vessel."""
     if not click or not click.get("picked"):
@@ -274,6 +281,7 @@ def register(app, engine, port, cache, query=None, history_source: str | None = 
         A colour-mode change or a click redraws the map and the card, not the panels."""
         # every input that changed (a click and a tick can arrive in one request)
         changed = {t["prop_id"].split(".")[0] for t in ctx.triggered}
+        selected = as_mmsi(selected)     # the page's store says what it likes
         layers, token = vessel_layers(n, mode, selected)
         if changed <= {ids.COLOUR_MODE, ids.SELECTED}:
             panels_out, new_sig = (no_update,) * panel_outputs, no_update

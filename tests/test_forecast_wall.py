@@ -187,3 +187,16 @@ def test_the_card_of_a_ship_not_in_the_live_picture_says_so_and_shows_what_is_kn
     # the API's view of a vessel not in the live picture reads the same store
     api = client.get(f"/api/v1/vessels/{gone}").get_json()
     assert api["vessel"]["live"] is False and api["vessel"]["mmsi"] == gone
+
+
+def test_a_selection_the_page_forged_opens_no_card_and_breaks_nothing(ps_app):
+    """The selected vessel comes back from the browser: whatever it says, the refresh answers
+    (no card for what is no MMSI), and the API's vessel lookup answers a client error for
+    what is none."""
+    dash_app, _ = ps_app
+    client = sign_in(dash_app.server.test_client(), "ops-forged", "operator")
+    for forged in ("366032000", [1, 2], {"a": 1}, True, 10 ** 30, -5):
+        hidden, _ = _card(client, dash_app, forged)
+        assert hidden is True, forged
+    for key in ("99999999999999999999999", "-1", "0", "abc"):
+        assert client.get(f"/api/v1/vessels/{key}").status_code in (400, 404), key

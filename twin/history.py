@@ -648,6 +648,13 @@ class HistoryStore:
             row = conn.execute(select(vessels).where(vessels.c.mmsi == int(mmsi))).mappings().first()
         return None if row is None else dict(row)
 
+    def mmsi_of(self, key: int) -> int | None:
+        """The MMSI of a stored vessel known by its MMSI or IMO number (None: unknown)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(vessels.c.mmsi).where(
+                (vessels.c.mmsi == int(key)) | (vessels.c.imo == int(key)))
+                .order_by(vessels.c.mmsi != int(key)).limit(1)).scalar()
+
     def last_position(self, mmsi: int, at_or_before: float) -> dict | None:
         """The vessel's latest stored position at or before a time (ts, lon, lat, source)."""
         c = positions.c

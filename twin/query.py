@@ -235,13 +235,10 @@ class TwinQuery:
             if len(hit):
                 m = int(hit["mmsi"].iloc[0])
                 return m if self.scope.allows(m) else None
-        if self.store is not None:
-            st = self.store.static()
-            hit = st[(st["mmsi"] == key) | (st["imo"] == key)]
-            if len(hit):
-                m = int(hit["mmsi"].iloc[0])
-                return m if self.scope.allows(m) else None
-        return None
+        if not 0 < key < 1_000_000_000:         # no MMSI (9 digits) or IMO number (7)
+            return None
+        m = self.store.mmsi_of(key) if self.store is not None else None
+        return m if m is not None and self.scope.allows(m) else None
 
     def vessel(self, key) -> dict | None:
         """Everything the status card and ``/api/v1/vessels/{id}`` show of one vessel: AIS
@@ -275,8 +272,9 @@ class TwinQuery:
     def not_live(self, mmsi: int) -> dict | None:
         """What the twin knows of a vessel that is not in the live picture (an alert's ship
         that has not arrived yet, or went quiet): its stored static data and its berth plan.
-        None when the caller's scope may not see it."""
-        if not self.scope.allows(mmsi):
+        None when it is no MMSI or the caller's scope may not see it."""
+        if not isinstance(mmsi, int) or isinstance(mmsi, bool) or \
+                not 0 < mmsi < 1_000_000_000 or not self.scope.allows(mmsi):
             return None
         v = self._stored_vessel(mmsi)
         now = self.engine.snapshot().time
