@@ -22,6 +22,7 @@ from data_sources.jsonout import dumps, safe_cell, strict
 from data_sources.timecheck import ABS_MAX, ABS_MIN
 from twin.query import VESSEL_STATUSES
 from twin.reports import PERIODS, build_report, default_anchor
+from twin.vessel_types import MMSI_MAX
 
 PREFIX = "/api/v1"
 FORMATS = ("json", "csv")
@@ -255,7 +256,6 @@ START = Param("start", {"type": "string", "format": "date-time"},
               f"{EARLIEST} … {LATEST}")
 END = Param("end", {"type": "string", "format": "date-time"},
             f"as start; exclusive; later than start and at most {MAX_PERIOD_DAYS} days after it")
-MMSI_MAX = 999_999_999                   # 9 digits (an IMO number has 7)
 VESSEL_ID = Param("id", {"type": "integer", "minimum": 0, "maximum": MMSI_MAX},
                   "MMSI (9 digits) or IMO (7)", where="path")
 HOURS = Param("hours", {"type": "number", "minimum": 0.1, "maximum": 168, "default": 24},

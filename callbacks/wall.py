@@ -17,6 +17,7 @@ from layouts.map_layers import (ALERT_RINGS, DARK_TARGETS, SELECTION, VesselLaye
                                 build_vessel_layers, port_activity_layers, selection_layer)
 from layouts.panels import port_panel
 from twin.kpis import history_summary
+from twin.vessel_types import as_mmsi
 from layouts.wall import legend
 
 
@@ -128,13 +129,6 @@ def live_layers(snap, cache, mode: str, shared: bool = False) -> tuple[str, Vess
 # under the click and the nearest vessel to the clicked point is taken instead.
 CLICK_CHECK_M = 600.0
 CLICK_NEAREST_M = 250.0
-
-
-def as_mmsi(value) -> int | None:
-    """A selection sent back by the browser as an MMSI, or None when it is none."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1_000_000_000:
-        return value
-    return None
 
 
 def clicked_mmsi(cache, click: dict | None, token: str | None, snap=None) -> int | None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .emissions import call_hours, estimate_call
 from .hydromet import under_keel_clearance
-from .vessel_types import ship_category
+from .vessel_types import as_mmsi, ship_category
 from .kpis import berth_occupancy, port_kpis, terminal_occupancy, wait_at_least
 from .reports import ReportCache
 
@@ -235,7 +235,7 @@ class TwinQuery:
             if len(hit):
                 m = int(hit["mmsi"].iloc[0])
                 return m if self.scope.allows(m) else None
-        if not 0 < key < 1_000_000_000:         # no MMSI (9 digits) or IMO number (7)
+        if as_mmsi(key) is None:                # no MMSI, nor an IMO number (7 digits)
             return None
         m = self.store.mmsi_of(key) if self.store is not None else None
         return m if m is not None and self.scope.allows(m) else None
@@ -273,8 +273,7 @@ class TwinQuery:
         """What the twin knows of a vessel that is not in the live picture (an alert's ship
         that has not arrived yet, or went quiet): its stored static data and its berth plan.
         None when it is no MMSI or the caller's scope may not see it."""
-        if not isinstance(mmsi, int) or isinstance(mmsi, bool) or \
-                not 0 < mmsi < 1_000_000_000 or not self.scope.allows(mmsi):
+        if as_mmsi(mmsi) is None or not self.scope.allows(mmsi):
             return None
         v = self._stored_vessel(mmsi)
         now = self.engine.snapshot().time

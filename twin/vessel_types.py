@@ -6,6 +6,17 @@ from __future__ import annotations
 
 import math
 
+MMSI_MAX = 999_999_999           # an MMSI has 9 digits (an IMO number 7)
+
+
+def as_mmsi(value) -> int | None:
+    """``value`` when it is an MMSI (an int 1 … ``MMSI_MAX``, not a bool), else None: for
+    what comes back from a browser or a client."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MMSI_MAX:
+        return value
+    return None
+
+
 # ITU-R M.1371-5 Table 53 "ship and cargo type", first digit / special second digits.
 CATEGORIES = ("cargo", "tanker", "passenger", "tug", "service", "fishing", "pleasure", "hsc",
               "sar", "other", "unknown")
