@@ -106,6 +106,23 @@ def _fmt(value, unit: str = "", digits: int = 1, lang: str = "en") -> str:
     return f"{value}{unit}"
 
 
+def _position_text(lat: float, lon: float) -> str:
+    return f"{abs(lat):.5f}°{'N' if lat >= 0 else 'S'} {abs(lon):.5f}°{'E' if lon >= 0 else 'W'}"
+
+
+def _ship_type_text(category: str, code, lang: str) -> str:
+    """The type group, with the AIS ship-type code when there is one."""
+    return t(category, lang) + (f" ({int(code)})" if code else "")
+
+
+def _card_head(name: str | None, category: str, lang: str) -> list:
+    """A vessel card's kicker and name, edged in its type group's colour."""
+    colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
+    return [html.Div(t("card_title", lang), className="card-kicker"),
+            html.H2(name or t("unnamed", lang), className="card-name",
+                    style={"borderLeftColor": theme.hex_colour(colour)})]
+
+
 def vessel_card(v: dict | None, now: float, tz: str, lang: str, call: dict | None = None,
                 berth_names: dict | None = None) -> list:
     if v is None:
@@ -114,10 +131,9 @@ def vessel_card(v: dict | None, now: float, tz: str, lang: str, call: dict | Non
     ns_key = "ns_none" if ns is None else f"ns_{NAV_STATUS.get(int(ns), 'reserved')}"
     dims = (f"{_fmt(v['length'], ' m', 0, lang)} × {_fmt(v['width'], ' m', 0, lang)}"
             if v.get("length") else t("not_available", lang))
-    lat, lon = v["lat"], v["lon"]
-    position = f"{abs(lat):.5f}°{'N' if lat >= 0 else 'S'} {abs(lon):.5f}°{'E' if lon >= 0 else 'W'}"
+    position = _position_text(v["lat"], v["lon"])
     eta = fmt_time(v["eta"], tz, lang) if v.get("eta") else t("not_available", lang)
-    ship_type = t(v["category"], lang) + (f" ({int(v['ship_type'])})" if v.get("ship_type") else "")
+    ship_type = _ship_type_text(v["category"], v.get("ship_type"), lang)
     rows = [
         ("mmsi", str(v["mmsi"])),
         ("imo", _fmt(None if v.get("imo") is None else int(v["imo"]), lang=lang)),
@@ -137,11 +153,8 @@ def vessel_card(v: dict | None, now: float, tz: str, lang: str, call: dict | Non
         ("last_seen", age_text(now - v["last_seen"], lang)),
         ("source", v.get("source") or ""),
     ]
-    colour = theme.CATEGORY_COLOURS.get(v["category"], theme.CATEGORY_COLOURS["unknown"])
     return [
-        html.Div(t("card_title", lang), className="card-kicker"),
-        html.H2(v.get("name") or t("unnamed", lang), className="card-name",
-                style={"borderLeftColor": theme.hex_colour(colour)}),
+        *_card_head(v.get("name"), v["category"], lang),
         html.Dl([el for key, value in rows
                  for el in (html.Dt(t(key, lang)), html.Dd(value, className=f"field-{key}"))],
                 className="card-fields"),
@@ -480,7 +493,6 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
     ns = v.get("nav_status")
     ns_key = "ns_none" if ns is None else f"ns_{NAV_STATUS.get(int(ns), 'reserved')}"
     category = v.get("category") or ship_category(v.get("ship_type"), v["mmsi"])
-    colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
     ident = [("mmsi", t("mmsi", lang), str(v["mmsi"])),
              ("imo", t("imo", lang), str(v["imo"]) if v.get("imo") else na),
              ("callsign", t("callsign", lang), v.get("callsign") or na),
@@ -490,9 +502,7 @@ def status_card(detail: dict | None, tz: str, lang: str, track_points: int = 0) 
              ("destination", t("destination", lang), v.get("destination") or na),
              ("eta", t("eta", lang), fmt_time(v.get("eta"), tz, lang)),
              ("last_seen", t("last_seen", lang), fmt_time(v.get("last_seen"), tz, lang))]
-    out = [html.Div(t("card_title", lang), className="card-kicker"),
-           html.H2(v.get("name") or t("unnamed", lang), className="card-name",
-                   style={"borderLeftColor": theme.hex_colour(colour)}),
+    out = [*_card_head(v.get("name"), category, lang),
            *([html.P(t("not_live", lang), className="card-not-live")]
              if v.get("live") is False else []),
            _dl(ident)]
@@ -567,24 +577,19 @@ def not_live_card(detail: dict, tz: str, lang: str) -> list:
     v, last = detail["vessel"], detail.get("last_position")
     na = t("not_available", lang)
     category = ship_category(v.get("ship_type"), v["mmsi"])
-    ship_type = t(category, lang) + (f" ({int(v['ship_type'])})" if v.get("ship_type") else "")
     rows = [("mmsi", t("mmsi", lang), str(v["mmsi"])),
             ("imo", t("imo", lang), str(v["imo"]) if v.get("imo") else na),
             ("callsign", t("callsign", lang), v.get("callsign") or na),
-            ("ship_type", t("ship_type", lang), ship_type),
+            ("ship_type", t("ship_type", lang),
+             _ship_type_text(category, v.get("ship_type"), lang)),
             ("destination", t("destination", lang), v.get("destination") or na)]
     if last is not None:
-        lat, lon = last["lat"], last["lon"]
         rows += [("last_position", t("last_position", lang),
-                  f"{abs(lat):.5f}°{'N' if lat >= 0 else 'S'} "
-                  f"{abs(lon):.5f}°{'E' if lon >= 0 else 'W'}"),
+                  _position_text(last["lat"], last["lon"])),
                  ("last_seen", t("last_seen", lang), fmt_time(last["ts"], tz, lang))]
     else:
         rows.append(("last_seen", t("last_seen", lang), t("never_seen", lang)))
-    colour = theme.CATEGORY_COLOURS.get(category, theme.CATEGORY_COLOURS["unknown"])
-    return [html.Div(t("card_title", lang), className="card-kicker"),
-            html.H2(v.get("name") or t("unnamed", lang), className="card-name",
-                    style={"borderLeftColor": theme.hex_colour(colour)}),
+    return [*_card_head(v.get("name"), category, lang),
             html.P(t("not_live", lang), className="card-not-live"),
             _dl(rows), *plan_rows(detail.get("plan"), tz, lang)]
 

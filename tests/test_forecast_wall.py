@@ -61,6 +61,21 @@ def _classes(node) -> list[str]:
     return [m for m in json.dumps(node).split('"className": "')[1:]]
 
 
+def _card(client, dash_app, mmsi: int, lang: str = "en") -> dict:
+    """The wall's one refresh callback with a vessel selected (as an alert row's button or a
+    map click selects it): the card's hidden flag and body."""
+    out = _post(client, dash_app, "vessel-card.hidden",
+                [{"id": "tick", "property": "n_intervals", "value": 1},
+                 {"id": "colour-mode", "property": "value", "value": "type"},
+                 {"id": "selected-vessel", "property": "data", "value": mmsi},
+                 {"id": "alert-sectors", "property": "value", "value": None}],
+                [{"id": "lang", "property": "data", "value": lang},
+                 {"id": "alert-signature", "property": "data", "value": None},
+                 {"id": "panel-signature", "property": "data", "value": None}],
+                "selected-vessel.data")
+    return out["vessel-card"]["hidden"], out["vessel-card-body"]["children"]
+
+
 def test_the_wall_shows_the_next_24_hours_of_arrivals(ps_app):
     dash_app, wired = ps_app
     client = sign_in(dash_app.server.test_client(), "ops-fc", "operator")
@@ -90,16 +105,7 @@ def test_a_vessel_card_shows_its_forecast_berthing_time_with_the_interval(ps_app
     assert ves, "no vessel under way in the replay to forecast"
     f = max(ves, key=lambda r: r["p_berth"])
     client = sign_in(dash_app.server.test_client(), "ops-fc2", "operator")
-    out = _post(client, dash_app, "vessel-card.hidden",
-                [{"id": "tick", "property": "n_intervals", "value": 1},
-                 {"id": "colour-mode", "property": "value", "value": "type"},
-                 {"id": "selected-vessel", "property": "data", "value": f["mmsi"]},
-                 {"id": "alert-sectors", "property": "value", "value": None}],
-                [{"id": "lang", "property": "data", "value": "en"},
-                 {"id": "alert-signature", "property": "data", "value": None},
-                 {"id": "panel-signature", "property": "data", "value": None}],
-                "selected-vessel.data")
-    card = " ".join(_texts(out["vessel-card-body"]["children"]))
+    card = " ".join(_texts(_card(client, dash_app, f["mmsi"])[1]))
     assert "FORECAST" in card and "Berthing" in card and "80 % interval" in card
     from layouts.i18n import fmt_time
     tz = wired["port"].timezone
@@ -111,21 +117,6 @@ def test_a_vessel_card_shows_its_forecast_berthing_time_with_the_interval(ps_app
     assert api["forecast"]["eta"] == pytest.approx(now["eta"])
     fc = client.get("/api/v1/forecast").get_json()
     assert fc["status"] == "ready" and len(fc["hours"]) == 24
-
-
-def _card(client, dash_app, mmsi: int, lang: str = "en") -> dict:
-    """The wall's one refresh callback with a vessel selected (as an alert row's button or a
-    map click selects it): the card's hidden flag and body."""
-    out = _post(client, dash_app, "vessel-card.hidden",
-                [{"id": "tick", "property": "n_intervals", "value": 1},
-                 {"id": "colour-mode", "property": "value", "value": "type"},
-                 {"id": "selected-vessel", "property": "data", "value": mmsi},
-                 {"id": "alert-sectors", "property": "value", "value": None}],
-                [{"id": "lang", "property": "data", "value": lang},
-                 {"id": "alert-signature", "property": "data", "value": None},
-                 {"id": "panel-signature", "property": "data", "value": None}],
-                "selected-vessel.data")
-    return out["vessel-card"]["hidden"], out["vessel-card-body"]["children"]
 
 
 def test_the_card_of_a_ship_not_in_the_live_picture_says_so_and_shows_what_is_known(ps_app):
