@@ -44,7 +44,7 @@ from callbacks import playback as playback_callbacks
 from callbacks import reports as reports_callbacks
 from callbacks import vessels as vessels_callbacks
 from callbacks import wall as wall_callbacks
-from data_sources.ais_source import AisSource
+from data_sources.ais_source import AisSource, static_repeat_window
 from data_sources.health import FeedHealth
 from data_sources.positions import load_recording
 from data_sources.replay import NoSource, ReplaySource
@@ -89,7 +89,8 @@ def build_ais_source(config: Config, port: Port | None = None):
             return AisSource(url, source_id="ais-nmea", label=_safe_label(url),
                              stale_after_s=config.stale_after_s,
                              max_latency_s=config.ais_max_latency_s,
-                             max_ahead_s=config.ais_max_ahead_s, group=group)
+                             max_ahead_s=config.ais_max_ahead_s, group=group,
+                             static_repeat_s=static_repeat_window(config.expire_minutes * 60))
         except ValueError as exc:                   # partitions=abc, a scheme it cannot read
             raise ConfigError(f"--ais {_safe_label(url)}: {exc}") from None
     if url:

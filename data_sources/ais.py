@@ -474,6 +474,7 @@ class AisDecoder:
         self.cache_size = cache_size
         self.cache_hits = 0
         self._decoded: dict[tuple, dict] = {}        # (payload, fill) -> record (repeat types)
+        self.last_payload: tuple | None = None       # (payload, fill) of the last record
 
     def _decode(self, payload: str, fill: int) -> dict:
         if payload[:1] not in _REPEATING or self.cache_size <= 0:
@@ -553,6 +554,7 @@ class AisDecoder:
                 self.on_warning("duplicate", f"{payload[:20]}… from {first.station or '?'}")
                 return None
             record = self._decode(payload, fill)
+            self.last_payload = (payload, fill)
         except (FramingError, AisError) as err:
             self.on_reject(err.reason, err.detail)
             return None

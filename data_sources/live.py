@@ -19,21 +19,22 @@ log = logging.getLogger(__name__)
 
 def line_transport(url: str, on_line, what: str = "feed", udp_port: int = 10110,
                    health: FeedHealth | None = None, group: str | None = None,
-                   streams: bool = False):
+                   streams: bool = False, on_lines=None):
     """The receiver for ``tcp://host:port`` (client, reconnects) or ``udp://[host]:port``;
     its connection state and the lines it could not handle are kept in ``health``. With
     ``streams`` (AIS), also ``redis://…?partitions=N``: the partitioned Redis Streams of feed
-    readers, read as consumer group ``group`` (``data_sources.streams``)."""
+    readers, read as consumer group ``group`` (``data_sources.streams``). ``on_lines``: a
+    handler of all the lines of one read at once, used instead of ``on_line`` when given."""
     u = urlparse(url)
     if u.scheme == "tcp":
-        return TcpClient(u.hostname, u.port, on_line, health=health)
+        return TcpClient(u.hostname, u.port, on_line, health=health, on_lines=on_lines)
     if u.scheme == "udp":
         return UdpListener(u.port or udp_port, on_line, host=u.hostname or "0.0.0.0",
-                           health=health)
+                           health=health, on_lines=on_lines)
     if streams:
         from .streams import StreamReader, is_stream_url
         if is_stream_url(url):
-            return StreamReader(url, on_line, group=group, health=health)
+            return StreamReader(url, on_line, group=group, health=health, on_lines=on_lines)
         raise ValueError(f"unsupported {what} URL {url!r}: use tcp://host:port, udp://:port "
                          "or redis://host:port/db?partitions=N")
     raise ValueError(f"unsupported {what} URL {url!r}: use tcp://host:port or udp://:port")

@@ -237,10 +237,10 @@ class StreamReader(_Receiver):
     block_ms = 1000
 
     def __init__(self, url: str, on_line, group: str | None = None, health=None,
-                 on_reject=None, on_note=None, client=None, clock=time.time):
+                 on_reject=None, on_note=None, client=None, clock=time.time, on_lines=None):
         spec = parse_stream_url(url, group)
         self.name = f"streams {spec['stream']}:0..{spec['partitions'] - 1} as {spec['group']}"
-        super().__init__(on_line, on_reject, health)
+        super().__init__(on_line, on_reject, health, on_lines)
         self.on_note = on_note or (health.record_note if health is not None
                                    else (lambda reason, detail=None: None))
         self.spec = spec
@@ -341,8 +341,7 @@ class StreamReader(_Receiver):
             self.on_reject("bad_stream_entry", f"{place}: {len(lines)} lines")
             return
         arrival = self._arrival(place, eid, fields.get(b"t", fields.get("t")))
-        for line in lines:
-            self.on_line(line, arrival)
+        self.deliver(lines, arrival)
 
     # how long a feed reader may have held a message before Redis took it (its buffer while
     # Redis was away); an entry claiming an earlier receive time than that is not believed

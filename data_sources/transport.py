@@ -59,7 +59,7 @@ class _Receiver:
     name = "transport"
     max_line = 4096            # bytes: NMEA is 82, tag blocks and JSON rows a few hundred
 
-    def __init__(self, on_line: LineHandler, on_reject=None, health=None):
+    def __init__(self, on_line: LineHandler, on_reject=None, health=None, on_lines=None):
         self.state = "waiting"
         self.connects = 0
         self.last_error: str | None = None
@@ -67,9 +67,21 @@ class _Receiver:
         self.on_reject = on_reject or (health.record_reject if health is not None
                                        else (lambda reason, detail=None: None))
         self.on_line = guard(on_line, self._line_failed, self.name)
+        # a handler of all the lines of one read at once (``AisSource.on_lines``: one call
+        # and one hand-over to the engine per read instead of per line)
+        self.on_lines = guard(on_lines, self._line_failed, self.name) if on_lines else None
         self._stop = threading.Event()
         self._supervisor: Supervisor | None = None
         self._failing = False
+
+    def deliver(self, lines, arrival: float) -> None:
+        """The lines of one read (a TCP chunk, a datagram, a stream entry), all received at
+        ``arrival`` (epoch seconds), to the handler."""
+        if self.on_lines is not None:
+            self.on_lines(lines, arrival)
+            return
+        for line in lines:
+            self.on_line(line, arrival)
 
     def _line_failed(self, reason: str, detail: str) -> None:
         self.on_reject(reason, detail)
@@ -153,9 +165,9 @@ class TcpClient(_Receiver):
 
     def __init__(self, host: str, port: int, on_line: LineHandler, backoff_s: float = 0.25,
                  max_backoff_s: float = 2.0, connect_timeout_s: float = 5.0,
-                 idle_timeout_s: float = 120.0, on_reject=None, health=None):
+                 idle_timeout_s: float = 120.0, on_reject=None, health=None, on_lines=None):
         self.name = f"tcp://{host}:{port}"
-        super().__init__(on_line, on_reject, health)
+        super().__init__(on_line, on_reject, health, on_lines)
         self.host, self.port = host, port
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.connect_timeout_s = connect_timeout_s
@@ -207,8 +219,9 @@ class TcpClient(_Receiver):
                     raise ConnectionError("peer closed the connection")
                 idle = 0.0
                 arrival = time.time()
-                for line in split_lines(buffer, chunk, self.max_line, self._too_long):
-                    self.on_line(line, arrival)
+                lines = split_lines(buffer, chunk, self.max_line, self._too_long)
+                if lines:
+                    self.deliver(lines, arrival)
         except OSError as exc:
             if not stop.is_set():
                 self._failed(exc)
@@ -221,9 +234,9 @@ class UdpListener(_Receiver):
     """NMEA over UDP datagrams (one or more lines each); the usual NMEA port is 10110."""
 
     def __init__(self, port: int = 10110, on_line: LineHandler | None = None,
-                 host: str = "0.0.0.0", on_reject=None, health=None):
+                 host: str = "0.0.0.0", on_reject=None, health=None, on_lines=None):
         self.name = f"udp://{host}:{port}"
-        super().__init__(on_line, on_reject, health)
+        super().__init__(on_line, on_reject, health, on_lines)
         self.host, self.port = host, port
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -250,6 +263,6 @@ class UdpListener(_Receiver):
                 self._set_state("failed", self.last_error)
                 raise
             arrival = time.time()
-            for line in data.decode("latin-1").splitlines():
-                if line.strip():
-                    self.on_line(line, arrival)
+            lines = [ln for ln in data.decode("latin-1").splitlines() if ln.strip()]
+            if lines:
+                self.deliver(lines, arrival)

@@ -190,3 +190,67 @@ def test_emulator_paces_a_file_without_times_steadily(tmp_path):
     f = tmp_path / "plain.nmea"
     f.write_text("!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n" * 3)
     assert [t for t, _ in timed_lines(f)] == [0.0, 1 / UNTIMED_LINES_PER_S, 2 / UNTIMED_LINES_PER_S]
+
+
+def _static_line(t: float, **fields) -> str:
+    """A type 24 message of MMSI 367000140 (pyais's encoder), stamped with receive time t."""
+    from pyais.encode import encode_dict
+    from data_sources.feed_emulator import stamp
+    [sentence] = encode_dict({"type": 24, "mmsi": 367000140, **fields}, sentence_type="VDM")
+    return stamp(sentence, t)
+
+
+def test_static_data_said_again_unchanged_makes_no_event_but_a_change_or_the_window_does():
+    source = AisSource("udp://127.0.0.1:0", static_repeat_s=120)    # not started
+    try:
+        now = float(int(time.time()))                   # tag blocks carry whole seconds
+        said = [(now - 500, {"partno": 0, "shipname": "ALPHA"}),   # new: an event
+                (now - 470, {"partno": 0, "shipname": "ALPHA"}),   # the same again: none
+                (now - 440, {"partno": 1, "ship_type": 70}),        # the other part: an event
+                (now - 410, {"partno": 0, "shipname": "BRAVO"}),   # renamed: an event
+                (now - 380, {"partno": 0, "shipname": "ALPHA"}),   # and back: an event
+                (now - 350, {"partno": 0, "shipname": "ALPHA"}),   # unchanged: none
+                (now - 200, {"partno": 0, "shipname": "ALPHA"})]   # 180 s on: an event again
+        source.on_lines([_static_line(t, **f) for t, f in said], now)
+        events = source.poll()
+        assert [(round(now - e.ts), e.name, e.ship_type) for e in events] == [
+            (500, "ALPHA", None), (440, None, 70), (410, "BRAVO", None),
+            (380, "ALPHA", None), (200, "ALPHA", None)]
+        status = source.health.status()
+        assert status["messages"] == 7                   # every message was heard and handled
+        assert status["notes"]["static_repeat"] == 2
+        engine = Engine([source])
+        source.on_line(_static_line(now - 150, partno=0, shipname="ALPHA"), now)   # again
+        assert source.poll() == []
+        engine.state.apply(events)                       # what the twin was told is all
+        assert engine.state.static_only[367000140][1]["name"] == "ALPHA"
+    finally:
+        source.transport._sock.close()
+
+
+def test_one_read_of_good_and_bad_lines_hands_over_the_good_and_counts_the_bad(monkeypatch):
+    from data_sources import ais_source
+    source = AisSource("udp://127.0.0.1:0")              # not started: reads fed by hand
+    try:
+        now = time.time()
+        good = [tagged(now - 5), tagged(now - 4, "08CR"), tagged(now - 3, "08CS")]
+        source.on_lines([good[0], "!AIVDM,1,1,,A,garbage*00", "\x00" * 50, good[1]], now)
+        assert len(source.poll()) == 2
+        status = source.health.status()
+        assert status["messages"] == 2 and sum(status["rejects"].values()) == 2
+        # a record that makes the source itself raise costs that line only
+        real = ais_source.to_events
+        calls = []
+
+        def fails_once(record, source_id):
+            calls.append(record["ts"])
+            if len(calls) == 1:
+                raise KeyError("a record no check foresaw")
+            return real(record, source_id)
+        monkeypatch.setattr(ais_source, "to_events", fails_once)
+        source.on_lines([tagged(now - 2, "08CT"), tagged(now - 1, "08CU"), tagged(now, "08CV")],
+                        now)
+        assert [round(now - e.ts) for e in source.poll()] == [1, 0]
+        assert source.health.status()["rejects"]["internal_error"] == 1
+    finally:
+        source.transport._sock.close()
