@@ -14,9 +14,9 @@ The same NMEA lines are read twice:
   project's AIS source (``AisSource.on_lines``: framing, reassembly, duplicates, time check,
   decode, static repeats, twin events), a read of the transport at a time (the lines of one
   receive second, at most ``--read-lines``), and then ``Engine.step()``. The source is the
-  live ``AisSource`` fed from memory instead of a socket; its clock is the time of the lines (tag block ``c:``) rather
-  than the wall clock, so an hour of recording is an hour to the twin (port calls, alert
-  windows, tide) however fast it runs.
+  live ``AisSource`` fed from memory instead of a socket; its clock is the time of the
+  lines (tag block ``c:``) rather than the wall clock, so an hour of recording is an hour to
+  the twin (port calls, alert windows, tide) however fast it runs.
 
 The pipeline writes what a live one writes: each round's positions, calls and alerts, and
 the port-call tracker's state of a vessel when it is new, when its call changed, and else at
