@@ -437,8 +437,11 @@ class HistoryStore:
             rows.append(row)
         self._upsert(conn, port_calls, rows, ("call_id",))
         ids = [c.call_id for c in calls]
-        for chunk in range(0, len(ids), 500):
-            conn.execute(self._visits_delete, {"ids": ids[chunk:chunk + 500]})
+        if self.engine.dialect.name == "sqlite":     # by primary key, on the driver (as _many)
+            _executemany(conn, "DELETE FROM visits WHERE call_id = ?", [(i,) for i in ids])
+        else:
+            for chunk in range(0, len(ids), 500):
+                conn.execute(self._visits_delete, {"ids": ids[chunk:chunk + 500]})
         vrows = [{"call_id": c.call_id, "seq": i, "source": source, "mmsi": c.mmsi,
                   "kind": v.kind, "place": v.place, "arrival": v.arrival,
                   "departure": v.departure, "lon": _clean(v.lon), "lat": _clean(v.lat)}
