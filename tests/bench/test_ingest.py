@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-from bench.ingest import line_time, read_lines, shift_line
+from bench.ingest import line_time, read_lines, receiver_reads, shift_line
 from data_sources.ais import AisDecoder
 from tests.conftest import ROOT
 
@@ -52,3 +52,22 @@ def test_repeated_copies_are_shifted_and_still_decode():
     assert len(after) == len(before) > 0                  # tag block checksums redone
     assert [r["ts"] for r in after] == [r["ts"] + 7200 for r in before]
 
+
+
+def test_the_transport_reads_the_bench_hands_over_keep_every_lines_arrival():
+    """A read holds the lines of one receive second: each line arrives at the receiver's
+    clock it had line by line, the rounds keep their size, nothing is lost or reordered."""
+    lines = read_lines(NY_HOUR, limit=3000)
+    times = [line_time(ln) for ln in lines]
+    rounds = receiver_reads(lines, times, times[0], 500, 16)
+    assert len(rounds) == 6
+    got = [(ln, arrival) for reads, _ in rounds for chunk, arrival in reads for ln in chunk]
+    assert [ln for ln, _ in got] == lines
+    clock, expected = times[0], []
+    for t in times:
+        clock = max(clock, t) if t is not None else clock
+        expected.append(clock)
+    assert [a for _, a in got] == expected
+    assert all(0 < len(chunk) <= 16 for reads, _ in rounds for chunk, _ in reads)
+    assert all(sum(len(c) for c, _ in reads) == 500 for reads, _ in rounds)
+    assert [clock for _, clock in rounds][-1] == expected[-1]
