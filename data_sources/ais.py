@@ -141,6 +141,9 @@ def _fix_position_report(rec, raw, bv, bits):           # types 1, 2, 3
         rec["radio"] = None                             # truncated communication state
 
 
+_fix_position_report.sets = ("turn", "radio")           # what a repair sets (else: any field)
+
+
 def _fix_type17(rec, raw, bv, bits):
     rec["lon"], rec["lat"] = _minutes_pos(bv, 40, 58)
 
@@ -166,6 +169,7 @@ def _bits_at(field_name: str, at: int, width: int):
         # always from the bits: pyais maps codes its enums lack to 0 (ship type 100-255) or
         # to a neighbour (ship type 66, a reserved passenger code, comes back as 65)
         rec[field_name] = bv.get_num(at, width)
+    fix.sets = (field_name,)
     return fix
 
 
@@ -220,7 +224,8 @@ class _Plan:
     has_position: bool       # lon / lat to range-check
 
 
-_PLANS: dict[type, _Plan] = {}      # a pyais class belongs to one message type
+# (pyais class, the fields asked for or None) -> plan; a pyais class is of one message type
+_PLANS: dict[tuple, _Plan] = {}
 
 
 @functools.cache
@@ -231,15 +236,19 @@ def _fields(cls) -> tuple:
                  if not (name in meta and meta[name].metadata.get("is_spare")))
 
 
-def _plan(cls, msg_type: int) -> _Plan:
-    plan = _PLANS.get(cls)
+def _plan(cls, msg_type: int, only: frozenset | None = None) -> _Plan:
+    """The plan of a pyais class; with ``only``, of those of its fields only (and the
+    repairs that set one of them), for a caller that reads no others."""
+    plan = _PLANS.get((cls, only))
     if plan is None:
-        fields = _fields(cls)
+        fields = tuple(f for f in _fields(cls) if only is None or f[1] in only)
         ours = {f[1] for f in fields}
-        plan = _PLANS[cls] = _Plan(
+        fixes = [fix for fix in _FIXES.get(msg_type, ())
+                 if only is None or not hasattr(fix, "sets") or ours.intersection(fix.sets)]
+        plan = _PLANS[(cls, only)] = _Plan(
             plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
             enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
-            fixes=tuple(_FIXES.get(msg_type, ())),
+            fixes=tuple(fixes),
             rules=tuple((n, c) for n, c in _RULES[msg_type].items() if n in ours),
             angles=tuple(n for n in ("course", "heading") if n in ours),
             texts=tuple(n for n in TEXT_FIELDS if n in ours),
@@ -273,8 +282,10 @@ def _check_payload(payload: str, fill_bits: int) -> tuple[int, int]:
     return msg_type, bits
 
 
-def decode_payload(payload: str, fill_bits: int = 0) -> dict:
-    """One complete AIS payload -> a cleaned record. Raises ``AisError`` with a reason."""
+def decode_payload(payload: str, fill_bits: int = 0, only: dict | None = None) -> dict:
+    """One complete AIS payload -> a cleaned record. Raises ``AisError`` with a reason.
+    ``only``: message type -> the fields a caller reads of it (its record has those only,
+    cleaned the same way); types not in it have all their fields."""
     msg_type, bits = _check_payload(payload, fill_bits)
     bv = int_bit_vector(payload.encode("ascii"), fill_bits)
     if msg_type == 8 and bv.get_num(40, 10) == 1 and (fi := bv.get_num(50, 6)) in MET_HYDRO:
@@ -285,7 +296,8 @@ def decode_payload(payload: str, fill_bits: int = 0) -> dict:
         msg = MSG_CLASS[msg_type].from_vector(bv)
     except Exception as exc:  # pyais raises assorted errors on malformed content
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
-    plan = _PLANS.get(type(msg)) or _plan(type(msg), msg_type)
+    fields = only.get(msg_type) if only else None
+    plan = _PLANS.get((type(msg), fields)) or _plan(type(msg), msg_type, fields)
     # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names.
     rec = {ours: getattr(msg, name) for name, ours in plan.plain}
     for name, ours in plan.enums:
@@ -459,8 +471,9 @@ class AisDecoder:
 
     def __init__(self, on_reject=None, timeout_s: float = 10.0, on_warning=None,
                  dedup_window_s: float = 3.0, dedup_memory: int = 50_000,
-                 cache_size: int = 20_000, time_check=None):
+                 cache_size: int = 20_000, time_check=None, only: dict | None = None):
         self.time_check = time_check                  # timecheck.LiveTimeCheck for live feeds
+        self.only = only                              # type -> fields read (decode_payload)
         self.on_reject = on_reject or (lambda reason, detail: None)
         self.on_warning = on_warning or (lambda reason, detail: None)
         self.reassembler = Reassembler(timeout_s, self.on_reject)
@@ -478,7 +491,7 @@ class AisDecoder:
 
     def _decode(self, payload: str, fill: int) -> dict:
         if payload[:1] not in _REPEATING or self.cache_size <= 0:
-            return decode_payload(payload, fill)
+            return decode_payload(payload, fill, self.only)
         key = (payload, fill)
         cached = self._decoded.get(key)
         if cached is not None:
@@ -487,7 +500,7 @@ class AisDecoder:
             if "raw" in record:
                 record["raw"] = dict(record["raw"])
             return record
-        record = decode_payload(payload, fill)       # rejects raise: never cached
+        record = decode_payload(payload, fill, self.only)   # rejects raise: never cached
         if len(self._decoded) >= self.cache_size:    # forget the oldest half
             for old in list(self._decoded)[: self.cache_size // 2]:
                 del self._decoded[old]

@@ -78,6 +78,15 @@ def _dims(rec: dict) -> dict:
     return out
 
 
+# What ``to_events`` reads of a position report's record: the live source's decoder gives
+# these fields only (``AisDecoder(only=…)``; a type 18 has 20), cleaned as in a full record.
+POSITION_READS = frozenset({"type", "mmsi", "lon", "lat", "speed", "course", "heading",
+                            "status"})
+EVENT_READS = {**{t: POSITION_READS for t in POSITION_TYPES},
+               19: POSITION_READS | {"shipname", "shiptype", "to_bow", "to_stern", "to_port",
+                                     "to_starboard"}}
+
+
 def to_events(rec: dict, source: str) -> list:
     """Twin events for one decoded AIS record (positions, static and voyage data)."""
     t, ts, mmsi = rec["type"], rec["ts"], rec["mmsi"]
@@ -145,7 +154,8 @@ class AisSource:
         self.health = FeedHealth(source_id, label=self.label, stale_after_s=stale_after_s)
         self.decoder = AisDecoder(on_reject=self.health.record_reject,
                                   on_warning=self.health.record_note,
-                                  time_check=LiveTimeCheck(max_ahead_s, max_latency_s))
+                                  time_check=LiveTimeCheck(max_ahead_s, max_latency_s),
+                                  only=EVENT_READS)
         self._events: deque = deque()
         self._lock = threading.Lock()
         self._last_time = float("-inf")

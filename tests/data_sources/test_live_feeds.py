@@ -254,3 +254,26 @@ def test_one_read_of_good_and_bad_lines_hands_over_the_good_and_counts_the_bad(m
         assert source.health.status()["rejects"]["internal_error"] == 1
     finally:
         source.transport._sock.close()
+
+
+def test_the_live_decoders_short_records_make_the_events_full_records_make():
+    """The live source decodes position reports into the fields ``to_events`` reads only
+    (``EVENT_READS``): on two ports' real traffic every event is the one a full record makes,
+    n/a codes and bad angles cleaned alike."""
+    from bench.ingest import reencoded_lines
+    from data_sources.ais import AisDecoder
+    from data_sources.ais_source import EVENT_READS, to_events
+    puget = ROOT / "data" / "sources" / "pugetsound" / "PugetSound_2020_06_30.traj"
+    for lines in ([ln for ln in NY_NMEA.read_text(encoding="latin-1").splitlines()],
+                  reencoded_lines(puget)[:20000]):
+        full, short = AisDecoder(), AisDecoder(only=EVENT_READS)
+        events = {"full": [], "short": []}
+        for line in lines:
+            for name, decoder in (("full", full), ("short", short)):
+                record = decoder.feed(line, 0.0)
+                if record is not None:
+                    events[name].extend(to_events(record, "ais"))
+        assert len(events["full"]) > 4000
+        assert events["short"] == events["full"]
+        n_a = [e for e in events["full"] if getattr(e, "heading", 0) is None]
+        assert n_a                                   # heading 511 (n/a) cleaned in both
