@@ -480,10 +480,11 @@ class AisDecoder:
         self.dedup_window_s = dedup_window_s
         self.dedup_memory = dedup_memory
         self.duplicates = 0
-        # (payload, fill) -> message time, oldest first. An OrderedDict: the oldest is taken
-        # every message, and a plain dict's first item after deletions at its front is found
-        # by scanning the holes they leave (3 µs a message at 5,000 entries, growing with it)
-        self._seen: OrderedDict[tuple, float] = OrderedDict()
+        # (payload, fill) -> message time, in two generations: what was heard since the last
+        # turn, and in the span before it (``_is_duplicate``)
+        self._seen: dict[tuple, float] = {}
+        self._seen_before: dict[tuple, float] = {}
+        self._turn_at = float("-inf")
         self.cache_size = cache_size
         self.cache_hits = 0
         self._decoded: dict[tuple, dict] = {}        # (payload, fill) -> record (repeat types)
@@ -509,24 +510,22 @@ class AisDecoder:
         return record
 
     def _is_duplicate(self, payload: str, fill: int, t: float) -> bool:
-        key, seen = (payload, fill), self._seen
-        last = seen.get(key)
-        if last is not None:
-            if abs(t - last) <= self.dedup_window_s:
-                self.duplicates += 1
-                return True
-            seen.move_to_end(key)                      # heard again: it is the newest now
-        seen[key] = t
-        # what can no longer be a duplicate goes: payloads first heard long before this one
-        # (insertion order is arrival order), so memory follows the last minute's traffic;
-        # one a message keeps it O(1)
-        if len(seen) > 1:
-            oldest = next(iter(seen))
-            if seen[oldest] < t - max(60.0, 20 * self.dedup_window_s):
-                del seen[oldest]
-        if len(seen) > self.dedup_memory:             # forget the oldest half (insertion order)
-            for old in list(seen)[: self.dedup_memory // 2]:
-                del seen[old]
+        """Whether this payload was heard within ``dedup_window_s`` of ``t`` (counted). The
+        payloads heard are kept in two generations that turn every ``max(60, 20 × window)``
+        seconds of message time, or when the newer holds ``dedup_memory``: the older is
+        forgotten, so memory follows the last minutes' traffic and no single payload is
+        looked after on its own."""
+        key = (payload, fill)
+        last = self._seen.get(key)
+        if last is None:
+            last = self._seen_before.get(key)
+        if last is not None and abs(t - last) <= self.dedup_window_s:
+            self.duplicates += 1
+            return True
+        if t >= self._turn_at or len(self._seen) >= self.dedup_memory:
+            self._seen_before, self._seen = self._seen, {}
+            self._turn_at = t + max(60.0, 20 * self.dedup_window_s)
+        self._seen[key] = t
         return False
 
     def feed(self, line: str, arrival: float) -> dict | None:
