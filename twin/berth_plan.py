@@ -28,10 +28,7 @@ OCCUPANT_FRESH_S = 600
 
 
 @functools.lru_cache(maxsize=65536)     # asked twice for every AIS fix; names repeat
-@functools.lru_cache(maxsize=8192)
 def _norm(name: str | None) -> str:
-    """A name as plans and AIS are matched by: capitals and digits only. Remembered: the
-    berth plan asks it of every fix's ship name."""
     return re.sub(r"[^A-Z0-9]", "", (name or "").upper())
 
 
