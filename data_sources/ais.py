@@ -14,8 +14,11 @@ walks them):
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import keyword
 import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -212,7 +215,8 @@ _FINISH = {21: [_join_name_ext], 5: [_set_eta], 4: [_set_utc_timestamp],
 class _Plan:
     """What to do with one pyais message class, worked out once instead of per message:
     its non-spare fields under our names (and which are enums), which not-available rules,
-    angle checks, text fields and repairs apply to it."""
+    angle checks, text fields and repairs apply to it — and ``clean``, the same steps written
+    out as one function for that class (``_compile``)."""
 
     plain: tuple             # (pyais name, our name) of fields taken as they are
     enums: tuple             # (pyais name, our name) of enum fields, given as their codes
@@ -222,6 +226,7 @@ class _Plan:
     texts: tuple             # our names of 6-bit text fields
     finish: tuple            # derived fields, after the n/a rules
     has_position: bool       # lon / lat to range-check
+    clean: object = None     # (message, bit vector, bits) -> the cleaned record
 
 
 # (pyais class, the fields asked for or None) -> plan; a pyais class is of one message type
@@ -245,7 +250,7 @@ def _plan(cls, msg_type: int, only: frozenset | None = None) -> _Plan:
         ours = {f[1] for f in fields}
         fixes = [fix for fix in _FIXES.get(msg_type, ())
                  if only is None or not hasattr(fix, "sets") or ours.intersection(fix.sets)]
-        plan = _PLANS[(cls, only)] = _Plan(
+        plan = _Plan(
             plain=tuple(f for f in fields if f[0] not in ENUM_FIELDS),
             enums=tuple(f for f in fields if f[0] in ENUM_FIELDS),
             fixes=tuple(fixes),
@@ -254,7 +259,59 @@ def _plan(cls, msg_type: int, only: frozenset | None = None) -> _Plan:
             texts=tuple(n for n in TEXT_FIELDS if n in ours),
             finish=tuple(_FINISH.get(msg_type, ())),
             has_position="lon" in ours or "lat" in ours)
+        plan = _PLANS[(cls, only)] = dataclasses.replace(plan, clean=_compile(plan, msg_type))
     return plan
+
+
+def _compile(plan: _Plan, msg_type: int):
+    """The plan's steps for one message as the body of one function — what a loop over the
+    plan's tables would do for each message, without the loops (a decoder's per-message
+    cost: every position report goes through it). The steps, in order: fields, enum codes,
+    repairs, not-available codes -> None (raw kept), angles, text padding, derived fields,
+    the position's range. Names in the code are pyais's attribute names (identifiers) and
+    our names as string literals; the tables it reads are passed in, never written out."""
+    env = {"AisError": AisError}
+
+    def attr(name: str) -> str:      # an attribute no identifier names (none today): getattr
+        ok = name.isidentifier() and not keyword.iskeyword(name)
+        return f"msg.{name}" if ok else f"getattr(msg, {name!r})"
+
+    body = ["def clean(msg, bv, bits):"]
+    fields = ", ".join(f"{ours!r}: {attr(name)}" for name, ours in plan.plain)
+    body.append(f"    rec = {{{fields}}}")
+    for name, ours in plan.enums:
+        body += [f"    v = {attr(name)}", f"    rec[{ours!r}] = None if v is None else int(v)"]
+    body.append("    raw = {}")
+    for i, fix in enumerate(plan.fixes):
+        env[f"fix{i}"] = fix
+        body.append(f"    fix{i}(rec, raw, bv, bits)")
+    for i, (name, codes) in enumerate(plan.rules):
+        env[f"codes{i}"] = codes
+        body += [f"    v = rec[{name!r}]",
+                 f"    if v is not None and v in codes{i}:",
+                 f"        raw[{name!r}] = v",
+                 f"        rec[{name!r}] = None"]
+    for name in plan.angles:             # course 360.1-409.5, heading 360-510: invalid
+        body += [f"    v = rec[{name!r}]",
+                 "    if v is not None and not 0 <= v < 360:",
+                 f"        raw[{name!r}] = v",
+                 f"        rec[{name!r}] = None"]
+    for name in plan.texts:
+        body += [f"    v = rec[{name!r}]",
+                 "    if isinstance(v, str):",
+                 f"        rec[{name!r}] = v.split('@', 1)[0].strip() or None"]
+    for i, finish in enumerate(plan.finish):
+        env[f"finish{i}"] = finish
+        body.append(f"    finish{i}(rec, raw)")
+    if plan.has_position:
+        body += ["    lon, lat = rec.get('lon'), rec.get('lat')",
+                 "    if ((lon is not None and not -180 <= lon <= 180)",
+                 "            or (lat is not None and not -90 <= lat <= 90)):",
+                 f"        raise AisError('position_out_of_range', "
+                 f"f'type {msg_type} lon={{lon}} lat={{lat}}')"]
+    body += ["    if raw:", "        rec['raw'] = raw", "    return rec"]
+    exec("\n".join(body), env)                # noqa: S102 — our own tables, no outside text
+    return env["clean"]
 
 
 class AisError(ValueError):
@@ -266,11 +323,12 @@ class AisError(ValueError):
 
 MAX_LINE = 1024      # characters: an NMEA sentence is at most 82, a tag block adds a few dozen
 _ARMOUR_OK = frozenset(chr(c) for c in list(range(48, 88)) + list(range(96, 120)))
+_ARMOUR = re.compile(r"[0-W`-w]+")      # the same characters: one C scan per payload
 
 
 def _check_payload(payload: str, fill_bits: int) -> tuple[int, int]:
     """Armour and length checks -> (message type, length in bits)."""
-    if not payload or not _ARMOUR_OK.issuperset(payload):
+    if _ARMOUR.fullmatch(payload) is None:
         bad = set(payload) - _ARMOUR_OK
         raise AisError("bad_armour", f"illegal characters {''.join(sorted(bad))!r}")
     msg_type = ord(payload[0]) - 48
@@ -298,40 +356,9 @@ def decode_payload(payload: str, fill_bits: int = 0, only: dict | None = None) -
         raise AisError("undecodable", f"type {msg_type}: {exc}") from None
     fields = only.get(msg_type) if only else None
     plan = _PLANS.get((type(msg), fields)) or _plan(type(msg), msg_type, fields)
-    # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names.
-    rec = {ours: getattr(msg, name) for name, ours in plan.plain}
-    for name, ours in plan.enums:
-        value = getattr(msg, name)
-        rec[ours] = None if value is None else int(value)
-    raw: dict = {}
-    for fix in plan.fixes:
-        fix(rec, raw, bv, bits)
-
-    # Not-available codes -> None, raw kept.
-    for name, codes in plan.rules:
-        value = rec[name]
-        if value is not None and value in codes:
-            raw[name] = value
-            rec[name] = None
-    for name in plan.angles:                    # course 360.1-409.5, heading 360-510: invalid
-        value = rec[name]
-        if value is not None and not 0 <= value < 360:
-            raw[name], rec[name] = value, None
-    for name in plan.texts:
-        if isinstance(rec[name], str):
-            text = rec[name].split("@", 1)[0].strip()
-            rec[name] = text or None
-    for finish in plan.finish:
-        finish(rec, raw)
-
-    if plan.has_position:
-        lon, lat = rec.get("lon"), rec.get("lat")
-        if ((lon is not None and not -180 <= lon <= 180)
-                or (lat is not None and not -90 <= lat <= 90)):
-            raise AisError("position_out_of_range", f"type {msg_type} lon={lon} lat={lat}")
-    if raw:
-        rec["raw"] = raw
-    return _check_mmsi(rec)
+    # The message as a dict — what pyais's asdict(enum_as_int=True) gives, under our names —
+    # cleaned: n/a codes -> None with the raw code kept, repairs, range checks (``_compile``).
+    return _check_mmsi(plan.clean(msg, bv, bits))
 
 
 def _check_mmsi(rec: dict) -> dict:

@@ -141,22 +141,27 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
     def observe(self, fix, vessel) -> list[tuple[str, Plan]]:
         """Record what one located fix says about the plans; returns what happened now:
         ("arrived", plan) / ("berthed", plan)."""
+        mmsi, ts, name = fix.mmsi, fix.ts, vessel.name
         with self._lock:
-            if self._last_seen.get(fix.mmsi) == fix.ts:
+            if self._last_seen.get(mmsi) == ts:
                 return []
-            if vessel.name:
-                self._names[fix.mmsi] = _norm(vessel.name)
-            self._last_seen[fix.mmsi] = fix.ts
+            norm = _norm(name) if name else None
+            if norm is not None:
+                self._names[mmsi] = norm
+            self._last_seen[mmsi] = ts
             if fix.in_port:
-                self.last_in_port[fix.mmsi] = fix.ts
+                self.last_in_port[mmsi] = ts
             stopped = fix.sog is not None and fix.sog < STOPPED_KN
             if fix.berth is not None and stopped:
-                self.occupant[fix.berth] = (fix.mmsi, fix.ts)
-            happened = []
+                self.occupant[fix.berth] = (mmsi, ts)
             imo = getattr(vessel, "imo", None)
-            if not self.may_concern(fix.mmsi, vessel.name, imo):
-                return happened                      # no plan can be this vessel's (most)
-            for p in self.for_vessel(fix.mmsi, vessel.name, imo):
+            # may_concern, with the name already normalised: no plan can be this vessel's
+            # (most fixes)
+            if not (mmsi in self._by_mmsi or (imo and imo in self._by_imo)
+                    or (norm is not None and norm in self._by_name)):
+                return []
+            happened = []
+            for p in self.for_vessel(mmsi, name, imo):
                 ref = p.eta if p.eta is not None else p.start
                 if p.arrived is None and fix.in_port and fix.ts >= ref - ARRIVAL_WINDOW_S:
                     p.arrived = fix.ts

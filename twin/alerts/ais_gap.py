@@ -62,14 +62,27 @@ class AisGap(Rule):
             return [self.condition(fix, active=False)]
         return []
 
+    def shortest(self) -> float:
+        """The shortest silence any vessel may keep before it is raised (0s are "never")."""
+        p = self.p
+        limits = [s for s in (p.class_a_under_way_s, p.class_a_stationary_s,
+                              p.class_b_under_way_s, p.class_b_stationary_s, p.at_berth_s)
+                  if s > 0]
+        return min(limits) if limits else float("inf")
+
     def on_tick(self, now, ctx):
         out = []
+        dark, shortest = self._dark, self.shortest()
         for mmsi, v in ctx.vessels.items():
             f = v.last
-            if f is None or not f.in_port or not self.applies(v):
+            if f is None or not f.in_port:
                 continue
             silent = now - f.ts
-            if mmsi in self._dark:
+            if silent <= shortest and mmsi not in dark:
+                continue                        # heard lately: no threshold is passed (most)
+            if not self.applies(v):
+                continue
+            if mmsi in dark:
                 if silent > self.p.forget_s:
                     self._dark.discard(mmsi)
                     out.append(self.condition(f, active=False))

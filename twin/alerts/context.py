@@ -241,7 +241,8 @@ def _edge_pieces(geometries, vertices: int = 8) -> list:
 
 def _none(values) -> np.ndarray:
     """Which entries of an object array (berth / anchorage ids) are None."""
-    return np.fromiter((v is None for v in values), bool, len(values))
+    # ids are text or None, and text never equals None: the comparison runs in C
+    return np.equal(np.asarray(values, dtype=object), None).astype(bool, copy=False)
 
 
 def _members(pairs, n: int, zones) -> list[tuple]:
