@@ -1,7 +1,7 @@
 """Benchmark: the real ingest — NMEA lines through the whole live twin — against bare pyais.
 
     python app.py bench ingest [--file FILE] [--port DIR] [--repeat N] [--round-lines 500]
-                               [--read-lines 16] [--limit LINES] [--profile OUT.prof]
+                               [--read-lines 16] [--limit LINES] [--runs 3] [--profile OUT.prof]
 
 The same NMEA lines are read twice:
 
@@ -26,10 +26,15 @@ first two kinds only, as a live twin does within any 30 s; the count is printed.
 Both run with Python's garbage collector set as ``Engine.start`` sets it for a running twin
 (``twin.heap.tune_collector``).
 
-``--runs N`` runs both N times, taking turns, and keeps the best time of each (the pipeline's
-figures are those of its best run). The seconds per stage come from one more run of the
-pipeline with every stage's calls timed (a wrapper around each call costs about 1 %: the
-timed runs go without). ``--repeat N`` plays the file N times, each copy's tag-block times
+Bare pyais and the pipeline take turns a round at a time: right before the pipeline takes a
+round, bare pyais decodes the same lines, each timed on its own, and the ratio is of the
+summed times. This machine's speed changes by a factor of up to 1.7 from one second to the
+next (a neighbour on the host); timed a second apart, a run of one side and a run of the
+other measured the machine as much as the code (runs of 0.165–0.295 in one minute, where
+the paired runs gave 0.237–0.250). ``--runs N`` (default 3) makes N such runs and prints
+the figures of the median one, its ratio last. The seconds per stage come from one more run
+of the pipeline with every stage's calls timed (a wrapper around each call costs about 1 %:
+the timed runs go without). ``--repeat N`` plays the file N times, each copy's tag-block times
 shifted past the previous copy (checksums redone), for a longer run. Prints lines, messages,
 seconds and msg/s of each, the pipeline's seconds per stage (decode, admission, models,
 state, port calls, alerts, store) and, as the last line, ``ratio=…`` (pipeline msg/s ÷ bare
@@ -220,38 +225,54 @@ def receiver_reads(lines: list[str], times: list, first: float, round_lines: int
 
 
 def pipeline(lines: list[str], port_dir: Path, round_lines: int, profile: str | None = None,
-             read_lines: int = 16, timed_stages: bool = True) -> dict:
+             read_lines: int = 16, timed_stages: bool = True, paired: bool = False) -> dict:
     """One run of the pipeline over ``lines``. ``timed_stages``: each stage's calls timed
-    (``instrument``: a wrapper around every call, which costs the run about 1 %)."""
+    (``instrument``: a wrapper around every call, which costs the run about 1 %).
+    ``paired``: right before the pipeline takes a round, bare pyais decodes the round's
+    lines, timed on its own (``bare_seconds``, ``bare_messages``): both sides of the ratio
+    are measured within milliseconds of each other, so a slow spell of a shared machine —
+    its speed here changes by a factor of 1.7 from one second to the next — hits both."""
     with tempfile.TemporaryDirectory() as tmp:
         engine, source, store = build_pipeline(port_dir, Path(tmp) / "ingest.sqlite")
         stages = instrument(engine) if timed_stages else Stages()
         times = [line_time(ln) for ln in lines]
         first = next((t for t in times if t is not None), time.time())
         rounds_in = receiver_reads(lines, times, first, round_lines, read_lines)
+        round_text = [lines[k:k + round_lines] for k in range(0, len(lines), round_lines)]
         on_lines, step = source.on_lines, engine.step
-        gc.collect()                 # both runs start from a collected heap (see main)
+        gc.collect()                 # every run starts from a collected heap (see main)
         profiler = None
         if profile:
             import cProfile
             profiler = cProfile.Profile()
-            profiler.enable()
-        t0 = time.perf_counter()
-        rounds = 0
-        for reads, clock in rounds_in:
-            d0 = time.perf_counter()
+        seconds = bare_seconds = 0.0
+        bare_messages = rounds = 0
+        for (reads, clock), text in zip(rounds_in, round_text):
+            if paired:
+                # once to warm it up (after a round of the pipeline the caches hold the
+                # pipeline's code and data: a cold bare pyais ran 9 % slower than on the
+                # whole file at once, which would flatter the ratio), then timed
+                bare_pyais(text)
+                b0 = time.perf_counter()
+                bare_messages += bare_pyais(text)
+                bare_seconds += time.perf_counter() - b0
+            if profiler is not None:
+                profiler.enable()
+            t0 = time.perf_counter()
             for chunk, arrival in reads:
                 on_lines(chunk, arrival)          # one read of the transport
             source.clock = clock
-            stages.add("decode", time.perf_counter() - d0)
+            stages.add("decode", time.perf_counter() - t0)
             step()
+            seconds += time.perf_counter() - t0
+            if profiler is not None:
+                profiler.disable()
             rounds += 1
-        seconds = time.perf_counter() - t0
         if profiler is not None:
-            profiler.disable()
             profiler.dump_stats(profile)
         health = source.health.status()
         result = {"seconds": seconds, "rounds": rounds,
+                  "bare_seconds": bare_seconds, "bare_messages": bare_messages,
                   # decoded messages, and those merged as duplicates (handled too)
                   "messages": health["messages"] + source.decoder.duplicates,
                   "duplicates": source.decoder.duplicates,
@@ -265,6 +286,13 @@ def pipeline(lines: list[str], port_dir: Path, round_lines: int, profile: str | 
                   "stages": stages.seconds, "health": health}
         store.close()
     return result
+
+
+def ratio_of(run: dict) -> float:
+    """Pipeline msg/s ÷ bare pyais msg/s of one paired run."""
+    if not (run["seconds"] > 0 and run["bare_seconds"] > 0 and run["bare_messages"]):
+        return 0.0
+    return (run["messages"] / run["seconds"]) / (run["bare_messages"] / run["bare_seconds"])
 
 
 def main(argv=None) -> int:
@@ -283,9 +311,8 @@ def main(argv=None) -> int:
                              "of one receive second (default 16: a TCP segment of 1,460 "
                              "bytes holds about 16 tagged NMEA lines)")
     parser.add_argument("--limit", type=int, help="only the first LINES lines")
-    parser.add_argument("--runs", type=int, default=1,
-                        help="run both N times, taking turns, and keep the best of each "
-                             "(a shared machine; default 1)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="paired runs; the ratio is the median run's (default 3)")
     parser.add_argument("--profile", help="write a cProfile of the pipeline run here")
     args = parser.parse_args(argv)
     if args.round_lines < 1 or args.read_lines < 1:
@@ -299,23 +326,23 @@ def main(argv=None) -> int:
         args.file = DEFAULT_FILE
     lines = read_lines(args.file, args.repeat, args.limit)
     heap.tune_collector()     # both run with the collector as a running twin has it (Engine.start)
-    t_bare, got = math.inf, None
-    for run in range(max(1, args.runs)):      # taking turns: a slow spell hits both
-        gc.collect()
-        t0 = time.perf_counter()
-        n_bare = bare_pyais(lines)
-        t_bare = min(t_bare, time.perf_counter() - t0)
-        this = pipeline(lines, args.port, args.round_lines, args.profile if run == 0 else None,
-                        args.read_lines, timed_stages=False)
-        if got is None or this["seconds"] < got["seconds"]:
-            got = this
+    runs = []
+    for run in range(max(1, args.runs)):
+        runs.append(pipeline(lines, args.port, args.round_lines,
+                             args.profile if run == 0 else None, args.read_lines,
+                             timed_stages=False, paired=True))
+    ratios = [ratio_of(r) for r in runs]
+    got = runs[sorted(range(len(runs)), key=ratios.__getitem__)[len(runs) // 2]]   # median
+    ratio = ratio_of(got)
     # the stages from a run of their own: timing every call is not the pipeline's work
     staged = pipeline(lines, args.port, args.round_lines, None, args.read_lines)
     n_pipe, t_pipe = got["messages"] or 0, got["seconds"]
+    n_bare, t_bare = got["bare_messages"], got["bare_seconds"]
     bare = n_bare / t_bare if t_bare > 0 else 0.0
     full = n_pipe / t_pipe if t_pipe > 0 else 0.0
     print(f"file: {args.file.name} ×{args.repeat}, port {args.port.name}, "
-          f"{args.round_lines} lines a round ({got['rounds']} rounds)")
+          f"{args.round_lines} lines a round ({got['rounds']} rounds), each round's lines "
+          f"through bare pyais right before the pipeline takes them")
     print(f"bare pyais: {len(lines):,} lines, {n_bare:,} messages in {t_bare:.2f} s "
           f"= {bare:,.0f} msg/s")
     print(f"pipeline:   {len(lines):,} lines, {n_pipe:,} messages in {t_pipe:.2f} s "
@@ -330,7 +357,11 @@ def main(argv=None) -> int:
           f"{got['states']:,} tracker states checkpointed, engine errors "
           f"{got['errors']}, store write errors {got['write_errors']}"
           + f"; rejected {sum(rejects.values()):,}")
-    print(f"ratio={full / bare if bare else 0.0:.3f}")
+    if len(runs) > 1:
+        print(f"runs ({len(runs)}): ratio " + ", ".join(f"{r:.3f}" for r in ratios)
+              + f"; the median run's figures above (best {max(ratios):.3f}, "
+              f"worst {min(ratios):.3f})")
+    print(f"ratio={ratio:.3f}")
     return 0 if not (got["errors"] or got["write_errors"] or staged["errors"]
                      or staged["write_errors"]) else 1
 

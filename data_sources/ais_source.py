@@ -6,6 +6,7 @@ at its recorded pace like the bundled CSV.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import time
@@ -20,6 +21,13 @@ from .timecheck import LiveTimeCheck, recording_window
 from .transport import file_lines
 
 POSITION_TYPES = {1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 27: "A", 9: None}
+# the order of VesselReport's fields that to_events builds it by
+_REPORT_AT = ("ts", "source", "mmsi", "lon", "lat", "sog", "cog", "heading", "nav_status",
+              "name", "imo", "callsign", "ship_type", "length", "width", "draught",
+              "destination", "eta", "ais_class", "to_bow", "to_stern", "to_port",
+              "to_starboard", "static")
+if tuple(f.name for f in dataclasses.fields(VesselReport)) != _REPORT_AT:
+    raise RuntimeError("VesselReport's fields changed: to_events gives them by position")
 
 # Static and voyage data (type 5; type 24 parts A and B) is broadcast again every 6 minutes,
 # mostly unchanged. A message that says exactly what the last one passed on for the same
@@ -94,10 +102,13 @@ def to_events(rec: dict, source: str) -> list:
         lon, lat = rec.get("lon"), rec.get("lat")
         if lon is None or lat is None:
             return []
-        # only types 19 and 9 carry static data with the position (``static``)
+        # only types 19 and 9 carry static data with the position (``static``); every field
+        # given by position (a third cheaper than keywords, once per message): the static
+        # fields None, the AIS class and ``static`` where ``_REPORT_AT`` checks they are
         report = VesselReport(ts, source, mmsi, lon, lat, rec.get("speed"), rec.get("course"),
-                              rec.get("heading"), rec.get("status"),
-                              ais_class=POSITION_TYPES[t], static=t in (19, 9))
+                              rec.get("heading"), rec.get("status"), None, None, None, None,
+                              None, None, None, None, None, POSITION_TYPES[t], None, None, None,
+                              None, t in (19, 9))
         if t == 19:
             report.name, report.ship_type = rec.get("shipname"), rec.get("shiptype")
             for name, value in _dims(rec).items():

@@ -26,6 +26,22 @@ def test_bench_ingest_on_a_slice_prints_the_ratio_last():
     for stage in ("decode", "state", "port calls", "alerts", "store"):
         assert f"{stage} " in out.split("stages (s):")[1].splitlines()[0]
     assert "engine errors 0, store write errors 0" in out
+    # three paired runs by default; the ratio printed last is the median run's
+    runs = re.search(r"runs \(3\): ratio ([\d.]+), ([\d.]+), ([\d.]+);", out)
+    assert runs, out
+    assert float(lines[-1].split("=")[1]) == sorted(float(r) for r in runs.groups())[1]
+
+
+def test_paired_runs_give_bare_pyais_the_same_lines_a_round_at_a_time():
+    """Bare pyais decodes each round's lines right before the pipeline takes them: it counts
+    the messages of the same lines (a message cut by a round's end is lost to it, no more)."""
+    from bench.ingest import DEFAULT_PORT, pipeline
+    lines = read_lines(NY_HOUR, limit=1500)
+    run = pipeline(lines, DEFAULT_PORT, 300, timed_stages=False, paired=True)
+    assert run["rounds"] == 5 and run["bare_seconds"] > 0 and run["seconds"] > 0
+    assert 0 <= run["messages"] - run["bare_messages"] <= run["rounds"]
+    alone = pipeline(lines, DEFAULT_PORT, 300, timed_stages=False)
+    assert alone["bare_messages"] == 0 and alone["messages"] == run["messages"]
 
 
 def test_bench_ingest_takes_another_port_and_a_position_recording():
