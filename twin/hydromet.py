@@ -147,8 +147,8 @@ class HydroMet(CopiedUnderLock):
     def predicted(self, st: Station, ts: float) -> float:
         """The station's predicted tide at whole minutes, linear within the minute (the rules
         ask every round and for every deep-draught fix; the tide moves < 1 cm a minute). The
-        minutes of one hour are computed together, once per station and hour: UTide's nodal
-        factors and astronomical argument (``FUV``) cost the same for 61 times as for 2."""
+        minutes of one hour are computed together, once per station and hour (UTide's nodal
+        factors once per station and day: ``TidePredictor.heights``)."""
         minute = int(ts // 60)
         hour, k = divmod(minute, 60)
         key = (st.id, hour)
