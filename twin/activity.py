@@ -224,7 +224,7 @@ class PortActivity(ActivityReading):
                 thin(r)
             self.watermark = max(self.watermark or reports[-1].ts, reports[-1].ts)
         if self.alerts is not None:
-            self.alerts.update(events, where)
+            self.alerts.update(events, where, reports)
         return len(reports)
 
     def tick(self, now: float) -> None:

@@ -141,11 +141,11 @@ class AlertContext:
 
     # ---- per round -----------------------------------------------------------------------
     def locate(self, lons, lats, where=None) -> dict:
-        """Metres, berth/anchorage/port (reused from ``where`` when the caller has it), zones
-        and distance to land for many points at once."""
-        lons, lats = np.asarray(lons, float), np.asarray(lats, float)
+        """Metres, berth/anchorage/port (reused from ``where`` when the caller has it: the
+        points are then its, and ``lons``, ``lats`` are not read), zones and distance to land
+        for many points at once."""
         if where is None:
-            where = self.geometry.locate(lons, lats)
+            where = self.geometry.locate(np.asarray(lons, float), np.asarray(lats, float))
         x, y = where["x"], where["y"]
         pts = where.get("pts")
         if pts is None:

@@ -147,9 +147,10 @@ class AlertEngine(AlertReading):
         self.archive: list[Alert] | None = [] if keep_all else None   # batch: every alert
 
     # ---- input ---------------------------------------------------------------------------
-    def update(self, events, where: dict | None = None) -> int:
+    def update(self, events, where: dict | None = None, reports: list | None = None) -> int:
         """One round of events (sorted or not). ``where`` = PortGeometry.locate of the round's
-        VesselReports in ts order, when the caller has it already. A ``ReplayRestarted``
+        VesselReports in ts order, when the caller has it already, and ``reports`` those
+        reports in that order (a stable sort by ts) when it has them. A ``ReplayRestarted``
         splits the round: a replay's next pass begins where the recording began, so what the
         rules remember of each ship is dropped there (no "jump" back to the start)."""
         restart = next((e for e in events if isinstance(e, ReplayRestarted)), None)
@@ -165,16 +166,21 @@ class AlertEngine(AlertReading):
                     v.last = None
                 self.plausibility.forget_all()
             return n + self.update(after)
-        reports = []
+        given = reports is not None and where is not None
+        if not given:
+            reports = []
         for e in events:
             if isinstance(e, StaticReport) or (isinstance(e, VesselReport) and e.static):
                 self._remember(e)
-            if isinstance(e, VesselReport):
+            if not given and isinstance(e, VesselReport):
                 reports.append(e)
         if not reports:
             return 0
-        reports.sort(key=lambda r: r.ts)
-        loc = self.ctx.locate([r.lon for r in reports], [r.lat for r in reports], where)
+        if given:
+            loc = self.ctx.locate(None, None, where)
+        else:
+            reports.sort(key=lambda r: r.ts)
+            loc = self.ctx.locate([r.lon for r in reports], [r.lat for r in reports], where)
         with self._lock:
             items = []
             take = self._take_fix
