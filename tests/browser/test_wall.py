@@ -9,7 +9,7 @@ import urllib.request
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -222,8 +222,11 @@ def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
             assert m["clipped"] == [], f"{where}: content cut in {m['clipped']}"
             median[w, lang] = m["median"]
             if lang == "zh":                               # drawn in the font this server sent
-                fonts = _font_of(browser, ".kpi-strip .kpi-label")
-                assert fonts and all(f["isCustomFont"] for f in fonts), fonts
+                # the strip is drawn again when its figures change: a label replaced between
+                # the query and the font lookup has no text drawn (no fonts); ask again then
+                fonts = WebDriverWait(browser, 15, ignored_exceptions=(WebDriverException,)) \
+                    .until(lambda d: _font_of(d, ".kpi-strip .kpi-label"))
+                assert all(f["isCustomFont"] for f in fonts), fonts
                 assert "Noto Sans CJK SC" in {f["familyName"] for f in fonts}, fonts
             if w == 1920:                                  # for people to look at
                 (ARTIFACTS / f"wall-1080p-{lang}.png").write_bytes(screenshot(browser))
