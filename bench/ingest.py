@@ -30,8 +30,8 @@ Bare pyais and the pipeline take turns a round at a time: right before the pipel
 round, bare pyais decodes the same lines, each timed on its own, and the ratio is of the
 summed times. This machine's speed changes by a factor of up to 1.7 from one second to the
 next (a neighbour on the host); timed a second apart, a run of one side and a run of the
-other measured the machine as much as the code (runs of 0.165–0.295 in one minute, where
-the paired runs gave 0.237–0.250). ``--runs N`` (default 3) makes N such runs and prints
+other measured the machine as much as the code (single runs of 0.165–0.295 within one
+minute). ``--runs N`` (default 3) makes N such runs and prints
 the figures of the median one, its ratio last. The seconds per stage come from one more run
 of the pipeline with every stage's calls timed (a wrapper around each call costs about 1 %:
 the timed runs go without). ``--repeat N`` plays the file N times, each copy's tag-block times

@@ -574,15 +574,11 @@ class AisDecoder:
             if not sentence.tag_checksum_ok:
                 self.on_warning("bad_tagblock_checksum", line[:80])
             # Fragment timeouts run on arrival time: receive times of different stations in one
-            # feed are not one clock. A one-sentence message with nothing pending is complete
-            # as it is (what ``add`` returns then, without the call: most lines).
-            if sentence.frag_count == 1 and not self.reassembler._pending:
-                payload, fill, first = sentence.payload, sentence.fill_bits, sentence
-            else:
-                done = self.reassembler.add(sentence, arrival)
-                if done is None:
-                    return None
-                payload, fill, first = done
+            # feed are not one clock.
+            done = self.reassembler.add(sentence, arrival)
+            if done is None:
+                return None
+            payload, fill, first = done
             t = first.rx_time
             if self.time_check is not None:
                 t, why = self.time_check.check(t, arrival)

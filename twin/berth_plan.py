@@ -29,6 +29,7 @@ OCCUPANT_FRESH_S = 600
 
 @functools.lru_cache(maxsize=65536)     # asked twice for every AIS fix; names repeat
 def _norm(name: str | None) -> str:
+    """A name as plans and AIS are matched by: capitals and digits only."""
     return re.sub(r"[^A-Z0-9]", "", (name or "").upper())
 
 
@@ -145,9 +146,8 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
         with self._lock:
             if self._last_seen.get(mmsi) == ts:
                 return []
-            norm = _norm(name) if name else None
-            if norm is not None:
-                self._names[mmsi] = norm
+            if name:
+                self._names[mmsi] = _norm(name)
             self._last_seen[mmsi] = ts
             if fix.in_port:
                 self.last_in_port[mmsi] = ts
@@ -155,11 +155,8 @@ class BerthPlan(CopiedUnderLock):   # copied into the twin image (twin.copies)
             if fix.berth is not None and stopped:
                 self.occupant[fix.berth] = (mmsi, ts)
             imo = getattr(vessel, "imo", None)
-            # may_concern, with the name already normalised: no plan can be this vessel's
-            # (most fixes)
-            if not (mmsi in self._by_mmsi or (imo and imo in self._by_imo)
-                    or (norm is not None and norm in self._by_name)):
-                return []
+            if not self.may_concern(mmsi, name, imo):
+                return []                            # no plan can be this vessel's (most)
             happened = []
             for p in self.for_vessel(mmsi, name, imo):
                 ref = p.eta if p.eta is not None else p.start
