@@ -51,11 +51,13 @@ class FeedHealth:
                 recent.append((now, count))
                 self._trim(now)
 
-    def record_reject(self, reason: str, detail: str | None = None, now: float | None = None) -> None:
-        """Count one rejected input by reason; keep the latest detail as the last error."""
+    def record_reject(self, reason: str, detail: str | None = None, now: float | None = None,
+                      count: int = 1) -> None:
+        """Count a rejected input (``count`` of them: entries a stream lost at once) by
+        reason; keep the latest detail as the last error."""
         now = self.clock() if now is None else now
         with self._lock:
-            self.rejects[reason] += 1
+            self.rejects[reason] += count
             self.last_error = f"{reason}: {detail}" if detail else reason
             self.last_error_at = now
 

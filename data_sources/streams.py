@@ -22,7 +22,9 @@ bounded buffer (past ``max_buffer`` the oldest go, counted as ``buffer_overflow`
 ``StreamReader`` reads every partition through the consumer group named for the twin (``group=``
 in the URL, else ``PORTTWIN_TWIN`` or the port package's directory name), so each twin gets
 every message once, whatever other twins read, and a twin restarted within ``retain_s`` first
-gets what arrived while it was away. Entries delivered but not yet acknowledged when a twin
+gets what arrived while it was away. What the stream trimmed before the twin read it (away
+longer than ``retain_s``, or ``max_entries`` behind) is counted, per partition, as
+``stream_trimmed`` rejects (``StreamReader._read_checked``): no message is lost uncounted. Entries delivered but not yet acknowledged when a twin
 stopped (read, not handed over) are read again at its start. Each entry's lines go to the twin's
 ``AisSource`` with the reader's receive time as their arrival (checked against the time Redis
 took the entry, its id) — framing, reassembly, duplicates, time checks and decoding as for any
@@ -59,6 +61,17 @@ DEFAULT_PARTITIONS = 16
 MAX_PARTITIONS = 1024
 MAX_LINES_PER_ENTRY = 9          # an AIS message is at most 9 sentences (one digit)
 MAX_ENTRY_BYTES = MAX_LINES_PER_ENTRY * (MAX_LINE + 1)
+
+
+def _text(value) -> str:
+    """A name or id as redis-py gives it (bytes, or str when decoding) -> str."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _stream_id(entry_id: str) -> tuple[int, int]:
+    """``1700000000000-3`` -> (1700000000000, 3), to compare stream ids."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def is_stream_url(url: str | None) -> bool:
@@ -249,6 +262,7 @@ class StreamReader(_Receiver):
         self.clock = clock
         self._client = client
         self.entries = 0
+        self.trimmed = 0             # entries trimmed from a partition before this twin read them
         self.redis = None
 
     def supervision(self) -> dict:
@@ -262,10 +276,18 @@ class StreamReader(_Receiver):
                                     socket_connect_timeout=5, health_check_interval=30)
 
     def _ensure_groups(self, r) -> None:
+        """This twin's group on every partition. A new one starts from now (what came before
+        is no twin's of this name) with its read counter set (``ENTRIESREAD``: Redis leaves
+        it unknown otherwise, and its ``lag`` then cannot count what is trimmed unread)."""
         import redis
         for name in self.names:
-            try:        # new: from now on (what came before is no twin's of this name)
-                r.xgroup_create(name, self.group, id="$", mkstream=True)
+            try:
+                info = r.xinfo_stream(name)
+                at, read = _text(info["last-generated-id"]), int(info["entries-added"])
+            except redis.ResponseError:         # no such stream yet
+                at, read = "0-0", 0
+            try:
+                r.xgroup_create(name, self.group, id=at, mkstream=True, entries_read=read)
             except redis.ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
@@ -286,13 +308,70 @@ class StreamReader(_Receiver):
             # what was delivered to this consumer and not acknowledged (it stopped between)
             self._drain(r, {n: "0" for n in self.names}, stop)
             while not stop.is_set():
-                got = r.xreadgroup(self.group, self.consumer, {n: ">" for n in self.names},
-                                   count=self.batch, block=self.block_ms)
+                got = self._read_checked(r)
+                if not any(entries for _, entries in got or []):    # wait for new ones
+                    got = r.xreadgroup(self.group, self.consumer,
+                                       {n: ">" for n in self.names},
+                                       count=self.batch, block=self.block_ms)
                 self._handle(r, got)
         except Exception as exc:
             if not stop.is_set():
                 self._failed(exc)
                 self._set_state("reconnecting", self.last_error)
+
+    def _read_checked(self, r):
+        """One read of every partition (not blocking) in one transaction with each partition's
+        counters as they were right before it, to count what the stream trimmed (its
+        ``retain_s``, ``max_entries``) before this twin read it — the twin was away longer
+        than the stream keeps, or fell that far behind.
+
+        Redis's ``lag`` of the group (entries added less entries read) still counts what was
+        trimmed. What is really left after the group's last delivered entry is known when the
+        read gave fewer entries than asked (it reached the end: that many) or when the
+        stream's first entry is past that entry (all of it): ``lag`` less that is the loss,
+        counted (``stream_trimmed``, naming the partition and the number). The group's read
+        counter is then set to the stream's (``XGROUP SETID … ENTRIESREAD``), so a loss is
+        counted once, not again at the next read nor when the twin starts again. Every read
+        is checked so (a read that reaches the end has Redis set the counter itself, which
+        would leave the loss uncounted)."""
+        with r.pipeline(transaction=True) as pipe:
+            for name in self.names:
+                pipe.xinfo_groups(name)
+                pipe.xinfo_stream(name)
+            pipe.xreadgroup(self.group, self.consumer, {n: ">" for n in self.names},
+                            count=self.batch)
+            *infos, got = pipe.execute()
+        read = {_text(name): entries for name, entries in got or []}
+        for k, name in enumerate(self.names):
+            groups, stream = infos[2 * k], infos[2 * k + 1]
+            mine = next((g for g in groups if _text(g.get("name")) == self.group), None)
+            lag = mine.get("lag") if mine else None       # None: Redis cannot tell (XDEL)
+            if not lag:
+                continue
+            entries = read.get(name) or []
+            last = _text(mine["last-delivered-id"])
+            first = stream.get("first-entry")
+            if len(entries) < self.batch:                 # to the end: all that was left
+                left = len(entries)
+            elif first and _stream_id(_text(first[0])) > _stream_id(last):
+                left = int(stream["length"])              # all of it is after the last read
+            else:
+                continue                                  # told once it has caught up
+            lost = lag - left
+            if lost <= 0:
+                continue
+            self.trimmed += lost
+            detail = f"{name}: {lost} entries trimmed before group {self.group} read them " \
+                     f"(after {last})"
+            if self.health is not None:
+                self.health.record_reject("stream_trimmed", detail, count=lost)
+            else:
+                self.on_reject("stream_trimmed", detail)
+            log.warning("%s: %s", self.name, detail)
+            upto = _text(entries[-1][0]) if entries else last
+            r.xgroup_setid(name, self.group, upto,
+                           entries_read=int(stream["entries-added"]) - (left - len(entries)))
+        return got
 
     def _drain(self, r, ids: dict, stop) -> None:
         while ids and not stop.is_set():
@@ -311,6 +390,9 @@ class StreamReader(_Receiver):
             for entry_id, fields in entries:
                 done.append(entry_id)
                 if not fields:              # None: trimmed away before it was read again
+                    self.trimmed += 1
+                    self.on_reject("stream_trimmed", f"{name}/{_text(entry_id)}: delivered, "
+                                   "then trimmed before this twin read it again")
                     continue
                 # an entry no check foresaw is counted and acknowledged like any other:
                 # raising here would deliver it again at every reconnect, ahead of the rest

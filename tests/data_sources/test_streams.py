@@ -425,3 +425,71 @@ def test_entries_read_back_after_hours_keep_the_time_they_came_in(fresh, redis_u
     assert got[1] == pytest.approx(added / 1000)          # three days before Redis had it
     assert got[2] == pytest.approx(added / 1000)          # three hours after Redis had it
     assert health.notes["stream_time_implausible"] == 2
+
+
+@pytest.mark.parametrize("batch", [2000, 200])
+def test_what_the_stream_trimmed_before_a_twin_read_it_is_counted_once(fresh, redis_url,
+                                                                        batch):
+    """A twin away longer than the feed reader keeps (its ``max_entries`` trimming, as Redis
+    does it: approximately): every message written is either read by the twin or counted as
+    ``stream_trimmed`` on the partition — none is lost without a count — and a restart does
+    not count the same loss again; so too when what is left takes it several reads."""
+    from data_sources.health import FeedHealth
+    writer = StreamWriter(redis_url, 1, max_entries=500)
+    lines = _single(_lines(NY_NMEA))[:3000]
+    health, got = FeedHealth("ais"), []
+    url = f"{redis_url}?partitions=1&group=nynj"
+    r = StreamReader(url, lambda line, arrival: got.append(line), health=health)
+    r.start()
+    _wait(lambda: r.state == "connected")
+    r.stop()                                        # the twin goes away
+    now = time.time()
+    for k in range(0, len(lines), 100):             # the feed goes on, trimmed as it goes
+        for ln in lines[k:k + 100]:
+            writer.on_line(ln, now)
+        writer.flush()
+    kept = fresh.xlen("ais:0")
+    assert kept < len(lines)                        # the stream has lost what it could not keep
+    again = StreamReader(url, lambda line, arrival: got.append(line), health=health)
+    again.batch = batch
+    again.start()
+    _wait(lambda: len(got) == kept and health.rejects["stream_trimmed"] > 0)
+    time.sleep(0.6)                                 # later reads add nothing
+    again.stop()
+    assert len(got) + health.rejects["stream_trimmed"] == writer.written == len(lines)
+    assert again.trimmed == len(lines) - kept
+    assert got == [ln.strip() for ln in lines[-kept:]]          # the newest, in order
+    assert "ais:0" in health.status()["last_error"]
+    later_health = FeedHealth("ais")                # the twin starts again: nothing new lost
+    later = StreamReader(url, lambda line, arrival: got.append(line), health=later_health)
+    later.start()
+    _wait(lambda: later.state == "connected")
+    time.sleep(0.3)
+    later.stop()
+    assert later_health.rejects["stream_trimmed"] == 0 and later.trimmed == 0
+
+
+def test_entries_delivered_then_trimmed_before_a_restart_are_counted(fresh, redis_url):
+    """Read by a twin that died before handing them over, then trimmed: at its start they are
+    counted, with the partition and entry, and the rest flows."""
+    from data_sources.health import FeedHealth
+    writer = StreamWriter(redis_url, 1)
+    lines = _single(_lines(NY_NMEA))[:60]
+    url = f"{redis_url}?partitions=1&group=nynj"
+    health, got = FeedHealth("ais"), []
+    r = StreamReader(url, lambda line, arrival: got.append(line), health=health)
+    r.start()
+    _wait(lambda: r.state == "connected")
+    r.stop()
+    for ln in lines:
+        writer.on_line(ln, time.time())
+    writer.flush()
+    fresh.xreadgroup("nynj", "nynj", {"ais:0": ">"}, count=20)   # read, then the twin died
+    fresh.xtrim("ais:0", maxlen=40, approximate=False)            # and the stream moved on
+    again = StreamReader(url, lambda line, arrival: got.append(line), health=health)
+    again.start()
+    _wait(lambda: len(got) == 40)
+    again.stop()
+    assert health.rejects["stream_trimmed"] == 20 and again.trimmed == 20
+    assert got == [ln.strip() for ln in lines[20:]]
+    assert fresh.xpending("ais:0", "nynj")["pending"] == 0
