@@ -9,7 +9,8 @@ import urllib.request
 import numpy as np
 from PIL import Image
 from scipy import ndimage
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (StaleElementReferenceException, TimeoutException,
+                                        WebDriverException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -175,6 +176,23 @@ def _font_of(driver, selector: str) -> list[dict]:
                                   {"nodeId": node["nodeId"]})["fonts"]
 
 
+def _click_first_alert(browser, tries: int = 5):
+    """Click the first alert's vessel and return its text (None: no alert). The list is
+    redrawn when alerts change, so a row found just before a redraw can be stale: find it
+    again, as the alerts test does."""
+    for attempt in range(tries):
+        try:
+            rows = browser.find_elements(By.CSS_SELECTOR, ".alert-row .alert-vessel")
+            if not rows:
+                return None
+            text = rows[0].text
+            rows[0].click()
+            return text
+        except StaleElementReferenceException:
+            if attempt == tries - 1:
+                raise
+
+
 def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
     """Everything on one screen, no panel over another, type that grows with the screen,
     the bundled font drawing the Chinese, no console error. (The layout is measured in CSS
@@ -193,10 +211,8 @@ def test_the_wall_fits_1080p_and_4k_in_both_languages(server, browser):
                 and d.find_element(By.ID, "berth-timeline").text
                 # the next 24 h of arrivals, drawn (the slow tick: every 10 s)
                 and len(d.find_elements(By.CSS_SELECTOR, ".forecast-panel .fc-bar")) == 24)
-            rows = browser.find_elements(By.CSS_SELECTOR, ".alert-row .alert-vessel")
-            if rows:                                       # a ship's card open as well
-                clicked = rows[0].text
-                rows[0].click()
+            clicked = _click_first_alert(browser)
+            if clicked is not None:                        # a ship's card open as well
                 try:
                     WebDriverWait(browser, 30).until(card_shown)
                 except TimeoutException:
