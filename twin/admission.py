@@ -10,7 +10,8 @@ the fleet state, port calls and alerts see it:
   do not enter this port's twin (``outside_region``) — a position ~90° from the port's UTM
   centre would project to infinity and take a round's alerts down with it;
 * **projectable**: with the port's ``project`` (lon/lat -> metres), a position whose metres are
-  not finite is rejected (``unprojectable``) even when no region is set;
+  not finite is rejected (``unprojectable``) even when no region is set (with one, the region
+  is checked once instead: all of it projects);
 * **not ahead of the twin's clock**: an event time more than ``max_ahead_s`` after the twin's
   now (``time_ahead_of_twin``) could otherwise set a watermark in the future;
 * **a new vessel is confirmed by two reports that agree** (live feeds): the first report of an
@@ -58,6 +59,7 @@ class Admission:
             dlon = margin_m / (111_320.0 * max(0.05, math.cos(mid)))
             self.region = (max(-180.0, west - dlon), max(-90.0, south - dlat),
                            min(180.0, east + dlon), min(90.0, north + dlat))
+        self._checked_region, self._region_projects = None, False   # _whole_region_projects
         self.known: dict[int, float] = {}       # confirmed MMSI -> last report time
         self._pending: OrderedDict[int, VesselReport] = OrderedDict()
         self.rejects: dict[str, int] = {}
@@ -132,10 +134,35 @@ class Admission:
         return []
 
     # ---- the round ---------------------------------------------------------------------
+    def _whole_region_projects(self) -> bool:
+        """Whether every position inside the region has finite metres: a port's region (tens
+        of km) is far from where its projection has no finite value (~90° of longitude from
+        a UTM zone's centre). Checked once per region, on a 41 × 41 grid over it — finite and
+        within 10,000 km of the centre (metres grow without bound towards such a point, so a
+        region near one fails) — and then the per-round check is not needed: positions
+        outside the region never get here."""
+        region = self.region
+        if region is None or self.project is None:
+            return False
+        if region != self._checked_region:
+            west, south, east, north = region
+            lons, lats = np.meshgrid(np.linspace(west, east, 41), np.linspace(south, north, 41))
+            try:
+                x, y = (np.asarray(v, float) for v in self.project(lons.ravel(), lats.ravel()))
+                ok = bool(east - west < 60.0 and np.all(np.isfinite(x) & np.isfinite(y))
+                          and np.abs(x).max() < 1e7 and np.abs(y).max() < 1e7)
+            except Exception:
+                ok = False
+            self._checked_region, self._region_projects = region, ok
+        return self._region_projects
+
     def _projectable(self, events: list) -> list:
-        """The events whose position (if any) has finite metres in the port's projection."""
+        """The events whose position (if any) has finite metres in the port's projection
+        (all of them, when the whole region projects)."""
+        if self.project is None or self._whole_region_projects():
+            return events
         placed = [i for i, e in enumerate(events) if getattr(e, "lon", None) is not None]
-        if self.project is None or not placed:
+        if not placed:
             return events
         x, y = self.project([events[i].lon for i in placed], [events[i].lat for i in placed])
         bad = {placed[k] for k in np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))}

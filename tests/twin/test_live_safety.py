@@ -87,6 +87,23 @@ def test_random_payloads_with_good_checksums_create_no_vessels_and_no_alerts(por
         source.transport._sock.close()
 
 
+@pytest.mark.parametrize("name", ["nynj", "pugetsound"])
+def test_a_port_region_projects_whole_and_a_region_that_does_not_is_checked_per_round(name):
+    """A port's region (bounds + margin) projects everywhere, so its positions need no
+    per-round projection check; a region reaching ~90° of longitude from the projection's
+    centre does not, and there every position is checked (and the far one rejected)."""
+    here = Port.load(ROOT / "data" / "ports" / name)
+    gate = Admission(here.bounds, margin_m=20_000, project=here.geometry.to_metres)
+    assert gate._whole_region_projects()
+    lon0 = (here.bounds[0] + here.bounds[2]) / 2
+    wide = Admission((lon0, -5.0, lon0 + 95.0, 5.0), margin_m=0,
+                     project=here.geometry.to_metres)
+    assert not wide._whole_region_projects()
+    t = 1.6e9
+    got = wide.admit([report(1, t, lon0 + 1.0, 0.5), report(2, t, lon0 + 90.0, 0.0)], t)
+    assert [r.mmsi for r in got] == [1] and wide.rejects == {"unprojectable": 1}
+
+
 def test_a_far_position_does_not_abort_the_round_for_everyone(port):
     from app import build_engine
     cfg = Config.load(env={}, ais="udp://127.0.0.1:0", history_url="none", radar="none",
