@@ -199,18 +199,25 @@ def test_each_twin_reads_every_message_once_and_a_restarted_one_gets_what_it_mis
     assert abs(got_a[0][1] - (now - 100)) < 1e-3          # the feed reader's receive time
 
 
-def test_entries_delivered_but_not_acknowledged_are_read_again_at_start(fresh, redis_url):
-    url = f"{redis_url}?partitions=1&group=nynj"
+def _read_then_died(fresh, redis_url, reader, lines) -> None:
+    """Twin "nynj"'s group made (``reader`` connects once and stops), ``lines`` written to the
+    one partition, and the first 20 read by the twin, which then died before handing them
+    over (delivered, not acknowledged)."""
+    reader.start()
+    _wait(lambda: reader.state == "connected")
+    reader.stop()
     writer = StreamWriter(redis_url, 1)
-    lines = _single(_lines(NY_NMEA))[:50]
-    got: list = []
-    r = _reader(url, None, got).start()
-    _wait(lambda: r.state == "connected")
-    r.stop()
     for ln in lines:
         writer.on_line(ln, time.time())
     writer.flush()
-    fresh.xreadgroup("nynj", "nynj", {"ais:0": ">"}, count=20)   # read, then the twin died
+    fresh.xreadgroup("nynj", "nynj", {"ais:0": ">"}, count=20)
+
+
+def test_entries_delivered_but_not_acknowledged_are_read_again_at_start(fresh, redis_url):
+    url = f"{redis_url}?partitions=1&group=nynj"
+    lines = _single(_lines(NY_NMEA))[:50]
+    got: list = []
+    _read_then_died(fresh, redis_url, _reader(url, None, got), lines)
     again = _reader(url, None, got).start()
     _wait(lambda: len(got) == 50)
     again.stop()
@@ -473,18 +480,11 @@ def test_entries_delivered_then_trimmed_before_a_restart_are_counted(fresh, redi
     """Read by a twin that died before handing them over, then trimmed: at its start they are
     counted, with the partition and entry, and the rest flows."""
     from data_sources.health import FeedHealth
-    writer = StreamWriter(redis_url, 1)
     lines = _single(_lines(NY_NMEA))[:60]
     url = f"{redis_url}?partitions=1&group=nynj"
     health, got = FeedHealth("ais"), []
-    r = StreamReader(url, lambda line, arrival: got.append(line), health=health)
-    r.start()
-    _wait(lambda: r.state == "connected")
-    r.stop()
-    for ln in lines:
-        writer.on_line(ln, time.time())
-    writer.flush()
-    fresh.xreadgroup("nynj", "nynj", {"ais:0": ">"}, count=20)   # read, then the twin died
+    _read_then_died(fresh, redis_url, StreamReader(
+        url, lambda line, arrival: got.append(line), health=health), lines)
     fresh.xtrim("ais:0", maxlen=40, approximate=False)            # and the stream moved on
     again = StreamReader(url, lambda line, arrival: got.append(line), health=health)
     again.start()
