@@ -248,6 +248,7 @@ class StreamReader(_Receiver):
 
     batch = 2000                 # entries per read (over all partitions)
     block_ms = 1000
+    check_s = 5.0                # a read in this often also counts what was trimmed unread
 
     def __init__(self, url: str, on_line, group: str | None = None, health=None,
                  on_reject=None, on_note=None, client=None, clock=time.time, on_lines=None):
@@ -307,12 +308,16 @@ class StreamReader(_Receiver):
         try:
             # what was delivered to this consumer and not acknowledged (it stopped between)
             self._drain(r, {n: "0" for n in self.names}, stop)
+            check_at = 0.0                  # the first read after connecting is checked
             while not stop.is_set():
-                got = self._read_checked(r)
-                if not any(entries for _, entries in got or []):    # wait for new ones
-                    got = r.xreadgroup(self.group, self.consumer,
-                                       {n: ">" for n in self.names},
-                                       count=self.batch, block=self.block_ms)
+                if time.monotonic() >= check_at:
+                    check_at = time.monotonic() + self.check_s
+                    got = self._read_checked(r)
+                    if any(entries for _, entries in got or []):
+                        self._handle(r, got)
+                        continue
+                got = r.xreadgroup(self.group, self.consumer, {n: ">" for n in self.names},
+                                   count=self.batch, block=self.block_ms)
                 self._handle(r, got)
         except Exception as exc:
             if not stop.is_set():
@@ -331,9 +336,12 @@ class StreamReader(_Receiver):
         stream's first entry is past that entry (all of it): ``lag`` less that is the loss,
         counted (``stream_trimmed``, naming the partition and the number). The group's read
         counter is then set to the stream's (``XGROUP SETID … ENTRIESREAD``), so a loss is
-        counted once, not again at the next read nor when the twin starts again. Every read
-        is checked so (a read that reaches the end has Redis set the counter itself, which
-        would leave the loss uncounted)."""
+        counted once, not again at the next check nor when the twin starts again.
+
+        The first read after connecting is checked so, then one every ``check_s`` (two
+        counters a partition cost more than the read when it brings a few entries): with
+        the group's counter known (``_ensure_groups``), Redis only adds what each read
+        delivers, so a loss stays in ``lag`` until a check counts it."""
         with r.pipeline(transaction=True) as pipe:
             for name in self.names:
                 pipe.xinfo_groups(name)

@@ -458,10 +458,10 @@ def test_what_the_stream_trimmed_before_a_twin_read_it_is_counted_once(fresh, re
     kept = fresh.xlen("ais:0")
     assert kept < len(lines)                        # the stream has lost what it could not keep
     again = StreamReader(url, lambda line, arrival: got.append(line), health=health)
-    again.batch = batch
+    again.batch, again.check_s = batch, 0.2
     again.start()
     _wait(lambda: len(got) == kept and health.rejects["stream_trimmed"] > 0)
-    time.sleep(0.6)                                 # later reads add nothing
+    time.sleep(0.6)                                 # later checks add nothing
     again.stop()
     assert len(got) + health.rejects["stream_trimmed"] == writer.written == len(lines)
     assert again.trimmed == len(lines) - kept
