@@ -24,8 +24,9 @@ in the URL, else ``PORTTWIN_TWIN`` or the port package's directory name), so eac
 every message once, whatever other twins read, and a twin restarted within ``retain_s`` first
 gets what arrived while it was away. What the stream trimmed before the twin read it (away
 longer than ``retain_s``, or ``max_entries`` behind) is counted, per partition, as
-``stream_trimmed`` rejects (``StreamReader._read_checked``): no message is lost uncounted. Entries delivered but not yet acknowledged when a twin
-stopped (read, not handed over) are read again at its start. Each entry's lines go to the twin's
+``stream_trimmed`` rejects (``StreamReader._read_checked``): no message is lost uncounted.
+Entries delivered but not yet acknowledged when a twin stopped (read, not handed over) are read
+again at its start. Each entry's lines go to the twin's
 ``AisSource`` with the reader's receive time as their arrival (checked against the time Redis
 took the entry, its id) — framing, reassembly, duplicates, time checks and decoding as for any
 live feed — and the twin's admission keeps what is inside its region (``outside_region``,

@@ -137,10 +137,10 @@ class Admission:
     def _whole_region_projects(self) -> bool:
         """Whether every position inside the region has finite metres: a port's region (tens
         of km) is far from where its projection has no finite value (~90° of longitude from
-        a UTM zone's centre). Checked once per region, on a 41 × 41 grid over it — finite and
-        within 10,000 km of the centre (metres grow without bound towards such a point, so a
-        region near one fails) — and then the per-round check is not needed: positions
-        outside the region never get here."""
+        a UTM zone's centre). Checked once per region, on a 41 × 41 grid over it: finite, and
+        under 20,000 km either way (the false northing of a southern zone is 10,000 km;
+        metres grow without bound towards such a point, so a region near one fails). Then
+        the per-round check is not needed: positions outside the region never get here."""
         region = self.region
         if region is None or self.project is None:
             return False
@@ -150,7 +150,7 @@ class Admission:
             try:
                 x, y = (np.asarray(v, float) for v in self.project(lons.ravel(), lats.ravel()))
                 ok = bool(east - west < 60.0 and np.all(np.isfinite(x) & np.isfinite(y))
-                          and np.abs(x).max() < 1e7 and np.abs(y).max() < 1e7)
+                          and np.abs(x).max() < 2e7 and np.abs(y).max() < 2e7)
             except Exception:
                 ok = False
             self._checked_region, self._region_projects = region, ok
