@@ -27,6 +27,7 @@ import pandas as pd
 NOAA_TO_UTIDE = {"LAM2": "LDA2", "RHO": "RHO1", "M1": "NO1", "2MK3": "MO3"}
 EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()      # UTide's time: proleptic ordinal days
 _DAYS_KEPT = 32                                       # days of nodal factors a predictor keeps
+_CHUNK = 20_000                                       # times a step of ``heights`` takes
 
 
 class HarmonicsError(ValueError):
@@ -118,14 +119,17 @@ class TidePredictor:
         whole = np.floor(days)
         order = np.argsort(whole, kind="stable")
         first_days, starts = np.unique(whole[order], return_index=True)
-        for day, at in zip(first_days, np.split(order, starts[1:])):
+        for day, in_day in zip(first_days, np.split(order, starts[1:])):
             f, u, v_ref, freq, tref = self._day_factors(float(day))
-            t = days[at]
-            v = v_ref + 24.0 * (t[:, None] - tref) * freq
-            if self._sa is not None:          # NOAA's Sa argument is h; UTide's is h − p'
-                v[:, self._sa] += ut_astron(t)[0][5]
-            arg = 2 * np.pi * (u + v) - self._phase
-            out[at] = self.z0 + (f * self._amp * np.cos(arg)).sum(axis=1)
+            # (times × constituents) arrays: a day at one second is 86,400 × 37, in chunks
+            for lo in range(0, len(in_day), _CHUNK):
+                at = in_day[lo:lo + _CHUNK]
+                t = days[at]
+                v = v_ref + 24.0 * (t[:, None] - tref) * freq
+                if self._sa is not None:      # NOAA's Sa argument is h; UTide's is h − p'
+                    v[:, self._sa] += ut_astron(t)[0][5]
+                arg = 2 * np.pi * (u + v) - self._phase
+                out[at] = self.z0 + (f * self._amp * np.cos(arg)).sum(axis=1)
         return out
 
     def _day_factors(self, day: float) -> tuple:

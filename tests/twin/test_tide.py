@@ -81,3 +81,15 @@ def test_factors_linearised_per_day_give_the_tide_of_exact_times(station):
     assert np.abs(p.heights(ts) - exact).max() < 1e-4
     shuffled = np.random.default_rng(7).permutation(len(ts))
     assert np.array_equal(p.heights(ts[shuffled]), p.heights(ts)[shuffled])
+
+
+def test_many_times_of_one_day_are_taken_in_bounded_steps_with_the_same_heights(monkeypatch):
+    """A day asked at one second (86,400 times) goes through in steps of ``_CHUNK`` times —
+    its arrays stay bounded — and gives what one step over all of them gives."""
+    import twin.tide as tide
+    p = TidePredictor(TideStation.load(HARMONICS / "noaa_9447130.json"))
+    ts = 1593475200.0 + np.arange(0, 2 * 86400, 1.0)
+    assert len(ts) > 4 * tide._CHUNK                   # several steps a day
+    stepped = p.heights(ts)
+    monkeypatch.setattr(tide, "_CHUNK", len(ts))
+    assert np.array_equal(stepped, p.heights(ts))
