@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import math
 import tempfile
 import time
 from pathlib import Path

@@ -84,7 +84,7 @@ class AisGap(Rule):
                 continue
             if mmsi in dark:
                 if silent > self.p.forget_s:
-                    self._dark.discard(mmsi)
+                    dark.discard(mmsi)
                     out.append(self.condition(f, active=False))
                 continue
             limit = self.threshold(f, v)
@@ -93,7 +93,7 @@ class AisGap(Rule):
             if shapely.distance(ctx.geometry.limit_boundary,
                                 shapely.Point(f.x, f.y)) < self.p.edge_m:
                 continue
-            self._dark.add(mmsi)
+            dark.add(mmsi)
             c = self.condition(f, details={"last_report": f.ts, "threshold_s": limit,
                                            "sog": f.sog, "nav_status": f.nav_status})
             c.ts = f.ts + limit
