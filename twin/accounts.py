@@ -28,7 +28,7 @@ from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .schema import create_tables
+from .schema import create_tables, engine_options
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +165,7 @@ class Accounts:
     def __init__(self, engine_or_url, *, max_failures: int = 5, lockout_s: float = 900.0,
                  clock=time.time):
         if isinstance(engine_or_url, str):
-            kwargs = {"future": True}
-            if engine_or_url.startswith("sqlite"):
-                kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            engine_or_url = create_engine(engine_or_url, **kwargs)
+            engine_or_url = create_engine(engine_or_url, **engine_options(engine_or_url))
         self.engine = engine_or_url
         self.max_failures = max_failures
         self.lockout_s = lockout_s

@@ -12,10 +12,33 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 # pg_advisory_xact_lock's key for every schema change of a PortTwin database ("porttwin")
 SCHEMA_LOCK = int.from_bytes(b"porttwin", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+# libpq settings a live twin needs and libpq's defaults lack (a URL's own query wins): a
+# server that never answers ends a connection attempt after ``connect_timeout`` s, not TCP's
+# two minutes or never; keepalives and ``tcp_user_timeout`` (ms) end a connection whose
+# peer vanished instead of leaving a write waiting on it for good
+POSTGRES_CONNECT = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
+                    "keepalives_interval": 10, "keepalives_count": 3,
+                    "tcp_user_timeout": 30_000}
+
+
+def engine_options(url: str) -> dict:
+    """``create_engine`` options for a store at ``url`` (the history store's and the
+    accounts'): SQLite across threads with a lock wait; PostgreSQL with ``POSTGRES_CONNECT``
+    and connections checked before use (a pooled one may have died with a server restart)."""
+    kwargs: dict = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif url.startswith("postgresql"):
+        given = set(make_url(url).query)
+        kwargs["connect_args"] = {k: v for k, v in POSTGRES_CONNECT.items() if k not in given}
+        kwargs["pool_pre_ping"] = True
+    return kwargs
 
 
 @contextmanager
