@@ -118,9 +118,12 @@ class Stages:
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self._inner: list[float] = []
+        self._wrapped: list[tuple] = []          # (obj, name, what it had) for ``unwrap``
 
     def wrap(self, obj, name: str, stage: str) -> None:
         fn = getattr(obj, name)
+        self._wrapped.append((obj, name, obj.__dict__.get(name) if hasattr(obj, "__dict__")
+                              else None))
 
         @functools.wraps(fn)
         def timed(*args, **kwargs):
@@ -136,15 +139,25 @@ class Stages:
                     self._inner[-1] += dt
         setattr(obj, name, timed)
 
+    def unwrap(self) -> None:
+        """Every wrapped call as it was (a module's function is the module's again)."""
+        for obj, name, had in reversed(self._wrapped):
+            if had is None:
+                delattr(obj, name)               # an instance's: its class's method again
+            else:
+                setattr(obj, name, had)
+        self._wrapped.clear()
+
     def add(self, stage: str, seconds: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
         if self._inner:
             self._inner[-1] += seconds
 
 
-def build_pipeline(port_dir: Path, store_path: Path):
+def build_pipeline(port_dir: Path, store_path: Path | None, history_url: str | None = None):
     """The engine as ``app.py`` builds it for a live AIS feed, on a SQLite store at
-    ``store_path``; its AIS source is fed from memory and keeps the lines' time."""
+    ``store_path`` (or the store at ``history_url``); its AIS source is fed from memory and
+    keeps the lines' time."""
     from app import build_engine, build_store
     from data_sources.ais_source import AisSource, static_repeat_window
     from twin.config import Config
@@ -160,7 +173,8 @@ def build_pipeline(port_dir: Path, store_path: Path):
 
     # the transport is built but never started: the bench calls ``on_line`` itself
     config = Config.load(env={}, port_dir=port_dir, ais="tcp://127.0.0.1:9",
-                         history_url=f"sqlite:///{store_path}", history_autoload=False,
+                         history_url=history_url or f"sqlite:///{store_path}",
+                         history_autoload=False,
                          history_alerts=False)
     port = Port.load(config.port_dir)
     config = config.for_port(port)
@@ -191,7 +205,10 @@ def instrument(engine) -> Stages:
             for name in ("update", "tick", "take_changes"):
                 stages.wrap(act.alerts, name, "alerts")
         if act.store is not None:
-            for name in ("write_round", "prune", "write_kpis"):
+            # the round's rows built for the store (on the engine's thread), and the commit
+            import twin.activity
+            stages.wrap(twin.activity, "round_rows", "store")
+            for name in ("commit", "prune"):
                 stages.wrap(act.store, name, "store")
     return stages
 
@@ -269,6 +286,7 @@ def pipeline(lines: list[str], port_dir: Path, round_lines: int, profile: str | 
             rounds += 1
         if profiler is not None:
             profiler.dump_stats(profile)
+        stages.unwrap()
         health = source.health.status()
         result = {"seconds": seconds, "rounds": rounds,
                   "bare_seconds": bare_seconds, "bare_messages": bare_messages,

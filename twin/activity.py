@@ -4,8 +4,8 @@ history store as it goes, restored from it after a restart.
 The engine hands each round's events to ``apply``; positions are located (berth, anchorage,
 port limits — vectorised, the same ``PortGeometry.locate`` the batch tools use) and go through
 the same ``PortCallTracker`` as ``run_batch``, so live and batch give the same calls. ``flush``
-writes the round — thinned positions, changed calls and tracker state, watermark — in one
-transaction.
+hands the round's rows — thinned positions, changed calls and tracker state, watermark — to
+the history writer (``twin.history_writer``), which commits them in one transaction.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ import pandas as pd
 from data_sources.events import StaticReport, VesselReport
 
 from .copies import deep_copy
-from .history import VESSEL_FIELDS, HistoryStore, Thinning
+from .history import VESSEL_FIELDS, HistoryStore, Thinning, round_rows
+from .history_writer import MAX_POSITIONS, HistoryWriter
 from .kpis import anchorage_queue, port_kpis
 from .portcalls import PortCall, PortCallRules, PortCallTracker
 
@@ -112,7 +113,7 @@ class PortActivity(ActivityReading):
                  store: HistoryStore | None = None, source: str = "live",
                  thinning: Thinning | None = None, alerts=None,
                  prune_max_share: float = 0.05, checkpoint_s: float = 30.0,
-                 wall_clock=None):
+                 wall_clock=None, backlog_positions: int = MAX_POSITIONS):
         self.geometry = geometry
         self.alerts = alerts            # twin.alerts.AlertEngine, fed the same located fixes
         self.store = store
@@ -128,8 +129,10 @@ class PortActivity(ActivityReading):
         self._ship_type: dict[int, int] = {}
         self.watermark: float | None = None
         self.watermark_restored: float | None = None
-        self.write_errors = 0
         self.prune_max_share = prune_max_share
+        # the rounds' rows go through it to the store (twin.history_writer)
+        self.writer = HistoryWriter(store, source, max_positions=backlog_positions,
+                                    prune_max_share=prune_max_share) if store is not None else None
         self.memory_s = 2 * 86400        # closed calls kept in memory (the store keeps all)
         self._last_prune = float("-inf")
         self._last_kpis = float("-inf")
@@ -291,61 +294,63 @@ class PortActivity(ActivityReading):
         return due, oldest
 
     def flush(self, now: float | None = None, checkpoint_all: bool = False) -> bool:
-        """Write what changed since the last flush, in one transaction. A failure keeps it
-        all for the next try (and is counted); nothing already committed is touched.
-        ``checkpoint_all``: the tracker's state of every vessel that changed, not only those
-        due (a clean stop)."""
+        """Hand what changed since the last flush to the history writer as one round's rows
+        (``history.round_rows``): committed in one transaction, on the writer's thread once
+        it is started (``start_writer``), else here — then False when that failed; the rows
+        wait in the writer either way (``HistoryWriter``), nothing already committed is
+        touched. ``checkpoint_all``: the tracker's state of every vessel that changed, not
+        only those due (a clean stop)."""
         if self.store is None:
             return True
-        alert_rows, silences = self.alerts.take_changes() if self.alerts is not None else ([], [])
-        with self._lock:
-            fixes, calls = list(self._fixes), list(self._changed.values())
-            dirty, oldest = self._due(calls, checkpoint_all)
-            states = {m: self.tracker.state_of(m) for m in dirty}
-            wall = self.wall_clock()
-            saved = {m: (wall, self.tracker.tracks[m].last_ts) for m in dirty}
-            static = dict(self._static)
-            watermark = self.watermark
-        resume = watermark if oldest is None or watermark is None else min(oldest, watermark)
-        if watermark is not None and watermark - self._last_prune >= 3600:
-            self._last_prune = watermark
-            try:                                     # its own positions, on its own time
-                self.store.prune(self.source, watermark, self.prune_max_share)
-            except Exception:
-                log.exception("history retention failed")
+        kpis = None
         if now is not None and now - self._last_kpis >= 3600 and self.tracker.tracks:
             self._last_kpis = now
             try:
-                rows = pd.DataFrame([c.to_row(now) for c in self.calls()])
-                self.store.write_kpis(self.source, now,
-                                      port_kpis(rows, now - 86400, now + 1, now,
-                                                self.tracker.rules))
+                kpis = port_kpis(pd.DataFrame([c.to_row(now) for c in self.calls()]),
+                                 now - 86400, now + 1, now, self.tracker.rules)
             except Exception:
                 log.exception("KPI snapshot failed")
-        if not (fixes or calls or states or static or alert_rows or silences):
-            return True
-        try:
-            self.store.write_round(self.source, fixes=fixes, calls=calls, states=states,
-                                   static=static, watermark=watermark, now=now,
-                                   alert_rows=alert_rows, silences=silences, resume=resume)
-        except Exception:
-            if self.alerts is not None:
-                self.alerts.put_back(alert_rows, silences)
-            self.write_errors += 1
-            log.exception("history write failed; keeping the round for the next try")
-            return False
+        alert_rows, silences = self.alerts.take_changes() if self.alerts is not None else ([], [])
         with self._lock:
-            del self._fixes[:len(fixes)]
-            for c in calls:
-                if self._changed.get(c.call_id) is c:
-                    del self._changed[c.call_id]
+            fixes, self._fixes = self._fixes, []
+            calls = list(self._changed.values())
+            self._changed.clear()
+            dirty, oldest = self._due(calls, checkpoint_all)
+            states = {m: self.tracker.state_of(m) for m in dirty}
+            wall = self.wall_clock()
+            self._saved.update({m: (wall, self.tracker.tracks[m].last_ts) for m in dirty})
             self.tracker.dirty -= dirty
-            self._saved.update(saved)
+            static, self._static = self._static, {}
+            watermark = self.watermark
             self.states_written += len(states)
-            self.resume_from = resume
-            for m in static:
-                self._static.pop(m, None)
-        return True
+        # the rows are built here, on the engine's thread (the only one that changes calls):
+        # the writer's thread never reads a call the tracker is changing
+        rows = round_rows(self.source, fixes=fixes, calls=calls, states=states, static=static,
+                          watermark=watermark, now=now, alert_rows=alert_rows,
+                          silences=silences, kpis=kpis,
+                          resume=watermark if oldest is None or watermark is None
+                          else min(oldest, watermark))
+        self.resume_from = rows.resume
+        if watermark is not None and watermark - self._last_prune >= 3600:
+            self._last_prune = rows.prune_at = watermark   # its own positions, on its own time
+        if not (fixes or calls or states or static or alert_rows or silences or kpis) \
+                and rows.prune_at is None:
+            return True                                    # nothing changed this round
+        return self.writer.submit(rows)
+
+    def start_writer(self) -> None:
+        """Commit the rounds on the writer's own thread from now on (a running twin)."""
+        if self.writer is not None:
+            self.writer.start()
+
+    def stop_writer(self, timeout: float = 10.0) -> bool:
+        """Commit what waits (at most ``timeout`` s) and stop the writer's thread."""
+        return self.writer.stop(timeout) if self.writer is not None else True
+
+    @property
+    def write_errors(self) -> int:
+        """History commits that failed (each is tried again)."""
+        return self.writer.errors if self.writer is not None else 0
 
     # ---- operators -------------------------------------------------------------------------
     def acknowledge(self, alert_id: str, operator: str, comment: str = ""):

@@ -3,8 +3,9 @@
 ``step()`` does one round synchronously (tests and the CLI use it); ``start()`` runs it every
 ``tick_s`` in a daemon thread of the Dash process. A failing round is logged once, counted and
 retried; the engine never stops on bad data. With a ``PortActivity`` the round's positions also
-go through the port-call tracker and are committed to the history store at the end of the
-round.
+go through the port-call tracker, and at the end of the round its rows go to the history
+writer (``twin.history_writer``: committed on a thread of its own while the engine runs, at
+once when it is stepped by hand).
 
 Snapshots are published by the engine thread: at the end of every round the state's columns
 are copied into an immutable ``FleetSnapshot`` and swapped in whole, so ``snapshot()`` on a web
@@ -171,6 +172,8 @@ class Engine:
         if self._thread is None:
             heap.limit_arenas()               # before the engine's, readers' and web threads
             heap.tune_collector()             # a round's objects: not walked twice a round
+            if self.activity is not None:     # history commits on a thread of their own:
+                self.activity.start_writer()  # a store that is away never holds up a round
             for source in self.sources:
                 if hasattr(source, "start"):
                     source.start()
@@ -193,6 +196,7 @@ class Engine:
                 log.exception("final checkpoint failed")
             finally:
                 self._step_lock.release()
+            self.activity.stop_writer(timeout)     # what waits is committed, then it stops
 
     def snapshot(self) -> FleetSnapshot:
         """The latest published snapshot (shared by every view). While the engine thread runs

@@ -19,7 +19,7 @@ import logging
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 import orjson
@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .portcalls import GEOD as _GEOD
 from .portcalls import PortCall
-from .schema import schema_change
+from .schema import engine_options, schema_change
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,98 @@ POSITION_FIELDS = ("mmsi", "ts", "lon", "lat", "sog", "cog", "heading", "nav_sta
 
 
 @dataclass
+class PendingWrites:
+    """Rows of one or more engine rounds not yet committed, as the store writes them, merged:
+    the position rows in the order they came, and of everything else the latest version —
+    a call, a vessel's tracker state, an alert, a silence, a KPI snapshot by its key, a
+    vessel's static fields merged field by field — with the latest watermark and resume
+    point. Rounds merged while the store is away therefore cost memory for their positions
+    only; ``keep_positions`` bounds those (``HistoryWriter``).
+
+    Every row is built when the round is taken (``round_rows``, on the engine's thread), so
+    a writer on another thread never reads a call or an alert the engine is changing."""
+
+    source: str
+    positions: list = field(default_factory=list)     # POSITION_FIELDS tuples
+    calls: dict = field(default_factory=dict)         # call_id -> (row, visit rows)
+    states: dict = field(default_factory=dict)        # mmsi -> tracker_state row
+    static: dict = field(default_factory=dict)        # mmsi -> [updated, {field: value}]
+    alerts: dict = field(default_factory=dict)        # alert_id -> row
+    silences: dict = field(default_factory=dict)      # mmsi -> row
+    kpis: dict = field(default_factory=dict)          # ts -> kpi_snapshots row
+    watermark: float | None = None
+    resume: float | None = None
+    prune_at: float | None = None                     # retention due at this data time
+
+    def rows(self) -> int:
+        return (len(self.positions) + len(self.calls) + len(self.states) + len(self.static)
+                + len(self.alerts) + len(self.silences) + len(self.kpis)
+                + (self.watermark is not None))
+
+    def empty(self) -> bool:
+        return not self.rows() and self.prune_at is None
+
+    def merge(self, newer: "PendingWrites") -> "PendingWrites":
+        """``newer`` (rows of later rounds) added to these; returns self."""
+        self.positions.extend(newer.positions)
+        for mine, theirs in ((self.calls, newer.calls), (self.states, newer.states),
+                             (self.alerts, newer.alerts), (self.silences, newer.silences),
+                             (self.kpis, newer.kpis)):
+            mine.update(theirs)
+        for mmsi, (updated, fields) in newer.static.items():
+            if mmsi in self.static:
+                self.static[mmsi][0] = updated
+                self.static[mmsi][1].update(fields)
+            else:
+                self.static[mmsi] = [updated, dict(fields)]
+        if newer.watermark is not None:
+            self.watermark, self.resume = newer.watermark, newer.resume
+        if newer.prune_at is not None:
+            self.prune_at = newer.prune_at
+        return self
+
+    def keep_positions(self, most: int) -> list:
+        """Drop the oldest position rows past ``most``; returns those dropped."""
+        over = len(self.positions) - max(0, int(most))
+        if over <= 0:
+            return []
+        dropped = self.positions[:over]
+        del self.positions[:over]
+        return dropped
+
+
+def round_rows(source: str, *, fixes=(), calls=(), states: dict | None = None,
+               static: dict | None = None, watermark: float | None = None,
+               now: float | None = None, alert_rows=(), silences=(),
+               resume: float | None = None, kpis: dict | None = None) -> PendingWrites:
+    """The rows one round writes (``HistoryStore.write_round`` takes the same arguments)."""
+    out = PendingWrites(source, positions=list(fixes))
+    for c in calls:
+        row = _clean_row(c.to_row(now))
+        row["source"] = source
+        out.calls[c.call_id] = (row, [
+            {"call_id": c.call_id, "seq": i, "source": source, "mmsi": c.mmsi,
+             "kind": v.kind, "place": v.place, "arrival": v.arrival,
+             "departure": v.departure, "lon": _clean(v.lon), "lat": _clean(v.lat)}
+            for i, v in enumerate(c.visits)])
+    for m, s in (states or {}).items():
+        out.states[int(m)] = {"source": source, "mmsi": int(m), "state": s}
+    for m, s in (static or {}).items():
+        out.static[int(m)] = [now, dict(s)]
+    for r in alert_rows:
+        out.alerts[r["alert_id"]] = {"source": source,
+                                     **{k: _jsonable(r.get(k)) for k in ALERT_COLUMNS}}
+    for s in silences:
+        out.silences[s["mmsi"]] = {"source": source, **s}
+    if kpis is not None and now is not None:
+        out.kpis[now] = {"source": source, "ts": now, "kpis": _jsonable(kpis)}
+    if watermark is not None:
+        out.watermark = float(watermark)
+        out.resume = out.watermark if resume is None else min(float(resume), out.watermark)
+    return out
+
+
+@dataclass
 class Thinning:
     """Which fixes the store keeps: the first of a vessel, then one when ``min_interval_s`` has
     passed, or it moved ``min_move_m``, or its nav status changed — a moored ship's
@@ -252,10 +344,7 @@ class HistoryStore:
     def __init__(self, url: str, retention_days: float = 400.0):
         self.url = url
         self.retention_days = retention_days
-        kwargs = {"future": True, "json_serializer": _json_dumps}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        self.engine = create_engine(url, **kwargs)
+        self.engine = create_engine(url, json_serializer=_json_dumps, **engine_options(url))
         if self.engine.dialect.name == "sqlite":
             from sqlalchemy import event
             _sqlite_adapters()
@@ -390,25 +479,32 @@ class HistoryStore:
         state is checkpointed every 30 s of its data, not every round), the watermark when
         not given. ``fixes``: position rows, dicts with ``POSITION_FIELDS`` or tuples in
         that order (the live path)."""
+        self.commit(round_rows(source, fixes=fixes, calls=calls, states=states, static=static,
+                               watermark=watermark, now=now, alert_rows=alert_rows,
+                               silences=silences, resume=resume))
+
+    def commit(self, rows: PendingWrites) -> None:
+        """``rows`` (one round's, or several rounds' merged) in one transaction: all of it
+        or, when it raises, none of it."""
+        source = rows.source
         with self.engine.begin() as conn:
-            self._write_alerts(conn, source, alert_rows, silences)
-            if fixes:
-                self._write_positions(conn, source, fixes)
-            self._write_calls(conn, source, calls, now)
-            if states:
-                self._upsert(conn, tracker_state, [
-                    {"source": source, "mmsi": int(m), "state": s}   # cleaned as stored
-                    for m, s in states.items()], ("source", "mmsi"))
-            if static:
-                self._upsert(conn, vessels, [
-                    {"mmsi": int(m), "updated": now,
-                     **{k: _clean(s.get(k)) for k in VESSEL_FIELDS}}
-                    for m, s in static.items()], ("mmsi",), keep=VESSEL_FIELDS)
-            if watermark is not None:
-                resume = watermark if resume is None else min(float(resume), float(watermark))
+            self._upsert(conn, alerts, list(rows.alerts.values()), ("source", "alert_id"),
+                         keep=("acked_at", "acked_by", "ack_comment"))
+            self._upsert(conn, alert_silences, list(rows.silences.values()),
+                         ("source", "mmsi"))
+            if rows.positions:
+                self._write_positions(conn, source, rows.positions)
+            self._write_calls(conn, rows.calls)
+            self._upsert(conn, tracker_state, list(rows.states.values()), ("source", "mmsi"))
+            self._upsert(conn, vessels, [
+                {"mmsi": m, "updated": updated,
+                 **{k: _clean(fields.get(k)) for k in VESSEL_FIELDS}}
+                for m, (updated, fields) in rows.static.items()], ("mmsi",), keep=VESSEL_FIELDS)
+            self._upsert(conn, kpi_snapshots, list(rows.kpis.values()), ("source", "ts"))
+            if rows.watermark is not None:
                 self._upsert(conn, meta, [
-                    {"source": source, "key": "watermark", "value": repr(float(watermark))},
-                    {"source": source, "key": "resume", "value": repr(float(resume))}],
+                    {"source": source, "key": "watermark", "value": repr(rows.watermark)},
+                    {"source": source, "key": "resume", "value": repr(rows.resume)}],
                     ("source", "key"))
 
     def _write_positions(self, conn, source: str, fixes) -> None:
@@ -426,26 +522,19 @@ class HistoryStore:
         self._many(conn, self._positions_insert, positions,
                    [_clean_row(f, source=source) for f in fixes])
 
-    def _write_calls(self, conn, source: str, calls, now) -> None:
-        calls = list(calls)
+    def _write_calls(self, conn, calls: dict) -> None:
+        """Calls (``PendingWrites.calls``: call id -> (row, visit rows)), their visits
+        replaced by the ones given."""
         if not calls:
             return
-        rows = []
-        for c in calls:
-            row = _clean_row(c.to_row(now))
-            row["source"] = source
-            rows.append(row)
-        self._upsert(conn, port_calls, rows, ("call_id",))
-        ids = [c.call_id for c in calls]
+        self._upsert(conn, port_calls, [row for row, _ in calls.values()], ("call_id",))
+        ids = list(calls)
         if self.engine.dialect.name == "sqlite":     # by primary key, on the driver (as _many)
             _executemany(conn, "DELETE FROM visits WHERE call_id = ?", [(i,) for i in ids])
         else:
             for chunk in range(0, len(ids), 500):
                 conn.execute(self._visits_delete, {"ids": ids[chunk:chunk + 500]})
-        vrows = [{"call_id": c.call_id, "seq": i, "source": source, "mmsi": c.mmsi,
-                  "kind": v.kind, "place": v.place, "arrival": v.arrival,
-                  "departure": v.departure, "lon": _clean(v.lon), "lat": _clean(v.lat)}
-                 for c in calls for i, v in enumerate(c.visits)]
+        vrows = [v for _, stays in calls.values() for v in stays]
         if vrows:
             self._many(conn, self._visits_insert, visits, vrows)
 
