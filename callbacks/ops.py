@@ -49,7 +49,7 @@ def twin_status(engine, now_wall: float | None = None) -> dict:
     last = getattr(engine, "last_round_wall", None)
     age = None if last is None else max(0.0, now_wall - last)
     snap = engine.snapshot()
-    return {"twin_id": getattr(engine, "twin_id", None),
+    status = {"twin_id": getattr(engine, "twin_id", None),
             "snapshot_age_s": None if age is None else round(age, 3),
             "snapshot_version": int(getattr(snap, "version", 0)),
             "twin_time": float(snap.time) if snap is not None else None,
@@ -57,6 +57,10 @@ def twin_status(engine, now_wall: float | None = None) -> dict:
             "engine_errors": int(getattr(engine, "errors", 0)),
             "pid": os.getpid(),          # which process answered (a gunicorn worker, the twin)
             "ready": age is not None and age <= READY_MAX_AGE_S}
+    writer = getattr(getattr(engine, "activity", None), "writer", None)
+    if writer is not None:     # the twin itself: its history store's lag (not readiness —
+        status["history"] = writer.status(now_wall)     # the picture is live without it)
+    return status
 
 
 def add_ops_arguments(parser, default_port: int) -> None:
@@ -107,6 +111,29 @@ def feed_metrics(healths):
     yield lag
 
 
+def history_metrics(status: dict):
+    """The history writer's families (``HistoryWriter.status()``): rows waiting for the
+    store, commits and failed ones, positions dropped while it was away, seconds since the
+    last commit."""
+    waiting = GaugeMetricFamily("porttwin_history_rows_waiting",
+                                "Rows handed to the history writer and not yet committed")
+    waiting.add_metric([], status["rows_waiting"])
+    yield waiting
+    for name, key, text in (("porttwin_history_commits", "commits", "History commits"),
+                            ("porttwin_history_write_errors", "errors",
+                             "History commits that failed (each is tried again)"),
+                            ("porttwin_history_positions_dropped", "positions_dropped",
+                             "Positions not kept while the history store was away")):
+        c = CounterMetricFamily(name, text)
+        c.add_metric([], status[key])
+        yield c
+    age = GaugeMetricFamily("porttwin_history_last_commit_age_seconds",
+                            "Seconds since the last history commit")
+    age.add_metric([], float("nan") if status["last_commit_age_s"] is None
+                   else status["last_commit_age_s"])
+    yield age
+
+
 class TwinCollector:
     """The twin's figures, read when Prometheus scrapes (see the module docstring)."""
 
@@ -139,6 +166,10 @@ class TwinCollector:
                                     "Seconds spent in engine rounds")
             t.add_metric([], total)
             yield t
+
+        writer = getattr(getattr(engine, "activity", None), "writer", None)
+        if writer is not None:                  # the twin itself (a web worker has none)
+            yield from history_metrics(writer.status())
 
         alerts = getattr(getattr(engine, "activity", None), "alerts", None)
         if alerts is not None:

@@ -41,6 +41,9 @@ def test_healthz_and_readyz_say_whether_the_twin_is_fresh(app, client):
     assert ready.status_code == 200 and body["ready"] is True
     assert body["twin_id"] == engine.twin_id and body["snapshot_age_s"] < 5
     assert body["vessels"] > 0
+    # the twin's history store: what waits for it, and how long since it last committed
+    assert body["history"]["rows_waiting"] == 0 and body["history"]["failing_s"] is None
+    assert body["history"]["last_commit_age_s"] < 60
     # a twin whose last round is older than 5 s is not ready (a stalled engine thread)
     engine.last_round_wall -= 60
     stale = client.get("/readyz")
@@ -60,6 +63,12 @@ def test_metrics_are_prometheus_text_with_the_twins_figures(app, client):
     assert messages and max(messages.values()) > 0          # the replay's accepted messages
     assert "porttwin_snapshot_age_seconds" in families
     assert "porttwin_engine_rounds" in families
+    # the history writer's: the round just stepped was committed, nothing waits
+    commits = [s.value for s in families["porttwin_history_commits"].samples
+               if s.name == "porttwin_history_commits_total"]
+    assert commits and commits[0] >= 1
+    assert families["porttwin_history_rows_waiting"].samples[0].value == 0
+    assert "porttwin_history_positions_dropped" in families
     http = [s for s in families["porttwin_http_requests"].samples
             if s.name == "porttwin_http_requests_total"]
     routes = {(s.labels["route"], s.labels["status"]) for s in http}
