@@ -39,9 +39,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class PostgresServer:
+    """A throwaway PostgreSQL server on a Unix socket (``postgres_server``): ``url``, and
+    ``stop()`` / ``start()`` to take it away and bring it back with its data (a fault test)."""
+
+    def __init__(self, bindir: Path, tmp: Path, user: list):
+        self.bindir, self.tmp, self.user = bindir, tmp, user
+        self.data, self.sock = tmp / "pgdata", tmp / "sock"
+        self.url = f"postgresql+psycopg://porttwin@/postgres?host={self.sock}"
+
+    def _ctl(self, *args) -> None:
+        res = subprocess.run(self.user + [str(self.bindir / "pg_ctl"), "-D", str(self.data),
+                                          *args], capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+
+    def start(self) -> None:
+        self._ctl("-w", "-l", str(self.tmp / "pg.log"), "-o",
+                  f"-k {self.sock} -c listen_addresses=''", "start")
+
+    def stop(self) -> None:
+        """As a crash or a pulled cable would: at once, connections cut."""
+        self._ctl("-m", "immediate", "stop")
+
+
 @contextlib.contextmanager
-def postgres():
-    """Yields a SQLAlchemy URL of a throwaway PostgreSQL server."""
+def postgres_server():
+    """Yields a ``PostgresServer``, started; stopped and removed on exit."""
     bindir = next((c for c in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
                    if (c / "initdb").exists()), None)
     if bindir is None:
@@ -49,24 +72,30 @@ def postgres():
     # not under pytest's tmp_path: its parents are private to root and the server runs as
     # 'postgres'
     tmp = Path(tempfile.mkdtemp(prefix="porttwin-pg-"))
-    data, sock = tmp / "pgdata", tmp / "sock"
-    sock.mkdir()
+    (tmp / "sock").mkdir()
     user = []
     if os.geteuid() == 0:         # initdb refuses root: run the server as 'postgres'
         shutil.chown(tmp, "postgres")
-        shutil.chown(sock, "postgres")
+        shutil.chown(tmp / "sock", "postgres")
         user = ["runuser", "-u", "postgres", "--"]
+    server = PostgresServer(bindir, tmp, user)
     try:
-        for cmd in ([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "porttwin"],
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg.log"),
-                     "-o", f"-k {sock} -c listen_addresses=''", "start"]):
-            res = subprocess.run(user + cmd, capture_output=True, text=True)
-            assert res.returncode == 0, res.stdout + res.stderr
-        yield f"postgresql+psycopg://porttwin@/postgres?host={sock}"
+        res = subprocess.run(user + [str(bindir / "initdb"), "-D", str(server.data), "-A",
+                                     "trust", "-U", "porttwin"], capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+        server.start()
+        yield server
     finally:
-        subprocess.run(user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                               "stop"], capture_output=True)
+        subprocess.run(user + [str(bindir / "pg_ctl"), "-D", str(server.data), "-m",
+                               "immediate", "stop"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres():
+    """Yields a SQLAlchemy URL of a throwaway PostgreSQL server."""
+    with postgres_server() as server:
+        yield server.url
 
 
 @contextlib.contextmanager
