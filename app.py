@@ -213,7 +213,8 @@ def build_engine(config: Config, port: Port | None = None,
         alerts.ctx.fusion, alerts.ctx.hydromet, alerts.ctx.plan = \
             feeds.fusion, feeds.hydromet, feeds.plan
         activity = PortActivity(port.geometry, store=store, source=live, alerts=alerts,
-                                prune_max_share=config.history_prune_max_share)
+                                prune_max_share=config.history_prune_max_share,
+                                backlog_positions=config.history_backlog_positions)
         restored = activity.restore()
         if restored and activity.watermark:
             # the live picture as it was: positions (and trails) of the last minutes

@@ -86,6 +86,9 @@ class Config:
     # one retention pass never deletes more than this share of a table's rows of its source;
     # more needs ``python app.py history prune`` (which says what it will delete)
     history_prune_max_share: float = 0.05
+    # positions a running twin keeps for its history store while the store is away (then the
+    # oldest are dropped, counted: twin/history_writer.py); ~250 bytes each in memory
+    history_backlog_positions: int = 500_000
     # loaded into the store on first start so the KPI views have real port calls;
     # "" = the port package's [history] file (none: nothing loaded)
     history_file: Path = Path("")
