@@ -538,18 +538,9 @@ class HistoryStore:
         if vrows:
             self._many(conn, self._visits_insert, visits, vrows)
 
-    def _write_alerts(self, conn, source: str, rows, silences) -> None:
-        self._upsert(conn, alerts, [{"source": source, **{k: _jsonable(r.get(k))
-                                                          for k in ALERT_COLUMNS}}
-                                    for r in rows], ("source", "alert_id"),
-                     keep=("acked_at", "acked_by", "ack_comment"))
-        self._upsert(conn, alert_silences, [{"source": source, **s} for s in silences],
-                     ("source", "mmsi"))
-
     def write_alerts(self, source: str, rows: list[dict], silences: list[dict] = ()) -> None:
         """Alerts and silences on their own (an operator's acknowledgement, the CLI)."""
-        with self.engine.begin() as conn:
-            self._write_alerts(conn, source, rows, silences)
+        self.commit(round_rows(source, alert_rows=rows, silences=silences))
 
     def write_monthly_teu(self, port: str, monthly, source: str) -> int:
         """Monthly TEU statistics (``data_sources.throughput.load_monthly_teu``) for a port;
@@ -603,9 +594,7 @@ class HistoryStore:
                 conn.execute(delete(table).where(table.c.source == source))
 
     def write_kpis(self, source: str, ts: float, kpis: dict) -> None:
-        with self.engine.begin() as conn:
-            self._upsert(conn, kpi_snapshots, [{"source": source, "ts": ts,
-                                                "kpis": _jsonable(kpis)}], ("source", "ts"))
+        self.commit(round_rows(source, now=ts, kpis=kpis))
 
     def write_forecast(self, source: str, made_at: float, hours: list[dict]) -> int:
         """One forecast of the next hours (``LiveForecast.port_view()["hours"]``), made at
