@@ -312,30 +312,39 @@ class PortActivity(ActivityReading):
                 log.exception("KPI snapshot failed")
         alert_rows, silences = self.alerts.take_changes() if self.alerts is not None else ([], [])
         with self._lock:
-            fixes, self._fixes = self._fixes, []
-            calls = list(self._changed.values())
-            self._changed.clear()
+            fixes, calls = list(self._fixes), list(self._changed.values())
             dirty, oldest = self._due(calls, checkpoint_all)
             states = {m: self.tracker.state_of(m) for m in dirty}
-            wall = self.wall_clock()
-            self._saved.update({m: (wall, self.tracker.tracks[m].last_ts) for m in dirty})
-            self.tracker.dirty -= dirty
-            static, self._static = self._static, {}
+            static = dict(self._static)
             watermark = self.watermark
-            self.states_written += len(states)
         # the rows are built here, on the engine's thread (the only one that changes calls):
         # the writer's thread never reads a call the tracker is changing
-        rows = round_rows(self.source, fixes=fixes, calls=calls, states=states, static=static,
-                          watermark=watermark, now=now, alert_rows=alert_rows,
-                          silences=silences, kpis=kpis,
-                          resume=watermark if oldest is None or watermark is None
-                          else min(oldest, watermark))
-        self.resume_from = rows.resume
+        try:
+            rows = round_rows(self.source, fixes=fixes, calls=calls, states=states,
+                              static=static, watermark=watermark, now=now,
+                              alert_rows=alert_rows, silences=silences, kpis=kpis,
+                              resume=watermark if oldest is None or watermark is None
+                              else min(oldest, watermark))
+        except Exception:             # nothing is taken: the next round hands it all over
+            if self.alerts is not None:
+                self.alerts.put_back(alert_rows, silences)
+            raise
         if watermark is not None and watermark - self._last_prune >= 3600:
             self._last_prune = rows.prune_at = watermark   # its own positions, on its own time
-        if not (fixes or calls or states or static or alert_rows or silences or kpis) \
-                and rows.prune_at is None:
-            return True                                    # nothing changed this round
+        if rows.empty() and not self.writer.rows_waiting:
+            return True                                    # nothing changed, nothing waits
+        wall = self.wall_clock()
+        with self._lock:                                   # the writer has them now
+            del self._fixes[:len(fixes)]
+            for c in calls:
+                if self._changed.get(c.call_id) is c:
+                    del self._changed[c.call_id]
+            self.tracker.dirty -= dirty
+            self._saved.update({m: (wall, self.tracker.tracks[m].last_ts) for m in dirty})
+            self.states_written += len(states)
+            for m in static:
+                self._static.pop(m, None)
+        self.resume_from = rows.resume
         return self.writer.submit(rows)
 
     def start_writer(self) -> None:

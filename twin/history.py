@@ -201,7 +201,9 @@ class PendingWrites:
                 + (self.watermark is not None))
 
     def empty(self) -> bool:
-        return not self.rows() and self.prune_at is None
+        """Nothing to write but the watermark (which moves with every round: it is written
+        with a round's rows, not on its own), and no retention due."""
+        return self.rows() == (self.watermark is not None) and self.prune_at is None
 
     def merge(self, newer: "PendingWrites") -> "PendingWrites":
         """``newer`` (rows of later rounds) added to these; returns self."""

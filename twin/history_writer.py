@@ -69,6 +69,12 @@ class HistoryWriter:
                 return True
         return self._commit_pending()
 
+    @property
+    def rows_waiting(self) -> int:
+        """Rows handed over and not committed yet (in the commit under way too)."""
+        with self._lock:
+            return self._pending.rows() + self._in_flight
+
     def _running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -183,9 +189,11 @@ class HistoryWriter:
     def status(self, now_wall: float | None = None) -> dict:
         now_wall = time.time() if now_wall is None else now_wall
         with self._lock:
-            waiting, positions = self._pending.rows() + self._in_flight, \
-                len(self._pending.positions)
+            p = self._pending
+            waiting = p.rows() + self._in_flight
+            positions, calls, states = len(p.positions), len(p.calls), len(p.states)
         return {"rows_waiting": waiting, "positions_waiting": positions,
+                "calls_waiting": calls, "states_waiting": states,
                 "commits": self.commits, "rows_written": self.rows_written,
                 "errors": self.errors, "positions_dropped": self.positions_dropped,
                 "last_error": self.last_error,

@@ -166,10 +166,9 @@ def test_a_database_that_never_answers_holds_up_no_round_and_memory_stays_bounde
         status = _wait_for(lambda: (s := act.writer.status())["commit_running_s"] and s)
         assert status["positions_waiting"] <= 1_000 and status["positions_dropped"] > 0
         # calls, states and alerts wait as their latest version: bounded by the fleet
-        with act.writer._lock:
-            pending = act.writer._pending
-            assert len(pending.calls) <= reference["port_calls"]
-            assert len(pending.states) <= reference["tracker_state"]
+        status = act.writer.status()
+        assert status["calls_waiting"] <= reference["port_calls"]
+        assert status["states_waiting"] <= reference["tracker_state"]
         proxy.thaw()
         for reads, clock in rounds[20:]:
             _step(engine, source, reads, clock)

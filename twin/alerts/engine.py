@@ -411,6 +411,13 @@ class AlertEngine(AlertReading):
             self._dirty_silences.clear()
         return alerts, silences
 
+    def put_back(self, alerts: list[dict], silences: list[dict]) -> None:
+        """Rows taken and not handed to the store: mark them changed again (their current
+        values are taken next)."""
+        with self._lock:
+            self._dirty.update(r["alert_id"] for r in alerts)
+            self._dirty_silences.update(r["mmsi"] for r in silences)
+
     def restore(self, alerts: list[dict], silences: list[dict], now: float | None) -> int:
         """Open and still-joinable incidents and running silences from the store."""
         with self._lock:
