@@ -9,7 +9,6 @@ hour a round at a time, on a real PostgreSQL server (tests/servers.py)."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import sqlite3
 import threading
 import time
@@ -18,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bench import ingest
-from tests.servers import postgres_server
+from tests.servers import FreezingProxy, postgres_server
 from twin.history import PendingWrites, round_rows
 
 ROUND_LINES = 500
@@ -100,52 +99,6 @@ def test_a_stopped_database_holds_up_no_round_and_has_every_row_once_it_is_back(
         got = _counts(pg.url)
         store.engine.dispose()
     assert got == reference
-
-
-class FreezingProxy:
-    """TCP in front of PostgreSQL's socket that can freeze: while frozen it takes what is
-    sent and answers nothing — a server that hangs, or a network that black-holes — with
-    connections left open, as a hung server leaves them."""
-
-    def __init__(self, unix_path: str):
-        self.unix_path = unix_path
-        self.frozen = threading.Event()
-        self.thawed = threading.Event()
-        self.thawed.set()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def freeze(self) -> None:
-        self.thawed.clear()
-        self.frozen.set()
-
-    def thaw(self) -> None:
-        self.frozen.clear()
-        self.thawed.set()
-
-    def _accept(self) -> None:
-        while True:
-            client, _ = self.listener.accept()
-            server = socket.socket(socket.AF_UNIX)
-            server.connect(self.unix_path)
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                self.thawed.wait()              # frozen: held, nothing passes
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
 
 
 def test_a_database_that_never_answers_holds_up_no_round_and_memory_stays_bounded(reference):
