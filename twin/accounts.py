@@ -9,6 +9,15 @@ stays until someone deletes it on purpose.
 
 Roles (``ROLES``) and what each may do (``PERMISSIONS``) are the one definition the web side
 (``callbacks/access.py``) enforces on every page, callback and API route.
+
+A store that does not answer (PostgreSQL hung or restarting) never holds a request for long:
+every call into it goes through a ``StoreGuard`` (``twin.store_guard``: on a thread of its own,
+waited for a few seconds, refused at once while the store is known to be down). Meanwhile
+who a user or a token is comes from what was known before the outage, for at most
+``STALE_S`` (no account can change while the store is away: every change is written there);
+a user never seen before, and a login, get ``StoreUnavailable`` (the web answers 503). Audit
+records that cannot be written wait in memory (``AUDIT_BACKLOG`` of them, the oldest dropped
+past it, counted and logged) and are written, with their own times, when the store is back.
 """
 from __future__ import annotations
 
@@ -20,6 +29,7 @@ import re
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .schema import create_tables, engine_options
+from .store_guard import StoreGuard, StoreUnavailable, is_connection_error
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +174,7 @@ class Accounts:
     """The accounts of one deployment, on a SQLAlchemy engine (the history store's)."""
 
     def __init__(self, engine_or_url, *, max_failures: int = 5, lockout_s: float = 900.0,
-                 clock=time.time):
+                 clock=time.time, guard: StoreGuard | None = None):
         if isinstance(engine_or_url, str):
             engine_or_url = create_engine(engine_or_url, **engine_options(engine_or_url))
         self.engine = engine_or_url
@@ -175,8 +186,20 @@ class Accounts:
         # kept a few seconds, so a revoke or a disable takes effect within CACHE_S
         self._cache: dict[str, tuple[float, object]] = {}
         self._lock = threading.Lock()
+        self.guard = guard or StoreGuard("accounts", slots=2, timeout_s=5.0, retry_s=5.0)
+        self.stale_answers = 0          # identities answered from before an outage
+        self._stale_logged = 0.0
+        # audit records waiting for the store to come back (``_audit_later``)
+        self._audit_waiting: deque = deque()
+        self._audit_writing = 0             # of them, being written now
+        self.audit_dropped = 0
+        self._audit_wake = threading.Event()
+        self._audit_thread: threading.Thread | None = None
 
-    CACHE_S = 5.0
+    CACHE_S = 5.0                       # how long an answer is used before it is asked again
+    STALE_S = 900.0                     # how long it is used while the store does not answer
+    AUDIT_BACKLOG = 10_000              # audit records kept while the store does not answer
+    AUDIT_WAIT_S = 3.0                  # how long a request waits for its audit record
 
     # ---- settings -------------------------------------------------------------------------
     def setting(self, key: str, make=None) -> str | None:
@@ -227,22 +250,17 @@ class Accounts:
     def fleet(self, company_id: str | None) -> Fleet | None:
         if not company_id:
             return None
-        key = f"fleet:{company_id}"
-        hit = self._cached(key)
-        if hit is not None:
-            return hit or None
-        with self.engine.begin() as conn:
-            row = conn.execute(select(companies.c.name)
-                               .where(companies.c.company_id == company_id)).first()
-            numbers = conn.execute(select(company_vessels.c.kind, company_vessels.c.number)
-                                   .where(company_vessels.c.company_id == company_id)).all()
-        fleet = None
-        if row is not None:
-            fleet = Fleet(company_id, row[0],
-                          frozenset(n for k, n in numbers if k == "mmsi"),
-                          frozenset(n for k, n in numbers if k == "imo"))
-        self._keep(key, fleet or False)
-        return fleet
+        def load():
+            with self.engine.begin() as conn:
+                row = conn.execute(select(companies.c.name)
+                                   .where(companies.c.company_id == company_id)).first()
+                numbers = conn.execute(select(company_vessels.c.kind, company_vessels.c.number)
+                                       .where(company_vessels.c.company_id == company_id)).all()
+            if row is None:
+                return False
+            return Fleet(company_id, row[0], frozenset(n for k, n in numbers if k == "mmsi"),
+                         frozenset(n for k, n in numbers if k == "imo"))
+        return self._lookup(f"fleet:{company_id}", load) or None
 
     def companies(self) -> list[Fleet]:
         with self.engine.begin() as conn:
@@ -310,11 +328,13 @@ class Accounts:
         self._forget()
 
     def users(self) -> list[dict]:
-        with self.engine.begin() as conn:
-            rows = conn.execute(select(users.c.name, users.c.role, users.c.company_id,
-                                       users.c.active, users.c.locked_until, users.c.created,
-                                       users.c.last_login).order_by(users.c.name)).all()
-        return [dict(r._mapping) for r in rows]
+        def load():
+            with self.engine.begin() as conn:
+                return conn.execute(select(users.c.name, users.c.role, users.c.company_id,
+                                           users.c.active, users.c.locked_until,
+                                           users.c.created, users.c.last_login)
+                                    .order_by(users.c.name)).all()
+        return [dict(r._mapping) for r in self.guard.call(load)]
 
     def count_users(self) -> int:
         with self.engine.begin() as conn:
@@ -322,26 +342,25 @@ class Accounts:
 
     def identity(self, name: str) -> Identity | None:
         """The active user of that name (None: no such user, or disabled), cached CACHE_S."""
-        key = f"user:{name}"
-        hit = self._cached(key)
-        if hit is not None:
-            return hit or None
-        with self.engine.begin() as conn:
-            row = conn.execute(select(users.c.role, users.c.company_id, users.c.active,
-                                      users.c.session_version)
-                               .where(users.c.name == name)).first()
-        ident = Identity(name, row.role, row.company_id, row.session_version) \
-            if row is not None and row.active else None
-        self._keep(key, ident or False)
-        return ident
+        def load():
+            with self.engine.begin() as conn:
+                row = conn.execute(select(users.c.role, users.c.company_id, users.c.active,
+                                          users.c.session_version)
+                                   .where(users.c.name == name)).first()
+            return Identity(name, row.role, row.company_id, row.session_version) \
+                if row is not None and row.active else False
+        return self._lookup(f"user:{name}", load) or None
 
     def authenticate(self, name: str, password: str) -> tuple[Identity | None, str]:
         """(identity, "ok") or (None, reason): unknown, disabled, locked, bad_password. After
         ``max_failures`` wrong passwords in a row the user is locked for ``lockout_s``
         (the lock is not lifted by a right password meanwhile)."""
-        now = self.clock()
         if len(password) > MAX_PASSWORD:    # no password is longer: not worth hashing
             return None, "bad_password"
+        return self.guard.call(self._authenticate, name, password)
+
+    def _authenticate(self, name: str, password: str) -> tuple[Identity | None, str]:
+        now = self.clock()
         with self.engine.begin() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).first()
             if row is None:
@@ -361,7 +380,9 @@ class Accounts:
             conn.execute(update(users).where(users.c.name == name)
                          .values(failed=0, locked_until=None, last_login=now))
         self._forget()
-        return self.identity(name), "ok"
+        ident = Identity(name, row.role, row.company_id, row.session_version)
+        self._keep(f"user:{name}", ident)         # (on the guard's thread: not asked again)
+        return ident, "ok"
 
     # ---- tokens ---------------------------------------------------------------------------
     def add_token(self, user_name: str) -> str:
@@ -380,15 +401,14 @@ class Accounts:
         if not token or len(token) > 200:
             return None
         digest = token_digest(token)
-        key = f"token:{digest}"
-        hit = self._cached(key)
-        if hit is None:
+
+        def load():
             with self.engine.begin() as conn:
                 row = conn.execute(select(tokens.c.user_name)
                                    .where(tokens.c.digest == digest,
                                           tokens.c.revoked.is_(False))).first()
-            hit = row[0] if row else False
-            self._keep(key, hit)
+            return row[0] if row else False
+        hit = self._lookup(f"token:{digest}", load)
         if not hit:
             return None
         ident = self.identity(hit)
@@ -398,26 +418,101 @@ class Accounts:
                         via_token=True)
 
     def touch_token(self, token: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(tokens).where(tokens.c.digest == token_digest(token))
-                         .values(last_used=self.clock()))
+        """When the token was last used (shown to admins): not written while the store does
+        not answer — the audit trail has the use."""
+        def write():
+            with self.engine.begin() as conn:
+                conn.execute(update(tokens).where(tokens.c.digest == token_digest(token))
+                             .values(last_used=used))
+        used = self.clock()
+        try:
+            self.guard.call(write, timeout_s=self.AUDIT_WAIT_S)
+        except StoreUnavailable:
+            pass
 
     # ---- audit ----------------------------------------------------------------------------
     def record(self, action: str, *, ok: bool, user: str | None = None,
                role: str | None = None, target: str | None = None,
                address: str | None = None, **detail) -> None:
-        """One line of the audit trail. Never raises: a failed audit write is logged (and
-        the caller's action has already been decided)."""
+        """One line of the audit trail. Never raises, and waits at most ``AUDIT_WAIT_S``: a
+        record the store does not take now is kept and written when it is back
+        (``_audit_later``); any other failure is logged (the caller's action has already
+        been decided)."""
+        row = dict(time=self.clock(), user_name=_cut(user, 64), role=_cut(role, 16),
+                   action=_cut(action, 40), ok=bool(ok), target=_cut(target, 300),
+                   address=_cut(address, 64),
+                   detail=json.dumps(detail, default=str, ensure_ascii=False)[:4000]
+                   if detail else None)
+
+        def write():
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(audit.insert().values(**row))
+            except Exception as exc:
+                if is_connection_error(exc):
+                    self._audit_later([row])        # kept; the guard marks the store down
+                raise
         try:
-            with self.engine.begin() as conn:
-                conn.execute(audit.insert().values(
-                    time=self.clock(), user_name=_cut(user, 64), role=_cut(role, 16),
-                    action=_cut(action, 40), ok=bool(ok), target=_cut(target, 300),
-                    address=_cut(address, 64),
-                    detail=json.dumps(detail, default=str, ensure_ascii=False)[:4000]
-                    if detail else None))
+            self.guard.call(write, timeout_s=self.AUDIT_WAIT_S)
+        except StoreUnavailable as exc:
+            if not exc.started:                      # never ran: keep it here
+                self._audit_later([row])
+            # started: still running, it writes the record or keeps it itself
         except Exception:
             log.exception("audit record %s not written", action)
+
+    def _audit_later(self, rows: list[dict]) -> None:
+        """Keep audit records for when the store is back (a thread of its own writes them,
+        oldest first, with their own times); bounded — past ``AUDIT_BACKLOG`` the oldest are
+        dropped, counted, and logged with what they were."""
+        with self._lock:
+            self._audit_waiting.extend(rows)
+            self._trim_audit()
+            if self._audit_thread is None:
+                self._audit_thread = threading.Thread(target=self._write_audit_later,
+                                                      name="porttwin-audit-later", daemon=True)
+                self._audit_thread.start()
+        self._audit_wake.set()
+
+    def _trim_audit(self) -> None:
+        while len(self._audit_waiting) > self.AUDIT_BACKLOG:      # (under the lock)
+            old = self._audit_waiting.popleft()
+            self.audit_dropped += 1
+            log.warning("audit record dropped (the store is away and %d wait): %s",
+                        self.AUDIT_BACKLOG, {k: v for k, v in old.items() if v is not None})
+
+    def audit_waiting(self) -> int:
+        """Audit records not written yet (kept, or being written now)."""
+        with self._lock:
+            return len(self._audit_waiting) + self._audit_writing
+
+    def _write_audit_later(self, retry_s: float = 5.0) -> None:
+        """Write the waiting audit records, all in one transaction, every ``retry_s`` until
+        none waits (this thread may wait on a hung store: nothing else waits on it). A batch
+        that fails goes back in front of those kept meanwhile."""
+        while True:
+            with self._lock:
+                rows = list(self._audit_waiting)
+                self._audit_waiting.clear()
+                self._audit_writing = len(rows)
+                if not rows:
+                    self._audit_thread = None
+                    return
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(audit.insert(), rows)
+            except Exception as exc:
+                log.debug("audit records still waiting: %s", exc)
+                with self._lock:
+                    self._audit_waiting.extendleft(reversed(rows))
+                    self._audit_writing = 0
+                    self._trim_audit()
+                self._audit_wake.clear()
+                self._audit_wake.wait(retry_s)
+                continue
+            with self._lock:
+                self._audit_writing = 0
+            log.warning("%d audit records written after the store came back", len(rows))
 
     def audit_rows(self, since: float | None = None, limit: int | None = None,
                    action: str | None = None) -> list[dict]:
@@ -456,6 +551,30 @@ class Accounts:
         return password
 
     # ---- cache ----------------------------------------------------------------------------
+    def _lookup(self, key: str, load):
+        """What ``load`` says (an answer, False for "none"), kept ``CACHE_S``. While the store
+        does not answer: the last answer, when it is at most ``STALE_S`` old (counted, logged
+        once a minute); else ``StoreUnavailable``."""
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        try:
+            value = self.guard.call(load)
+        except StoreUnavailable as exc:
+            with self._lock:
+                old = self._cache.get(key)
+            if old is None or time.monotonic() - old[0] > self.STALE_S:
+                raise
+            self.stale_answers += 1
+            now = time.monotonic()
+            if now - self._stale_logged > 60:
+                self._stale_logged = now
+                log.warning("accounts: %s; answering from what was known up to %.0f s ago",
+                            exc, now - old[0])
+            return old[1]
+        self._keep(key, value)
+        return value
+
     def _cached(self, key):
         with self._lock:
             hit = self._cache.get(key)

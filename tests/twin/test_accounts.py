@@ -190,3 +190,56 @@ def test_workers_starting_together_on_a_new_postgresql_all_make_its_tables():
         assert [u["name"] for u in accounts.users()] == ["ops"]
         for m in made:
             m.engine.dispose()
+
+
+def test_while_postgresql_hangs_known_users_are_answered_and_audit_records_wait():
+    """A hung store (a proxy that takes what is sent and answers nothing): who a known user
+    or token is comes from before the outage, at once after the first wait; an unknown user
+    and a login get ``StoreUnavailable`` within the guard's time; audit records made
+    meanwhile are written, with their own times, once the store answers again; past the
+    backlog the oldest are dropped and counted."""
+    import time
+
+    from tests import servers
+    from twin.store_guard import StoreGuard, StoreUnavailable
+    with servers.postgres_server() as pg:
+        proxy = servers.FreezingProxy(str(pg.sock / ".s.PGSQL.5432"))
+        url = f"postgresql+psycopg://porttwin@127.0.0.1:{proxy.port}/postgres"
+        clock = FakeClock(1_800_000_000.0)
+        accounts = Accounts(url, clock=clock,
+                            guard=StoreGuard("accounts", timeout_s=1.0, retry_s=60.0))
+        accounts.add_user("ops", "operator", PW)
+        token = accounts.add_token("ops")
+        assert accounts.token_identity(token).name == "ops"
+        accounts.AUDIT_BACKLOG = 3
+        proxy.freeze()
+        try:
+            for key in list(accounts._cache):             # older than CACHE_S: asked again
+                at, value = accounts._cache[key]
+                accounts._cache[key] = (at - Accounts.CACHE_S - 1, value)
+            t0 = time.monotonic()
+            assert accounts.identity("ops").role == "operator"       # waited 1 s, then known
+            assert accounts.token_identity(token).name == "ops"      # refused at once: known
+            assert accounts.stale_answers >= 2
+            with pytest.raises(StoreUnavailable):
+                accounts.identity("nobody")
+            with pytest.raises(StoreUnavailable):
+                accounts.authenticate("ops", PW)
+            for k in range(5):
+                clock.t += 60
+                accounts.record("token_use", ok=True, user="ops", target=f"/api/{k}")
+            assert time.monotonic() - t0 < 20                # nothing waited for good
+            # the backlog waits, and the batch the writing thread took before the others came
+            dropped, waiting = accounts.audit_dropped, accounts.audit_waiting()
+            assert dropped >= 1 and waiting <= 3 + 1 and dropped + waiting == 5
+        finally:
+            proxy.thaw()
+        deadline = time.monotonic() + 60
+        while accounts.audit_waiting():
+            assert time.monotonic() < deadline, "the waiting audit records were never written"
+            time.sleep(0.2)
+        rows = Accounts(pg.url).audit_rows(action="token_use")
+        assert len(rows) == 5 - dropped and {"/api/3", "/api/4"} <= {r["target"] for r in rows}
+        for r in rows:                                    # each with the time it was made
+            assert r["time"] == 1_800_000_000.0 + 60 * (int(r["target"][-1]) + 1)
+        accounts.engine.dispose()
