@@ -66,6 +66,7 @@ from twin.history_cli import (history_source, load_history, load_history_alerts,
 from twin.port import Port, PortPackageError
 from twin.query import TwinQuery
 from twin.state import FleetState
+from twin.store_guard import GuardedStore, StoreGuard
 
 log = logging.getLogger("porttwin")
 LANG_COOKIE = "porttwin_lang"
@@ -354,12 +355,20 @@ def create_app(config: Config | None = None) -> Dash:
         cache = Cache(app.server, config={"CACHE_TYPE": "callbacks.cache.ExpiringSimpleCache",
                                           "CACHE_THRESHOLD": 300,
                                           "CACHE_DEFAULT_TIMEOUT": 60})
-    query = TwinQuery(engine, port, store)         # every view's data goes through it
+    # the views read history through a guard when it is a server that may hang: a request
+    # waits at most history_read_timeout_s, at most 2 wait at once per worker, and while it
+    # does not answer the views get 503 at once (twin/store_guard.py) — the walls never wait
+    # on it. The engine (embedded) writes through the store itself (twin/history_writer.py).
+    views_store = store
+    if store is not None and store.engine.dialect.name != "sqlite":
+        views_store = GuardedStore(store, StoreGuard(
+            "history", slots=2, timeout_s=config.history_read_timeout_s, retry_s=10.0))
+    query = TwinQuery(engine, port, views_store)   # every view's data goes through it
     query.forecast_model = build_forecast(config, port, store, learn=bus is None)
     if bus is None:                  # embedded: this process runs the twin, it records them
         record_forecasts(engine, query.forecast_model, store)
     app.server.config["PORTTWIN"] = {"engine": engine, "port": port, "config": config,
-                                      "store": store, "query": query,
+                                      "store": views_store, "query": query,
                                       "shared_cache": bus is not None}
     api.register(app.server, query)
     ops.register(app.server, engine)            # /healthz, /readyz, /metrics

@@ -33,6 +33,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from layouts import ids
 from layouts.i18n import normalise_language, t
 from twin.accounts import Accounts, Identity
+from twin.store_guard import StoreUnavailable
 from twin.query import Scope
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ class Access:
         server.before_request(self.gate)
         server.after_request(self.headers)
         server.register_error_handler(CSRFError, self._csrf_failed)
+        server.register_error_handler(StoreUnavailable, self._store_unavailable)
         server.add_url_rule("/login", "login", self.login, methods=["GET", "POST"])
         server.add_url_rule("/logout", "logout", self.logout, methods=["GET", "POST"])
         server.add_url_rule("/screens", "screens", self.screens, methods=["GET", "POST"])
@@ -374,6 +376,23 @@ class Access:
             return self._login_page(error="login_expired_form", status=400)
         return _json_error(f"CSRF check failed: {exc.description}", 400)
 
+    def _store_unavailable(self, exc: StoreUnavailable):
+        """A request that needed a store that does not answer (``twin.store_guard``): 503
+        with Retry-After — JSON for the API and the page's callbacks (a wall keeps its last
+        picture and asks again on its next refresh), else a page that reloads itself."""
+        log.warning("%s %s: %s", flask.request.method, flask.request.path, exc)
+        path = flask.request.path
+        headers = {"Retry-After": "10", "Cache-Control": "no-store"}
+        if path.startswith("/api/") or path.startswith("/_"):
+            body = json.dumps({"error": str(exc), "store": exc.store, "retry_after_s": 10})
+            return flask.Response(body, status=503, mimetype="application/json",
+                                  headers=headers)
+        lang = self._lang()
+        store = {"accounts": ("accounts", "账户"), "history": ("history", "历史")}.get(
+            exc.store, (exc.store, exc.store))[1 if lang == "zh" else 0]
+        body = flask.render_template_string(UNAVAILABLE_PAGE, lang=lang, t=t, store=store)
+        return flask.Response(body, status=503, mimetype="text/html", headers=headers)
+
     # ---- login / logout -------------------------------------------------------------------
     def login(self):
         req = flask.request
@@ -384,7 +403,12 @@ class Access:
         self.csrf.protect()
         name = (req.form.get("username") or "").strip()[:64]
         password = req.form.get("password") or ""
-        ident, why = self.accounts.authenticate(name, password)
+        try:
+            ident, why = self.accounts.authenticate(name, password)
+        except StoreUnavailable:                 # nobody signs in while it is away
+            self.accounts.record("login", ok=False, user=name or None,
+                                 address=client_address(), reason="store_unavailable")
+            return self._login_page(error="login_unavailable", status=503, username=name)
         if ident is None:
             self.accounts.record("login", ok=False, user=name or None,
                                  address=client_address(), reason=why)
@@ -477,6 +501,18 @@ def _json_error(message: str, status: int) -> flask.Response:
     return flask.Response(json.dumps({"error": message}), status=status,
                           mimetype="application/json")
 
+
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="15">
+<title>PortTwin · {{ t('store_unavailable_title', lang) }}</title>
+<link rel="stylesheet" href="/assets/fonts.css">
+<link rel="stylesheet" href="/assets/login.css"></head>
+<body class="login-body"><main class="login-box">
+<div class="brand-name">{{ t('app_title', lang) }}</div>
+<p class="login-error" id="store-unavailable" role="alert">{{ t('store_unavailable', lang).format(store=store) }}</p>
+</main></body></html>
+"""
 
 LOGIN_PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}"><head><meta charset="utf-8">

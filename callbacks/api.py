@@ -433,6 +433,9 @@ def openapi_document(title: str = "PortTwin API") -> dict:
         if ep.not_found:
             responses["404"] = {"description": "No such vessel",
                                 "content": {"application/json": {"schema": ERROR}}}
+        responses["503"] = {"description": "The history or accounts store is not answering "
+                                           "(try again after Retry-After seconds)",
+                            "content": {"application/json": {"schema": ERROR}}}
         paths[ep.path] = {"get": {"operationId": ep.name, "summary": ep.summary,
                                   "parameters": [p.openapi() for p in ep.params],
                                   "responses": responses}}

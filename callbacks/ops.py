@@ -183,6 +183,54 @@ class TwinCollector:
             yield g
 
 
+def store_guards(server: flask.Flask) -> list:
+    """This worker's guards of the stores its requests call (``twin.store_guard``): the
+    accounts', and the history's where the views read it through one."""
+    wired = server.config.get("PORTTWIN", {})
+    guards = [getattr(wired.get("accounts"), "guard", None),
+              getattr(wired.get("store"), "guard", None)]
+    return [g for g in guards if g is not None]
+
+
+class StoresCollector:
+    """Whether this worker's stores answer, and the calls refused or timed out meanwhile;
+    the audit records waiting for the accounts store."""
+
+    def __init__(self, server: flask.Flask):
+        self.server = server
+
+    def collect(self):
+        up = GaugeMetricFamily("porttwin_store_up", "Whether this worker's store answers "
+                               "(0: calls refused at once until a retry succeeds)",
+                               labels=["store"])
+        refused = CounterMetricFamily("porttwin_store_calls_refused",
+                                      "Store calls refused at once (down, or every slot "
+                                      "taken by calls waiting on it)", labels=["store"])
+        timeouts = CounterMetricFamily("porttwin_store_call_timeouts",
+                                       "Store calls that ran past their time", labels=["store"])
+        failures = CounterMetricFamily("porttwin_store_call_failures",
+                                       "Store calls that could not reach the database",
+                                       labels=["store"])
+        for guard in store_guards(self.server):
+            st = guard.status()
+            up.add_metric([st["store"]], 1.0 if st["up"] else 0.0)
+            refused.add_metric([st["store"]], st["refused"])
+            timeouts.add_metric([st["store"]], st["timeouts"])
+            failures.add_metric([st["store"]], st["failures"])
+        yield from (up, refused, timeouts, failures)
+        accounts = self.server.config.get("PORTTWIN", {}).get("accounts")
+        if accounts is not None:
+            waiting = GaugeMetricFamily("porttwin_audit_records_waiting",
+                                        "Audit records kept until the accounts store answers")
+            waiting.add_metric([], accounts.audit_waiting())
+            yield waiting
+            dropped = CounterMetricFamily("porttwin_audit_records_dropped",
+                                          "Audit records dropped while the store was away "
+                                          "(past the backlog; each one logged)")
+            dropped.add_metric([], accounts.audit_dropped)
+            yield dropped
+
+
 def _http_registry():
     """The registry of the HTTP counters; multiprocess (files in PROMETHEUS_MULTIPROC_DIR,
     summed over the workers) when that folder is set, as prometheus-client documents."""
@@ -205,6 +253,7 @@ def register(server: flask.Flask, engine) -> None:
                         ["route"], buckets=HTTP_BUCKETS, **kwargs)
     twin = CollectorRegistry()
     twin.register(TwinCollector(engine))
+    twin.register(StoresCollector(server))
 
     @server.before_request
     def _start_timer():
@@ -227,6 +276,11 @@ def register(server: flask.Flask, engine) -> None:
     @server.get("/readyz")
     def readyz():
         status = twin_status(engine)
+        # the stores this worker's requests call: reported, not a reason to be unready (the
+        # walls are served while the history and accounts stores are away)
+        stores = {g.name: g.status() for g in store_guards(server)}
+        if stores:
+            status["stores"] = stores
         return flask.jsonify(status), (200 if status["ready"] else 503)
 
     @server.get("/metrics")

@@ -17,6 +17,7 @@ from layouts.map_layers import (ALERT_RINGS, DARK_TARGETS, SELECTION, VesselLaye
                                 build_vessel_layers, port_activity_layers, selection_layer)
 from layouts.panels import port_panel
 from twin.kpis import history_summary
+from twin.store_guard import StoreUnavailable
 from twin.vessel_types import as_mmsi
 from layouts.wall import legend
 
@@ -220,7 +221,11 @@ def register(app, engine, port, cache, query=None, history_source: str | None = 
             return None
         cached = cache.get("history-summary")       # a list: "no history" is cached too
         if cached is None:
-            cached = [history_summary(store, port.geometry.berth_info, history_source)]
+            try:
+                cached = [history_summary(store, port.geometry.berth_info, history_source)]
+            except StoreUnavailable:                # the panel goes on without them, and
+                cache.set("history-summary", [None], timeout=30)   # asks again in 30 s
+                return None
             cache.set("history-summary", cached, timeout=300)
         return cached[0]
 

@@ -89,6 +89,9 @@ class Config:
     # positions a running twin keeps for its history store while the store is away (then the
     # oldest are dropped, counted: twin/history_writer.py); ~250 bytes each in memory
     history_backlog_positions: int = 500_000
+    # how long a web request waits for a history read (a report, a track, playback) before
+    # it answers 503 and the store is treated as down for a few seconds (twin/store_guard.py)
+    history_read_timeout_s: float = 30.0
     # loaded into the store on first start so the KPI views have real port calls;
     # "" = the port package's [history] file (none: nothing loaded)
     history_file: Path = Path("")
