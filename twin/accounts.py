@@ -188,6 +188,7 @@ class Accounts:
         self._lock = threading.Lock()
         self.guard = guard or StoreGuard("accounts", slots=2, timeout_s=5.0, retry_s=5.0)
         self.stale_answers = 0          # identities answered from before an outage
+        self._asking: set[str] = set()  # keys a request is asking the store for now
         self._stale_logged = 0.0
         # audit records waiting for the store to come back (``_audit_later``)
         self._audit_waiting: deque = deque()
@@ -198,6 +199,7 @@ class Accounts:
 
     CACHE_S = 5.0                       # how long an answer is used before it is asked again
     STALE_S = 900.0                     # how long it is used while the store does not answer
+    REFRESH_WAIT_S = 2.0                # how long a request waits to have it asked again
     AUDIT_BACKLOG = 10_000              # audit records kept while the store does not answer
     AUDIT_WAIT_S = 3.0                  # how long a request waits for its audit record
 
@@ -552,18 +554,27 @@ class Accounts:
 
     # ---- cache ----------------------------------------------------------------------------
     def _lookup(self, key: str, load):
-        """What ``load`` says (an answer, False for "none"), kept ``CACHE_S``. While the store
-        does not answer: the last answer, when it is at most ``STALE_S`` old (counted, logged
-        once a minute); else ``StoreUnavailable``."""
+        """What ``load`` says (an answer, False for "none"), kept ``CACHE_S``. When it is
+        asked again, one request asks the store and waits at most ``REFRESH_WAIT_S``; the
+        others meanwhile, and every one while the store does not answer, get the last
+        answer when it is at most ``STALE_S`` old (counted, logged once a minute); a user
+        with no answer at all waits for the guard's time, then ``StoreUnavailable``."""
         hit = self._cached(key)
         if hit is not None:
             return hit
+        with self._lock:
+            old = self._cache.get(key)
+            if old is not None and time.monotonic() - old[0] > self.STALE_S:
+                old = None
+            asking = key in self._asking
+            if not asking:
+                self._asking.add(key)
+        if asking and old is not None:              # another request is asking right now
+            return old[1]
         try:
-            value = self.guard.call(load)
+            value = self.guard.call(load, timeout_s=self.REFRESH_WAIT_S if old else None)
         except StoreUnavailable as exc:
-            with self._lock:
-                old = self._cache.get(key)
-            if old is None or time.monotonic() - old[0] > self.STALE_S:
+            if old is None:
                 raise
             self.stale_answers += 1
             now = time.monotonic()
@@ -572,6 +583,10 @@ class Accounts:
                 log.warning("accounts: %s; answering from what was known up to %.0f s ago",
                             exc, now - old[0])
             return old[1]
+        finally:
+            if not asking:
+                with self._lock:
+                    self._asking.discard(key)
         self._keep(key, value)
         return value
 
