@@ -91,7 +91,7 @@ class Config:
     history_backlog_positions: int = 500_000
     # how long a web request waits for a history read (a report, a track, playback) before
     # it answers 503 and the store is treated as down for a few seconds (twin/store_guard.py)
-    history_read_timeout_s: float = 30.0
+    history_read_timeout_s: float = 20.0
     # loaded into the store on first start so the KPI views have real port calls;
     # "" = the port package's [history] file (none: nothing loaded)
     history_file: Path = Path("")
