@@ -243,3 +243,37 @@ def test_while_postgresql_hangs_known_users_are_answered_and_audit_records_wait(
         for r in rows:                                    # each with the time it was made
             assert r["time"] == 1_800_000_000.0 + 60 * (int(r["target"][-1]) + 1)
         accounts.engine.dispose()
+
+
+def test_while_postgresql_is_stopped_known_users_are_answered_and_audit_records_wait():
+    """PostgreSQL stopped (connections cut, new ones refused): the same as a hang, at once —
+    known users answered from before, a login refused, audit records written on its return."""
+    import time
+
+    from tests import servers
+    from twin.store_guard import StoreGuard, StoreUnavailable
+    with servers.postgres_server() as pg:
+        accounts = Accounts(pg.url, guard=StoreGuard("accounts", timeout_s=5.0, retry_s=0.5))
+        accounts.add_user("ops", "operator", PW)
+        assert accounts.identity("ops") is not None
+        pg.stop()
+        try:
+            for key in list(accounts._cache):             # older than CACHE_S: asked again
+                at, value = accounts._cache[key]
+                accounts._cache[key] = (at - Accounts.CACHE_S - 1, value)
+            t0 = time.monotonic()
+            assert accounts.identity("ops").role == "operator"
+            with pytest.raises(StoreUnavailable):
+                accounts.authenticate("ops", PW)
+            accounts.record("login", ok=False, user="ops", reason="store_unavailable")
+            assert time.monotonic() - t0 < 5 and accounts.audit_waiting() == 1
+        finally:
+            pg.start()
+        deadline = time.monotonic() + 60
+        while accounts.audit_waiting():
+            assert time.monotonic() < deadline, "the waiting audit record was never written"
+            time.sleep(0.2)
+        assert accounts.authenticate("ops", PW)[1] == "ok"       # back: the store answers
+        rows = accounts.audit_rows(action="login")
+        assert [r["detail"]["reason"] for r in rows] == ["store_unavailable"]
+        accounts.engine.dispose()
