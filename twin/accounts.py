@@ -525,8 +525,11 @@ class Accounts:
             q = q.where(audit.c.action == action)
         if limit:
             q = q.limit(limit)
-        with self.engine.begin() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(q)]
+
+        def load():
+            with self.engine.begin() as conn:
+                return [dict(r._mapping) for r in conn.execute(q)]
+        rows = self.guard.call(load, timeout_s=20.0)
         for r in rows:
             r["detail"] = json.loads(r["detail"]) if r["detail"] else {}
         return rows
