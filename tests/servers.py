@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -167,3 +168,17 @@ class FreezingProxy:
             for s in (a, b):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+
+
+def stop_processes(procs: list) -> None:
+    """Stop test servers started in process groups of their own: (Popen, log file) pairs —
+    SIGTERM to each group, 20 s to go, then SIGKILL; their logs closed."""
+    for p, _ in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    for p, out in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+        out.close()

@@ -9,7 +9,6 @@ connections stay open). The twin reaches PostgreSQL directly and goes on.
 Before the guard, the first wall refresh after the freeze that asked who its user is waited
 for good, and with it each of the worker's request threads in turn."""
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -59,17 +58,7 @@ def deployment(tmp_path_factory):
             yield {"base": base, "token": token, "proxy": proxy, "pg": pg.url, "logs": logs}
         finally:
             proxy.thaw()
-            for p, out in procs:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-            for p, out in procs:
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                out.close()
+            servers.stop_processes(procs)
 
 
 def _api(deployment) -> requests.Session:

@@ -3,7 +3,6 @@ stateless web workers (gunicorn "app:wsgi()"). Both workers serve the same twin,
 acknowledgement made on one worker's wall is seen on the other's and stored in PostgreSQL."""
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -55,23 +54,7 @@ def deployment(tmp_path_factory):
             yield {"twin_id": ready["twin_id"], "webs": [b for b, _ in webs], "token": token,
                    "pg": pg_url, "redis": redis_url, "logs": logs}
         finally:
-            for p, out in procs:
-                with _quiet():
-                    os.killpg(p.pid, signal.SIGTERM)
-            for p, out in procs:
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                out.close()
-
-
-class _quiet:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is ProcessLookupError
+            servers.stop_processes(procs)
 
 
 def _api(deployment):

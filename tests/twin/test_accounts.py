@@ -192,6 +192,22 @@ def test_workers_starting_together_on_a_new_postgresql_all_make_its_tables():
             m.engine.dispose()
 
 
+def _answers_aged(accounts) -> None:
+    """Every answer the accounts keep made older than ``CACHE_S``: the next asks the store."""
+    for key in list(accounts._cache):
+        at, value = accounts._cache[key]
+        accounts._cache[key] = (at - Accounts.CACHE_S - 1, value)
+
+
+def _until_written(accounts, within_s: float = 60) -> None:
+    """Wait until no audit record waits for the store (its thread writes them)."""
+    import time
+    deadline = time.monotonic() + within_s
+    while accounts.audit_waiting():
+        assert time.monotonic() < deadline, "the waiting audit records were never written"
+        time.sleep(0.2)
+
+
 def test_while_postgresql_hangs_known_users_are_answered_and_audit_records_wait():
     """A hung store (a proxy that takes what is sent and answers nothing): who a known user
     or token is comes from before the outage, at once after the first wait; an unknown user
@@ -214,9 +230,7 @@ def test_while_postgresql_hangs_known_users_are_answered_and_audit_records_wait(
         accounts.AUDIT_BACKLOG = 3
         proxy.freeze()
         try:
-            for key in list(accounts._cache):             # older than CACHE_S: asked again
-                at, value = accounts._cache[key]
-                accounts._cache[key] = (at - Accounts.CACHE_S - 1, value)
+            _answers_aged(accounts)
             t0 = time.monotonic()
             assert accounts.identity("ops").role == "operator"       # waited 1 s, then known
             assert accounts.token_identity(token).name == "ops"      # refused at once: known
@@ -234,10 +248,7 @@ def test_while_postgresql_hangs_known_users_are_answered_and_audit_records_wait(
             assert dropped >= 1 and waiting <= 3 + 1 and dropped + waiting == 5
         finally:
             proxy.thaw()
-        deadline = time.monotonic() + 60
-        while accounts.audit_waiting():
-            assert time.monotonic() < deadline, "the waiting audit records were never written"
-            time.sleep(0.2)
+        _until_written(accounts)
         rows = Accounts(pg.url).audit_rows(action="token_use")
         assert len(rows) == 5 - dropped and {"/api/3", "/api/4"} <= {r["target"] for r in rows}
         for r in rows:                                    # each with the time it was made
@@ -258,9 +269,7 @@ def test_while_postgresql_is_stopped_known_users_are_answered_and_audit_records_
         assert accounts.identity("ops") is not None
         pg.stop()
         try:
-            for key in list(accounts._cache):             # older than CACHE_S: asked again
-                at, value = accounts._cache[key]
-                accounts._cache[key] = (at - Accounts.CACHE_S - 1, value)
+            _answers_aged(accounts)
             t0 = time.monotonic()
             assert accounts.identity("ops").role == "operator"
             with pytest.raises(StoreUnavailable):
@@ -269,10 +278,7 @@ def test_while_postgresql_is_stopped_known_users_are_answered_and_audit_records_
             assert time.monotonic() - t0 < 5 and accounts.audit_waiting() == 1
         finally:
             pg.start()
-        deadline = time.monotonic() + 60
-        while accounts.audit_waiting():
-            assert time.monotonic() < deadline, "the waiting audit record was never written"
-            time.sleep(0.2)
+        _until_written(accounts)
         assert accounts.authenticate("ops", PW)[1] == "ok"       # back: the store answers
         rows = accounts.audit_rows(action="login")
         assert [r["detail"]["reason"] for r in rows] == ["store_unavailable"]
