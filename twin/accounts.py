@@ -307,7 +307,11 @@ class Accounts:
 
     def revoke(self, name: str) -> int:
         """End every session of the user (a wall screen's device login included) and revoke
-        its API tokens; the user can log in again. Returns the tokens revoked."""
+        its API tokens; the user can log in again. Returns the tokens revoked. (From the
+        screens page: through the guard, ``StoreUnavailable`` while the store is away.)"""
+        return self.guard.call(self._revoke, name, timeout_s=10.0)
+
+    def _revoke(self, name: str) -> int:
         self._update_user(name, session_version=users.c.session_version + 1)
         with self.engine.begin() as conn:
             n = conn.execute(update(tokens).where(tokens.c.user_name == name,

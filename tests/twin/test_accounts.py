@@ -274,6 +274,8 @@ def test_while_postgresql_is_stopped_known_users_are_answered_and_audit_records_
             assert accounts.identity("ops").role == "operator"
             with pytest.raises(StoreUnavailable):
                 accounts.authenticate("ops", PW)
+            with pytest.raises(StoreUnavailable):          # a supervisor's revoke: 503
+                accounts.revoke("ops")
             accounts.record("login", ok=False, user="ops", reason="store_unavailable")
             assert time.monotonic() - t0 < 5 and accounts.audit_waiting() == 1
         finally:
