@@ -388,9 +388,8 @@ class Access:
             return flask.Response(body, status=503, mimetype="application/json",
                                   headers=headers)
         lang = self._lang()
-        store = {"accounts": ("accounts", "账户"), "history": ("history", "历史")}.get(
-            exc.store, (exc.store, exc.store))[1 if lang == "zh" else 0]
-        body = flask.render_template_string(UNAVAILABLE_PAGE, lang=lang, t=t, store=store)
+        body = flask.render_template_string(UNAVAILABLE_PAGE, lang=lang, t=t,
+                                            store=t(f"store_{exc.store}", lang))
         return flask.Response(body, status=503, mimetype="text/html", headers=headers)
 
     # ---- login / logout -------------------------------------------------------------------

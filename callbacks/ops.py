@@ -50,13 +50,13 @@ def twin_status(engine, now_wall: float | None = None) -> dict:
     age = None if last is None else max(0.0, now_wall - last)
     snap = engine.snapshot()
     status = {"twin_id": getattr(engine, "twin_id", None),
-            "snapshot_age_s": None if age is None else round(age, 3),
-            "snapshot_version": int(getattr(snap, "version", 0)),
-            "twin_time": float(snap.time) if snap is not None else None,
-            "vessels": int(len(snap.vessels)) if snap is not None else 0,
-            "engine_errors": int(getattr(engine, "errors", 0)),
-            "pid": os.getpid(),          # which process answered (a gunicorn worker, the twin)
-            "ready": age is not None and age <= READY_MAX_AGE_S}
+              "snapshot_age_s": None if age is None else round(age, 3),
+              "snapshot_version": int(getattr(snap, "version", 0)),
+              "twin_time": float(snap.time) if snap is not None else None,
+              "vessels": int(len(snap.vessels)) if snap is not None else 0,
+              "engine_errors": int(getattr(engine, "errors", 0)),
+              "pid": os.getpid(),        # which process answered (a gunicorn worker, the twin)
+              "ready": age is not None and age <= READY_MAX_AGE_S}
     writer = getattr(getattr(engine, "activity", None), "writer", None)
     if writer is not None:     # the twin itself: its history store's lag (not readiness —
         status["history"] = writer.status(now_wall)     # the picture is live without it)

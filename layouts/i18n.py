@@ -393,6 +393,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "login_unavailable": ("The accounts store is not answering — please try again in a minute",
                           "账户数据库暂无响应，请稍后重试"),
     "store_unavailable_title": ("Not answering", "暂无响应"),
+    "store_accounts": ("accounts", "账户"),
+    "store_history": ("history", "历史"),
     "store_unavailable": ("The {store} store is not answering. This page tries again by itself.",
                           "{store}数据库暂无响应，本页面将自动重试。"),
     "login_expired_form": ("The form had expired — please sign in again",

@@ -202,6 +202,7 @@ class Accounts:
     REFRESH_WAIT_S = 2.0                # how long a request waits to have it asked again
     AUDIT_BACKLOG = 10_000              # audit records kept while the store does not answer
     AUDIT_WAIT_S = 3.0                  # how long a request waits for its audit record
+    PAGE_WAIT_S = 20.0                  # how long the audit and screens pages wait on it
 
     # ---- settings -------------------------------------------------------------------------
     def setting(self, key: str, make=None) -> str | None:
@@ -309,7 +310,7 @@ class Accounts:
         """End every session of the user (a wall screen's device login included) and revoke
         its API tokens; the user can log in again. Returns the tokens revoked. (From the
         screens page: through the guard, ``StoreUnavailable`` while the store is away.)"""
-        return self.guard.call(self._revoke, name, timeout_s=10.0)
+        return self.guard.call(self._revoke, name, timeout_s=self.PAGE_WAIT_S)
 
     def _revoke(self, name: str) -> int:
         self._update_user(name, session_version=users.c.session_version + 1)
@@ -533,7 +534,7 @@ class Accounts:
         def load():
             with self.engine.begin() as conn:
                 return [dict(r._mapping) for r in conn.execute(q)]
-        rows = self.guard.call(load, timeout_s=20.0)
+        rows = self.guard.call(load, timeout_s=self.PAGE_WAIT_S)
         for r in rows:
             r["detail"] = json.loads(r["detail"]) if r["detail"] else {}
         return rows

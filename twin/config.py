@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # numbers are finite and not negative; these have narrower bounds (min, max)
-LIMITS = {"port": (1, 65535), "refresh_ms": (100, 86_400_000)}
+LIMITS = {"port": (1, 65535), "refresh_ms": (100, 86_400_000),
+          "history_read_timeout_s": (1, 3600)}
 
 
 class ConfigError(ValueError):

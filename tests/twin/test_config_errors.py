@@ -29,6 +29,9 @@ def toml(tmp_path, text: str) -> Path:
     ("host = 8050", "host: expected text, got 8050"),
     ("port_dir = 3", "port_dir: expected a path (text), got 3"),
     ("warmup_s = -5", "warmup_s: expected a number from 0, got -5"),
+    # a web request waits this long for a history read: 0 would refuse every one
+    ("history_read_timeout_s = 0",
+     "history_read_timeout_s: expected a number from 1 to 3600, got 0"),
     ("colour = 'red'", "unknown configuration keys: ['colour']"),
     ("speed = [", "not valid TOML"),
 ])
