@@ -327,12 +327,15 @@ class Accounts:
     def unlock(self, name: str) -> None:
         self._update_user(name, failed=0, locked_until=None)
 
-    def _update_user(self, name: str, **values) -> None:
+    def _update_user(self, name: str, forget: bool = True, **values) -> None:
+        """``values`` written to the user's row; ``forget``: the cached answers go (an
+        account change; a wrong password's count changes no one's identity)."""
         with self.engine.begin() as conn:
             n = conn.execute(update(users).where(users.c.name == name).values(**values)).rowcount
         if not n:
             raise AccountError(f"no user {name!r}")
-        self._forget()
+        if forget:
+            self._forget()
 
     def users(self) -> list[dict]:
         def load():
@@ -364,32 +367,33 @@ class Accounts:
         (the lock is not lifted by a right password meanwhile)."""
         if len(password) > MAX_PASSWORD:    # no password is longer: not worth hashing
             return None, "bad_password"
-        return self.guard.call(self._authenticate, name, password)
-
-    def _authenticate(self, name: str, password: str) -> tuple[Identity | None, str]:
+        # the store's read and write go through the guard; the password hash (CPU, a tenth
+        # of a second) runs here, on the request's thread: a burst of logins holds none of
+        # the guard's slots, which every signed-in request's identity lookup needs
+        row = self.guard.call(self._user_row, name)
         now = self.clock()
-        with self.engine.begin() as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).first()
-            if row is None:
-                # the same work as for a real user, so the answer time tells nothing
-                check_password_hash(_DUMMY_HASH, password)
-                return None, "unknown_user"
-            if not row.active:
-                return None, "disabled"
-            if row.locked_until and row.locked_until > now:
-                return None, "locked"
-            if not check_password_hash(row.password_hash, password):
-                failed = (row.failed or 0) + 1
-                locked = now + self.lockout_s if failed >= self.max_failures else None
-                conn.execute(update(users).where(users.c.name == name).values(
-                    failed=0 if locked else failed, locked_until=locked))
-                return None, "locked_now" if locked else "bad_password"
-            conn.execute(update(users).where(users.c.name == name)
-                         .values(failed=0, locked_until=None, last_login=now))
-        self._forget()
+        if row is None:
+            # the same work as for a real user, so the answer time tells nothing
+            check_password_hash(_DUMMY_HASH, password)
+            return None, "unknown_user"
+        if not row.active:
+            return None, "disabled"
+        if row.locked_until and row.locked_until > now:
+            return None, "locked"
+        if not check_password_hash(row.password_hash, password):
+            failed = (row.failed or 0) + 1
+            locked = now + self.lockout_s if failed >= self.max_failures else None
+            self.guard.call(self._update_user, name, forget=False,
+                            failed=0 if locked else failed, locked_until=locked)
+            return None, "locked_now" if locked else "bad_password"
+        self.guard.call(self._update_user, name, failed=0, locked_until=None, last_login=now)
         ident = Identity(name, row.role, row.company_id, row.session_version)
-        self._keep(f"user:{name}", ident)         # (on the guard's thread: not asked again)
+        self._keep(f"user:{name}", ident)            # just read: not asked again
         return ident, "ok"
+
+    def _user_row(self, name: str):
+        with self.engine.begin() as conn:
+            return conn.execute(select(users).where(users.c.name == name)).first()
 
     # ---- tokens ---------------------------------------------------------------------------
     def add_token(self, user_name: str) -> str:

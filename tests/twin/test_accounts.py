@@ -192,6 +192,41 @@ def test_workers_starting_together_on_a_new_postgresql_all_make_its_tables():
             m.engine.dispose()
 
 
+def test_a_login_checking_its_password_holds_up_no_other_users_lookup(tmp_path, monkeypatch):
+    """The password hash (CPU) runs outside the store's guard: while logins are hashing, a
+    signed-in user never seen by this worker is still looked up, not refused for want of a
+    slot — and a wrong password does not throw away the answers kept for everyone else."""
+    import threading
+
+    import twin.accounts as accounts_module
+    from twin.store_guard import StoreGuard
+    accounts = Accounts(f"sqlite:///{tmp_path / 'a.sqlite'}", clock=FakeClock(1_800_000_000.0),
+                        guard=StoreGuard("accounts", slots=1, timeout_s=5, retry_s=5))
+    accounts.add_user("ops", "operator", PW)
+    accounts.add_user("wall", "wall", PW)
+    accounts._forget()                                          # this worker knows no one yet
+    hashing, release = threading.Event(), threading.Event()
+    real_check = accounts_module.check_password_hash
+
+    def slow_check(pwhash, password):
+        hashing.set()
+        release.wait(10)
+        return real_check(pwhash, password)
+    monkeypatch.setattr(accounts_module, "check_password_hash", slow_check)
+    got = []
+    login = threading.Thread(target=lambda: got.append(accounts.authenticate("ops", "wrong")))
+    login.start()
+    try:
+        assert hashing.wait(10)
+        assert accounts.identity("wall").role == "wall"         # asked of the store meanwhile
+        assert accounts.guard.status()["refused"] == 0
+    finally:
+        release.set()
+        login.join(10)
+    assert got == [(None, "bad_password")]
+    assert "user:wall" in accounts._cache                       # kept through a wrong password
+
+
 def _answers_aged(accounts) -> None:
     """Every answer the accounts keep made older than ``CACHE_S``: the next asks the store."""
     for key in list(accounts._cache):
