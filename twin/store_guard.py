@@ -153,7 +153,14 @@ class StoreGuard:
                 if late:
                     self._settle(box)
 
-        threading.Thread(target=run, name=f"porttwin-{self.name}-call", daemon=True).start()
+        try:
+            threading.Thread(target=run, name=f"porttwin-{self.name}-call", daemon=True).start()
+        except BaseException:                # no thread (the process's limit): the slot back
+            with self._lock:
+                self.in_flight -= 1
+                self._probing = False
+            self._free.release()
+            raise
         wait = self.timeout_s if timeout_s is None else float(timeout_s)
         if not done.wait(wait):
             with handoff:

@@ -85,3 +85,17 @@ def test_a_guarded_store_runs_its_methods_through_the_guard():
     guard._retry_at = float("inf")
     with pytest.raises(StoreUnavailable):
         store.positions(7)
+
+
+def test_a_call_whose_thread_cannot_start_gives_its_slot_back(monkeypatch):
+    guard = StoreGuard("accounts", slots=1, timeout_s=1.0, retry_s=10.0)
+    real_start = threading.Thread.start
+
+    def no_thread(self):
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with pytest.raises(RuntimeError, match="new thread"):
+        guard.call(lambda: "ran")
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    assert guard.call(lambda: "ran") == "ran"              # the one slot is free again
+    assert guard.status()["in_flight"] == 0 and guard.up
