@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, delete, func, select, update)
+                        create_engine, delete, func, or_, select, update)
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -168,6 +168,22 @@ def check_password_rules(name: str, password: str) -> None:
         raise AccountError("the password must not be the user name")
     if len(password) > MAX_PASSWORD:
         raise AccountError(f"the password is longer than {MAX_PASSWORD} characters")
+
+
+def _unlocked(now: float):
+    """The users row's condition: not locked at ``now``."""
+    return or_(users.c.locked_until.is_(None), users.c.locked_until <= now)
+
+
+def _refusal(row, now: float) -> str | None:
+    """Why this users row may not log in at ``now`` (None: it may, with the right password)."""
+    if row is None:
+        return "unknown_user"
+    if not row.active:
+        return "disabled"
+    if row.locked_until and row.locked_until > now:
+        return "locked"
+    return None
 
 
 class Accounts:
@@ -327,15 +343,12 @@ class Accounts:
     def unlock(self, name: str) -> None:
         self._update_user(name, failed=0, locked_until=None)
 
-    def _update_user(self, name: str, forget: bool = True, **values) -> None:
-        """``values`` written to the user's row; ``forget``: the cached answers go (an
-        account change; a wrong password's count changes no one's identity)."""
+    def _update_user(self, name: str, **values) -> None:
         with self.engine.begin() as conn:
             n = conn.execute(update(users).where(users.c.name == name).values(**values)).rowcount
         if not n:
             raise AccountError(f"no user {name!r}")
-        if forget:
-            self._forget()
+        self._forget()
 
     def users(self) -> list[dict]:
         def load():
@@ -371,29 +384,56 @@ class Accounts:
         # of a second) runs here, on the request's thread: a burst of logins holds none of
         # the guard's slots, which every signed-in request's identity lookup needs
         row = self.guard.call(self._user_row, name)
-        now = self.clock()
-        if row is None:
+        refused = _refusal(row, self.clock())
+        if refused == "unknown_user":
             # the same work as for a real user, so the answer time tells nothing
             check_password_hash(_DUMMY_HASH, password)
-            return None, "unknown_user"
-        if not row.active:
-            return None, "disabled"
-        if row.locked_until and row.locked_until > now:
-            return None, "locked"
+        if refused:
+            return None, refused
         if not check_password_hash(row.password_hash, password):
-            failed = (row.failed or 0) + 1
-            locked = now + self.lockout_s if failed >= self.max_failures else None
-            self.guard.call(self._update_user, name, forget=False,
-                            failed=0 if locked else failed, locked_until=locked)
-            return None, "locked_now" if locked else "bad_password"
-        self.guard.call(self._update_user, name, failed=0, locked_until=None, last_login=now)
-        ident = Identity(name, row.role, row.company_id, row.session_version)
-        self._keep(f"user:{name}", ident)            # just read: not asked again
-        return ident, "ok"
+            return None, self.guard.call(self._count_failure, name, self.clock())
+        return self.guard.call(self._record_login, name, row.password_hash, self.clock())
 
     def _user_row(self, name: str):
         with self.engine.begin() as conn:
             return conn.execute(select(users).where(users.c.name == name)).first()
+
+    # Both writes below decide on the row as it is when they write, not as it was read before
+    # the hash: logins checked at the same time (a password spray sends its guesses in
+    # parallel) are each counted, and a lock set meanwhile holds. Each begins with its UPDATE,
+    # which takes the row's write lock (PostgreSQL) or the database's (SQLite) at once.
+    def _count_failure(self, name: str, now: float) -> str:
+        """One wrong password, counted in the store (``failed + 1``); the one that makes
+        ``max_failures`` locks the user: "bad_password", "locked_now", or the refusal of a
+        user locked, disabled or gone meanwhile."""
+        with self.engine.begin() as conn:
+            counted = conn.execute(update(users).where(users.c.name == name, _unlocked(now))
+                                   .values(failed=users.c.failed + 1)).rowcount
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+            if not counted:
+                return _refusal(row, now) or "locked"
+            if row.failed < self.max_failures:
+                return "bad_password"
+            conn.execute(update(users).where(users.c.name == name)
+                         .values(failed=0, locked_until=now + self.lockout_s))
+        return "locked_now"
+
+    def _record_login(self, name: str, checked_hash: str,
+                      now: float) -> tuple[Identity | None, str]:
+        """A right password's login written — if the user is still active, unlocked and has
+        the password that was checked — and its identity as the row is now."""
+        with self.engine.begin() as conn:
+            written = conn.execute(
+                update(users).where(users.c.name == name, users.c.active.is_(True),
+                                    users.c.password_hash == checked_hash, _unlocked(now))
+                .values(failed=0, locked_until=None, last_login=now)).rowcount
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        if not written:
+            return None, _refusal(row, now) or "bad_password"   # the password changed meanwhile
+        self._forget()
+        ident = Identity(name, row.role, row.company_id, row.session_version)
+        self._keep(f"user:{name}", ident)            # just read: not asked again
+        return ident, "ok"
 
     # ---- tokens ---------------------------------------------------------------------------
     def add_token(self, user_name: str) -> str:

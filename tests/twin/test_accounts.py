@@ -227,6 +227,94 @@ def test_a_login_checking_its_password_holds_up_no_other_users_lookup(tmp_path, 
     assert "user:wall" in accounts._cache                       # kept through a wrong password
 
 
+def _hashes_held(monkeypatch, how_many: int):
+    """``check_password_hash`` held until ``how_many`` logins are inside it at once (their
+    rows all read before any is written), then let go: logins checked at the same time."""
+    import threading
+
+    import twin.accounts as accounts_module
+    real_check = accounts_module.check_password_hash
+    inside = threading.Barrier(how_many, timeout=10)
+
+    def held_check(pwhash, password):
+        inside.wait()
+        return real_check(pwhash, password)
+    monkeypatch.setattr(accounts_module, "check_password_hash", held_check)
+
+
+def _logins_at_once(accounts, attempts: list[tuple[str, str]]) -> list[str]:
+    import threading
+    got: dict[int, str] = {}
+
+    def login(k, name, password):
+        got[k] = accounts.authenticate(name, password)[1]
+    threads = [threading.Thread(target=login, args=(k, *a)) for k, a in enumerate(attempts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return [got.get(k) for k in range(len(attempts))]
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_wrong_passwords_tried_at_once_each_count_towards_the_lock(store, tmp_path,
+                                                                   monkeypatch):
+    """A password spray sends its guesses in parallel: each wrong password counts, however
+    many are checked at the same time (read, hashed and written by different threads) — on
+    the embedded store and on production's PostgreSQL."""
+    import contextlib
+
+    from tests import servers
+    from twin.store_guard import StoreGuard
+    with (servers.postgres() if store == "postgresql"
+          else contextlib.nullcontext(f"sqlite:///{tmp_path / 'a.sqlite'}")) as url:
+        accounts = Accounts(url, max_failures=3, lockout_s=60,
+                            clock=FakeClock(1_800_000_000.0),
+                            guard=StoreGuard("accounts", slots=4, timeout_s=10, retry_s=5))
+        accounts.add_user("op", "operator", PW)
+        _hashes_held(monkeypatch, 3)
+        got = _logins_at_once(accounts, [("op", "wrong1"), ("op", "wrong2"), ("op", "wrong3")])
+        assert sorted(got) == ["bad_password", "bad_password", "locked_now"]
+        monkeypatch.undo()
+        assert accounts.authenticate("op", PW) == (None, "locked")
+        accounts.engine.dispose()
+
+
+def test_a_right_password_checked_while_the_user_is_locked_does_not_lift_the_lock(
+        accounts, monkeypatch):
+    """The user's row was read before a parallel guess locked it: the right password, hashed
+    meanwhile, still finds the user locked, and the lock stays."""
+    import threading
+
+    import twin.accounts as accounts_module
+    accounts.add_user("op", "operator", PW)
+    for _ in range(2):
+        assert accounts.authenticate("op", "wrong")[1] == "bad_password"
+    real_check = accounts_module.check_password_hash
+    right_hashing, guess_done = threading.Event(), threading.Event()
+
+    def check(pwhash, password):
+        if password == PW:                       # the right one: held until the guess is in
+            right_hashing.set()
+            guess_done.wait(10)
+        return real_check(pwhash, password)
+    monkeypatch.setattr(accounts_module, "check_password_hash", check)
+    got = []
+    login = threading.Thread(target=lambda: got.append(accounts.authenticate("op", PW)))
+    login.start()
+    try:
+        assert right_hashing.wait(10)            # its row read: not locked then
+        assert accounts.authenticate("op", "wrong")[1] == "locked_now"
+    finally:
+        guess_done.set()
+        login.join(10)
+    assert got == [(None, "locked")]
+    monkeypatch.undo()
+    assert accounts.authenticate("op", PW) == (None, "locked")
+    accounts.clock.advance(61)
+    assert accounts.authenticate("op", PW)[1] == "ok"
+
+
 def _answers_aged(accounts) -> None:
     """Every answer the accounts keep made older than ``CACHE_S``: the next asks the store."""
     for key in list(accounts._cache):
